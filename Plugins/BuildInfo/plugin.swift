@@ -2,12 +2,17 @@ import Foundation
 import PackagePlugin
 
 /// Writes `BuildInfo.swift` with the `git describe` of the package, so `--version` names the
-/// commit a binary was built from. Runs before every build; the script rewrites the file only
-/// when the description changes, so an unchanged tree recompiles nothing.
+/// commit a binary was built from. It reruns whenever git's HEAD, its log or its index changes
+/// (every commit, checkout or `git add`); the script rewrites the file only when the description
+/// changes, so an unchanged tree recompiles nothing.
 @main
 struct BuildInfo: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         let output = context.pluginWorkDirectoryURL.appending(path: "generated")
+        let gitDirectory = context.package.directoryURL.appending(path: ".git")
+        let watched = ["HEAD", "index", "logs/HEAD", "packed-refs"]
+            .map { gitDirectory.appending(path: $0) }
+            .filter { FileManager.default.fileExists(atPath: $0.path) }
         let script = """
             set -eu
             out="$1/BuildInfo.swift"
@@ -18,11 +23,12 @@ struct BuildInfo: BuildToolPlugin {
             if [ ! -f "$out" ] || [ "$(cat "$out")" != "$text" ]; then printf '%s\\n' "$text" > "$out"; fi
             """
         return [
-            .prebuildCommand(
+            .buildCommand(
                 displayName: "Recording the git commit for --version",
                 executable: URL(fileURLWithPath: "/bin/sh"),
                 arguments: ["-c", script, "build-info", output.path, context.package.directoryURL.path],
-                outputFilesDirectory: output
+                inputFiles: watched,
+                outputFiles: [output.appending(path: "BuildInfo.swift")]
             )
         ]
     }
