@@ -7,17 +7,44 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "quercus", targets: ["quercus"]),
+        // Libraries are products so that the fuzz package in Fuzz/ can link them.
         .library(name: "Wire", targets: ["Wire"]),
+        .library(name: "DNS", targets: ["DNS", "DNSSecurity"]),
+        .library(name: "ICalendar", targets: ["ICalendar"]),
+        .library(name: "TLS", targets: ["TLS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // Pure cores: no Foundation, no NIO.
         .target(name: "Wire"),
         .target(name: "Settings"),
         .target(name: "Fleet", dependencies: ["Settings"]),
+
+        // DNS (docs/dns.md): names, records, messages, zone files; TSIG and DNSSEC need crypto.
+        .target(name: "DNS", dependencies: ["Wire"]),
+        .target(name: "DNSSecurity", dependencies: ["DNS", "Wire", .product(name: "Crypto", package: "swift-crypto")]),
+
+        // Calendars (docs/calendar.md): iCalendar and vCard codec, recurrence, free-busy.
+        .target(name: "ICalendar"),
+
+        // TLS (docs/tls.md): a sans-I/O TLS 1.3/1.2 engine; primitives from swift-crypto, X.509 from
+        // swift-certificates.
+        .target(
+            name: "TLS",
+            dependencies: [
+                "Wire",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
 
         // Conventions shared by every executable: version, logging, config files, error lines.
         .target(
@@ -37,14 +64,21 @@ let package = Package(
             dependencies: ["Fleet", "QuercusCLI", .product(name: "Logging", package: "swift-log")]
         ),
 
+        .executableTarget(name: "quercus-dns", dependencies: ["DNS", "DNSSecurity", "QuercusCLI"]),
+        .executableTarget(name: "quercus-ical", dependencies: ["ICalendar", "QuercusCLI"]),
+
         // Benchmarks (`make bench`).
-        .executableTarget(name: "quercus-bench", dependencies: ["Wire"], path: "Benchmarks/quercus-bench"),
+        .executableTarget(
+            name: "quercus-bench", dependencies: ["Wire", "DNS", "ICalendar", "TLS"], path: "Benchmarks/quercus-bench"),
 
         // Tests.
         .target(name: "TestSupport", path: "Tests/Support"),
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "FleetTests", dependencies: ["Fleet"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings", "QuercusCLI"]),
-        .testTarget(name: "InteropTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "DNSTests", dependencies: ["DNS", "DNSSecurity"]),
+        .testTarget(name: "ICalendarTests", dependencies: ["ICalendar"]),
+        .testTarget(name: "TLSTests", dependencies: ["TLS"]),
+        .testTarget(name: "InteropTests", dependencies: ["TestSupport", "DNS", "DNSSecurity", "ICalendar", "TLS"]),
     ]
 )

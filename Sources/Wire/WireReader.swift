@@ -114,9 +114,13 @@ public struct WireReader: Sendable {
 
     /// Reads a length of the given width, then returns a reader over exactly that many bytes and
     /// moves past them. The sub-reader cannot see beyond the body.
+    /// Like every read, it leaves the reader unmoved when it throws.
     public mutating func readLengthPrefixed(_ width: LengthWidth) throws(WireError) -> WireReader {
-        let length = Int(try readBigEndian(byteCount: width.rawValue))
-        return try readSubReader(length: length)
+        var copy = self
+        let length = Int(try copy.readBigEndian(byteCount: width.rawValue))
+        let body = try copy.readSubReader(length: length)
+        self = copy
+        return body
     }
 
     /// A reader over the next `length` bytes; this reader moves past them.

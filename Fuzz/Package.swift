@@ -1,0 +1,15 @@
+// swift-tools-version: 6.1
+// libFuzzer harnesses, one executable each, built only by `scripts/fuzz` with
+// `-sanitize=fuzzer,address` (libFuzzer supplies `main`, which is why they live outside the
+// main package: a plain `swift build` could not link them).
+import PackageDescription
+
+let package = Package(
+    name: "QuercusFuzz",
+    dependencies: [.package(path: "..")],
+    targets: [
+        .target(name: "FuzzSupport"),
+        .executableTarget(
+            name: "fuzz-wire-reader", dependencies: ["FuzzSupport", .product(name: "Wire", package: "main")]),
+    ]
+)

@@ -1,0 +1,1 @@
+// Placeholder: the DNS module is being written.

@@ -1,0 +1,1 @@
+// Placeholder: the DNSSecurity module is being written.

@@ -1,0 +1,1 @@
+// Placeholder: the ICalendar module is being written.

@@ -1,0 +1,1 @@
+// Placeholder: the TLS module is being written.
