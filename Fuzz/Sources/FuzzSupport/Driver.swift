@@ -4,7 +4,7 @@
 public typealias FuzzTest = @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
 
 @_silgen_name("LLVMFuzzerRunDriver")
-private func LLVMFuzzerRunDriver(
+private func llvmFuzzerRunDriver(
     _ argc: UnsafeMutablePointer<CInt>,
     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
     _ test: FuzzTest
@@ -16,5 +16,5 @@ public func runFuzzer(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePo
 {
     var count = argc
     var arguments = argv
-    return LLVMFuzzerRunDriver(&count, &arguments, test)
+    return llvmFuzzerRunDriver(&count, &arguments, test)
 }
