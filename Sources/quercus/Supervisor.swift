@@ -31,7 +31,8 @@ actor Supervisor {
         let signals = installSignalHandlers()
         let services = fleet.enabledServices
         if services.isEmpty {
-            say("quercus up: the fleet is empty (no service has landed yet); state in \(stateDirectory.path).")
+            let why = fleet == .standard ? " (no service has landed yet)" : ""
+            say("quercus up: the fleet is empty\(why); state in \(stateDirectory.path).")
             say("Waiting; press Ctrl-C to stop.")
         } else {
             for service in services {

@@ -107,3 +107,105 @@ public struct TemporaryDirectory: Sendable {
         try? FileManager.default.removeItem(atPath: path)
     }
 }
+
+/// A program left running while a test talks to it (a server, a supervisor), with its output
+/// collected as it comes.
+public final class BackgroundProcess: @unchecked Sendable {
+    public let process = Process()
+    private let lock = NSLock()
+    private var collected = Data()
+    private var readers: [Thread] = []
+
+    public init(_ path: String, _ arguments: [String], currentDirectory: String? = nil) throws {
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let handle = pipe.fileHandleForReading
+        Thread.detachNewThread { [self] in
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                lock.lock()
+                collected.append(chunk)
+                lock.unlock()
+            }
+        }
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+
+    /// Everything it has written to standard output and standard error so far.
+    public var output: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: collected, as: UTF8.self)
+    }
+
+    /// Waits until the output contains `text`; throws with the output so far if it does not
+    /// within `timeout` seconds (a deadline for a hung program, not a speed assertion).
+    public func waitForOutput(containing text: String, timeout: Double = 30) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !output.contains(text) {
+            guard Date() < deadline, process.isRunning || output.contains(text) else {
+                throw WaitFailed(waitingFor: "output containing \"\(text)\"", output: output)
+            }
+            usleep(20_000)
+        }
+    }
+
+    public func signal(_ number: Int32) {
+        kill(process.processIdentifier, number)
+    }
+
+    /// Waits for the process to exit and returns its status; kills it and throws after `timeout`.
+    @discardableResult
+    public func waitForExit(timeout: Double = 30) throws -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            throw WaitFailed(waitingFor: "exit", output: output)
+        }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Stops it if it is still running (for `defer` in tests).
+    public func stop() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+}
+
+public struct WaitFailed: Error, CustomStringConvertible {
+    public let waitingFor: String
+    public let output: String
+    public var description: String { "gave up waiting for \(waitingFor); output so far:\n\(output)" }
+}
+
+/// Polls `condition` until it holds or `timeout` seconds pass; returns whether it held.
+public func eventually(timeout: Double = 10, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(20_000)
+    }
+    return condition()
+}
+
+/// Whether a process with this PID exists (and is not a zombie awaiting its parent).
+public func processIsAlive(_ pid: Int32) -> Bool {
+    guard kill(pid, 0) == 0 else { return false }
+    let status = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+    // The state is the field after the parenthesised command name; Z is a zombie.
+    guard let close = status.lastIndex(of: ")") else { return true }
+    return !status[close...].hasPrefix(") Z")
+}

@@ -1,0 +1,108 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `quercus up` driven as a person would: the built binary, a fleet file, signals.
+@Suite(.serialized) struct QuercusUpTests {
+    @Test func versionNamesTheReleaseAndTheCommit() throws {
+        let result = try run(try Product.path("quercus"), ["--version"])
+        #expect(result.status == 0)
+        let line = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(line.wholeMatch(of: /0\.1\.0 \(commit [0-9a-f]{12}(-dirty)?\)/) != nil, "got: \(line)")
+    }
+
+    @Test func anEmptyFleetSaysSoAndStopsCleanlyOnSIGTERM() throws {
+        let directory = try TemporaryDirectory("quercus-up")
+        defer { directory.remove() }
+        let up = try BackgroundProcess(
+            try Product.path("quercus"),
+            ["up", "--state-dir", directory.file("state"), "--config", try emptyFleet(directory)])
+        defer { up.stop() }
+        try up.waitForOutput(containing: "the fleet is empty")
+        up.signal(SIGTERM)
+        #expect(try up.waitForExit() == 0)
+        #expect(up.output.contains("quercus up: stopped"))
+        #expect(FileManager.default.fileExists(atPath: directory.file("state")))
+    }
+
+    @Test func theBuiltInFleetStartsAndStopsOnSIGINT() throws {
+        let directory = try TemporaryDirectory("quercus-up")
+        defer { directory.remove() }
+        let up = try BackgroundProcess(
+            try Product.path("quercus"), ["up", "--state-dir", directory.file("state")],
+            currentDirectory: directory.path)
+        defer { up.stop() }
+        try up.waitForOutput(containing: "Ctrl-C")
+        up.signal(SIGINT)
+        #expect(try up.waitForExit() == 0)
+        #expect(up.output.contains("quercus up: stopped"))
+    }
+
+    @Test func aCrashingServiceIsRestartedWithBackoffAndEveryChildIsStopped() throws {
+        let directory = try TemporaryDirectory("quercus-up")
+        defer { directory.remove() }
+        let fleet = """
+            {"services": [
+              {"name": "crasher", "executable": "/bin/sh",
+               "arguments": ["-c", "echo run >> {state}/runs; echo boom >&2; exit 3"],
+               "address": "nowhere", "try": "true"},
+              {"name": "steady", "executable": "/bin/sh",
+               "arguments": ["-c", "echo \\"$@\\" > {state}/args; exec sleep 300", "steady"],
+               "settings": {"listen": "127.0.0.1:1", "verbose": true},
+               "address": "127.0.0.1:1", "try": "echo hello"}
+            ]}
+            """
+        let fleetFile = try directory.write("fleet.json", fleet)
+        let state = directory.file("state")
+        let up = try BackgroundProcess(
+            try Product.path("quercus"), ["up", "--config", fleetFile, "--state-dir", state])
+        defer { up.stop() }
+
+        try up.waitForOutput(containing: "crasher exited with status 3")
+        try up.waitForOutput(containing: "restarting in 1.0s")
+        #expect(up.output.contains("steady   127.0.0.1:1  echo hello"))
+        // The crasher ran more than once, and its stderr went to its log.
+        #expect(
+            eventually { ((try? String(contentsOfFile: "\(state)/crasher/runs", encoding: .utf8)) ?? "").count >= 8 })
+        #expect(try String(contentsOfFile: "\(state)/crasher/log", encoding: .utf8).contains("boom"))
+        // The steady service got its settings through --config, as every Quercus executable does.
+        #expect(eventually { FileManager.default.fileExists(atPath: "\(state)/steady/args") })
+        #expect(
+            try String(contentsOfFile: "\(state)/steady/args", encoding: .utf8)
+                == "--config \(state)/steady/config.json\n")
+        let settings = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: "\(state)/steady/config.json")))
+        #expect((settings as? [String: Any])?["listen"] as? String == "127.0.0.1:1")
+        let pidText = try String(contentsOfFile: "\(state)/steady/pid", encoding: .utf8)
+        let steadyPID = try #require(Int32(pidText.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(processIsAlive(steadyPID))
+        #expect(!up.output.contains("steady exited"))
+
+        up.signal(SIGTERM)
+        #expect(try up.waitForExit() == 0)
+        #expect(up.output.contains("quercus up: stopped"))
+        #expect(eventually { !processIsAlive(steadyPID) }, "the steady child outlived quercus up")
+    }
+
+    @Test func aBadFleetFileIsOneClearErrorAndExit64() throws {
+        let directory = try TemporaryDirectory("quercus-up")
+        defer { directory.remove() }
+        let fleet = try directory.write(
+            "fleet.json",
+            #"{"services": [{"name": "a", "executable": "/bin/true"}, {"name": "a", "executable": "/bin/true"}]}"#)
+        let result = try run(
+            try Product.path("quercus"), ["up", "--config", fleet, "--state-dir", directory.file("s")])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("\(fleet): service \"a\" is listed twice"), "stderr: \(result.stderr)")
+
+        let broken = try directory.write("broken.json", #"{"services": [{"name": "a"}]}"#)
+        let second = try run(
+            try Product.path("quercus"), ["up", "--config", broken, "--state-dir", directory.file("s")])
+        #expect(second.status == 64)
+        #expect(second.stderr.contains("missing \"executable\""), "stderr: \(second.stderr)")
+    }
+
+    private func emptyFleet(_ directory: TemporaryDirectory) throws -> String {
+        try directory.write("empty.json", #"{"services": []}"#)
+    }
+}
