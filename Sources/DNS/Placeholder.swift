@@ -1,1 +1,0 @@
-// Placeholder: the DNS module is being written.
