@@ -1,0 +1,201 @@
+/// A parameter of a content line, `NAME=value,value`.
+///
+/// Values are kept as written (RFC 6868 caret escapes included) together with whether each was
+/// quoted, so that printing a parsed line gives back the same text.
+public struct Parameter: Sendable, Hashable {
+    public var name: String
+    public var values: [String]
+    /// Per value: whether it was written in double quotes. Printing quotes a value also when it
+    /// needs quotes (it holds `;`, `:` or `,`), whatever this says.
+    public var quoted: [Bool]
+
+    public init(name: String, values: [String], quoted: [Bool]? = nil) {
+        self.name = name
+        self.values = values
+        self.quoted = quoted ?? values.map { _ in false }
+    }
+
+    public init(name: String, value: String) {
+        self.init(name: name, values: [value])
+    }
+
+    /// The first value with RFC 6868 escapes decoded (`^n` newline, `^'` double quote, `^^` caret).
+    public var value: String { values.first.map(Parameter.decodeCaret) ?? "" }
+
+    static func decodeCaret(_ text: String) -> String {
+        guard text.contains("^") else { return text }
+        var result = ""
+        var iterator = text.makeIterator()
+        while let character = iterator.next() {
+            guard character == "^" else {
+                result.append(character)
+                continue
+            }
+            switch iterator.next() {
+            case "n": result.append("\n")
+            case "'": result.append("\"")
+            case "^": result.append("^")
+            case let other?: result.append("^\(other)")
+            case nil: result.append("^")
+            }
+        }
+        return result
+    }
+}
+
+/// One content line after unfolding: `[group.]NAME *(;param) : value`.
+///
+/// The value is the raw text after the colon, escapes and all; typed views decode it on demand
+/// (see `PropertyKey`), so an unknown or malformed value survives a round trip untouched.
+public struct Property: Sendable, Hashable {
+    /// The vCard group (`item1` in `item1.TEL`), nil when there is none.
+    public var group: String?
+    /// The name as written; compare with `is(_:)`, which ignores case as RFC 5545 says.
+    public var name: String
+    public var parameters: [Parameter]
+    public var value: String
+    /// The line on which the property started in its source, 0 for properties built in code.
+    public var line: Int
+
+    public init(_ name: String, _ value: String, parameters: [Parameter] = [], group: String? = nil, line: Int = 0) {
+        self.name = name
+        self.value = value
+        self.parameters = parameters
+        self.group = group
+        self.line = line
+    }
+
+    public func `is`(_ other: String) -> Bool { name.uppercased() == other }
+
+    /// The decoded first value of the named parameter, ignoring case.
+    public func parameter(_ name: String) -> String? {
+        parameters.first { $0.name.uppercased() == name }?.value
+    }
+
+    public static func == (lhs: Property, rhs: Property) -> Bool {
+        lhs.group == rhs.group && lhs.name == rhs.name && lhs.parameters == rhs.parameters && lhs.value == rhs.value
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(value)
+    }
+}
+
+/// Where and why text could not be read as iCalendar or vCard.
+public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Reason: Sendable, Equatable {
+        case missingColon
+        case badName(String)
+        case badParameter(String)
+        case unterminatedQuote
+        case unexpectedEnd(expected: String, found: String)
+        case endWithoutBegin(String)
+        case unclosed(String)
+        case propertyOutsideComponent(String)
+        case noComponent
+        case notUTF8
+        case badValue(property: String, reason: String)
+    }
+
+    public var line: Int
+    public var column: Int
+    public var reason: Reason
+
+    public init(line: Int, column: Int, reason: Reason) {
+        self.line = line
+        self.column = column
+        self.reason = reason
+    }
+
+    public var description: String {
+        let what: String
+        switch reason {
+        case .missingColon: what = "no ':' between the property name and its value"
+        case .badName(let name): what = "'\(name)' is not a valid property name"
+        case .badParameter(let text): what = "malformed parameter '\(text)'"
+        case .unterminatedQuote: what = "a quoted parameter value is not closed"
+        case .unexpectedEnd(let expected, let found): what = "END:\(found) where END:\(expected) was expected"
+        case .endWithoutBegin(let name): what = "END:\(name) without a matching BEGIN"
+        case .unclosed(let name): what = "BEGIN:\(name) is never closed by END:\(name)"
+        case .propertyOutsideComponent(let name): what = "property \(name) outside any BEGIN/END component"
+        case .noComponent: what = "no BEGIN line: not iCalendar or vCard data"
+        case .notUTF8: what = "the text is not valid UTF-8"
+        case .badValue(let property, let reason): what = "\(property): \(reason)"
+        }
+        return "line \(line), column \(column): \(what)"
+    }
+}
+
+/// How forgiving the parser is.
+public enum ParseMode: Sendable {
+    /// RFC 5545 / RFC 6350 syntax only; the first deviation is an error.
+    case strict
+    /// Accepts what real clients send: bare LF or CR line ends, blank lines, parameters without
+    /// `=` (vCard 2.1 `TEL;HOME:`), stray characters in names, an unclosed quote, unterminated
+    /// components at the end of input. Printing the result gives valid syntax.
+    case lenient
+}
+
+/// Splits text into logical content lines: unfolding joins a line break followed by one space or
+/// tab to the previous line. Each line carries the physical line number where it starts.
+struct UnfoldedLines {
+    struct Line {
+        var bytes: [UInt8]
+        var number: Int
+    }
+
+    static func split(_ input: [UInt8], mode: ParseMode) -> [Line] {
+        var lines: [Line] = []
+        var current: [UInt8] = []
+        var currentStart = 1
+        var physical = 1
+        var index = input.startIndex
+        var atLineStart = true
+        var haveCurrent = false
+        // A UTF-8 byte order mark at the very start is not content.
+        if input.starts(with: [0xEF, 0xBB, 0xBF]) { index += 3 }
+        while index < input.endIndex {
+            let byte = input[index]
+            if atLineStart {
+                atLineStart = false
+                if (byte == 0x20 || byte == 0x09) && haveCurrent {
+                    index += 1
+                    continue
+                }
+                if haveCurrent { lines.append(Line(bytes: current, number: currentStart)) }
+                current.removeAll(keepingCapacity: true)
+                currentStart = physical
+                haveCurrent = true
+            }
+            if byte == 0x0D || byte == 0x0A {
+                if byte == 0x0D, index + 1 < input.endIndex, input[index + 1] == 0x0A { index += 1 }
+                index += 1
+                physical += 1
+                atLineStart = true
+                continue
+            }
+            current.append(byte)
+            index += 1
+        }
+        if haveCurrent { lines.append(Line(bytes: current, number: currentStart)) }
+        return lines
+    }
+}
+
+/// Folds one logical line into physical lines of at most 75 octets, never inside a UTF-8 sequence.
+func appendFolded(_ line: [UInt8], to output: inout [UInt8]) {
+    var start = 0
+    var limit = 75
+    while line.count - start > limit {
+        var end = start + limit
+        // Back up to a character boundary: continuation bytes look like 10xxxxxx.
+        while end > start + 1 && line[end] & 0xC0 == 0x80 { end -= 1 }
+        output.append(contentsOf: line[start..<end])
+        output.append(contentsOf: [0x0D, 0x0A, 0x20])
+        start = end
+        limit = 74
+    }
+    output.append(contentsOf: line[start...])
+    output.append(contentsOf: [0x0D, 0x0A])
+}

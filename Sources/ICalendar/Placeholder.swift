@@ -1,1 +1,0 @@
-// Placeholder: the ICalendar module is being written.
