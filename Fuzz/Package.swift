@@ -6,10 +6,10 @@ import PackageDescription
 
 let package = Package(
     name: "QuercusFuzz",
-    dependencies: [.package(path: "..")],
+    dependencies: [.package(name: "Quercus", path: "..")],
     targets: [
         .target(name: "FuzzSupport"),
         .executableTarget(
-            name: "fuzz-wire-reader", dependencies: ["FuzzSupport", .product(name: "Wire", package: "main")]),
+            name: "fuzz-wire-reader", dependencies: ["FuzzSupport", .product(name: "Wire", package: "Quercus")]),
     ]
 )
