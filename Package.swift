@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "DNS", targets: ["DNS", "DNSSecurity"]),
         .library(name: "ICalendar", targets: ["ICalendar"]),
         .library(name: "TLS", targets: ["TLS"]),
+        .library(name: "OpenPGP", targets: ["OpenPGP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,7 +32,7 @@ let package = Package(
         .target(name: "DNSSecurity", dependencies: ["DNS", "Wire", .product(name: "Crypto", package: "swift-crypto")]),
 
         // Calendars (docs/calendar.md): iCalendar and vCard codec, recurrence, free-busy.
-        .target(name: "ICalendar"),
+        .target(name: "ICalendar", dependencies: ["Wire"]),
 
         // TLS (docs/tls.md): a sans-I/O TLS 1.3/1.2 engine; primitives from swift-crypto, X.509 from
         // swift-certificates.
@@ -43,6 +44,16 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
+
+        // OpenPGP (docs/openpgp.md): packets, armor, keys, signatures, encryption.
+        .target(
+            name: "OpenPGP",
+            dependencies: [
+                "Wire",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
 
@@ -66,6 +77,7 @@ let package = Package(
 
         .executableTarget(name: "quercus-dns", dependencies: ["DNS", "DNSSecurity", "QuercusCLI"]),
         .executableTarget(name: "quercus-ical", dependencies: ["ICalendar", "QuercusCLI"]),
+        .executableTarget(name: "quercus-sop", dependencies: ["OpenPGP", "QuercusCLI"]),
 
         // Benchmarks (`make bench`).
         .executableTarget(
@@ -79,6 +91,7 @@ let package = Package(
         .testTarget(name: "DNSTests", dependencies: ["DNS", "DNSSecurity"]),
         .testTarget(name: "ICalendarTests", dependencies: ["ICalendar"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS"]),
-        .testTarget(name: "InteropTests", dependencies: ["TestSupport", "DNS", "DNSSecurity", "ICalendar", "TLS"]),
+        .testTarget(name: "OpenPGPTests", dependencies: ["OpenPGP"]),
+        .testTarget(name: "InteropTests", dependencies: ["TestSupport", "DNS", "DNSSecurity", "ICalendar", "TLS", "OpenPGP"]),
     ]
 )
