@@ -1,1 +1,0 @@
-// Placeholder: the TLS module is being written.
