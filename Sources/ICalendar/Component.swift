@@ -196,17 +196,8 @@ struct ComponentParser {
             do {
                 property = try parseLine(line.bytes, number: line.number)
             } catch {
-                guard mode == .lenient, error.reason == .missingColon else { throw error }
-                // A line broken without the folding space (an Outlook habit): it continues the
-                // previous value.
-                let text = String(decoding: line.bytes, as: UTF8.self)
-                if var top = stack.popLast() {
-                    if var last = top.properties.popLast() {
-                        last.value += text
-                        top.properties.append(last)
-                    }
-                    stack.append(top)
-                }
+                // Lenient: a malformed line is dropped, as the icalendar package does.
+                guard mode == .lenient else { throw error }
                 continue
             }
             if property.group == nil, property.is("BEGIN") {
@@ -226,10 +217,12 @@ struct ComponentParser {
                         throw ParseError(
                             line: line.number, column: 5, reason: .unexpectedEnd(expected: top.name, found: property.value))
                     }
-                    // Close the components opened inside the one this END names; ignore a stray END.
-                    guard stack.contains(where: { $0.name.uppercased() == name }) else { continue }
-                    while let open = stack.last, open.name.uppercased() != name {
-                        close(&stack, into: &roots)
+                    // Close the components opened inside the one this END names; an END naming
+                    // no open component (a typo such as END:VTOOD) closes the innermost.
+                    if stack.contains(where: { $0.name.uppercased() == name }) {
+                        while let open = stack.last, open.name.uppercased() != name {
+                            close(&stack, into: &roots)
+                        }
                     }
                 }
                 close(&stack, into: &roots)
@@ -312,7 +305,11 @@ struct ComponentParser {
                 index += 1
             }
             let parameterName = try string(bytes[parameterStart..<index], line: number, column: parameterStart + 1)
-            guard index < bytes.count else { throw ParseError(line: number, column: index + 1, reason: .missingColon) }
+            guard index < bytes.count else {
+                // Lenient: a property whose parameters run to the end of the line has an empty value.
+                if mode == .lenient, !parameterName.isEmpty { break }
+                throw ParseError(line: number, column: index + 1, reason: .missingColon)
+            }
             if bytes[index] != UInt8(ascii: "=") {
                 // vCard 2.1 writes bare types: TEL;HOME;VOICE:…
                 if mode == .strict || parameterName.isEmpty {
@@ -349,19 +346,33 @@ struct ComponentParser {
                     }
                 } else {
                     let valueStart = index
+                    var escaped = false
                     while index < bytes.count, bytes[index] != UInt8(ascii: ","), bytes[index] != colon,
                         bytes[index] != semicolon
                     {
+                        // Some writers backslash-escape ; , and : inside a parameter value.
+                        if mode == .lenient, bytes[index] == UInt8(ascii: "\\"), index + 1 < bytes.count,
+                            [semicolon, colon, UInt8(ascii: ",")].contains(bytes[index + 1])
+                        {
+                            escaped = true
+                            index += 2
+                            continue
+                        }
                         if mode == .strict, bytes[index] == UInt8(ascii: "\"") || bytes[index] < 0x20 && bytes[index] != 0x09 {
                             throw ParseError(
                                 line: number, column: index + 1, reason: .badParameter(parameterName))
                         }
                         index += 1
                     }
-                    values.append(try string(bytes[valueStart..<index], line: number, column: valueStart + 1))
+                    var value = try string(bytes[valueStart..<index], line: number, column: valueStart + 1)
+                    if escaped {
+                        value = value.replacing("\\;", with: ";").replacing("\\,", with: ",").replacing("\\:", with: ":")
+                    }
+                    values.append(value)
                     quoted.append(false)
                 }
                 guard index < bytes.count else {
+                    if mode == .lenient { break }
                     throw ParseError(line: number, column: index + 1, reason: .missingColon)
                 }
                 if bytes[index] == UInt8(ascii: ",") {
@@ -381,6 +392,9 @@ struct ComponentParser {
                 break
             }
             parameters.append(Parameter(name: parameterName, values: values, quoted: quoted))
+        }
+        if mode == .lenient, index >= bytes.count, !parameters.isEmpty {
+            return Property(name, "", parameters: parameters, group: group, line: number)
         }
         guard index < bytes.count, bytes[index] == colon else {
             throw ParseError(line: number, column: index + 1, reason: .missingColon)

@@ -158,6 +158,14 @@ struct UnfoldedLines {
         while index < input.endIndex {
             let byte = input[index]
             if atLineStart {
+                // Lenient: a blank line does not end the logical line, so a folded line
+                // continues across it as the icalendar package reads it.
+                if mode == .lenient, byte == 0x0D || byte == 0x0A {
+                    if byte == 0x0D, index + 1 < input.endIndex, input[index + 1] == 0x0A { index += 1 }
+                    index += 1
+                    physical += 1
+                    continue
+                }
                 atLineStart = false
                 if (byte == 0x20 || byte == 0x09) && haveCurrent {
                     index += 1
