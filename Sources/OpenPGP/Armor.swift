@@ -1,3 +1,5 @@
+import Wire
+
 /// ASCII armor (RFC 9580 section 6): base64 between BEGIN and END lines, with an optional CRC24.
 public enum Armor {
     public enum Kind: String, Sendable, CaseIterable {
@@ -119,5 +121,32 @@ public enum Armor {
         var end = line.endIndex
         while end > line.startIndex, isWhitespace(line[end - 1]) { end -= 1 }
         return line[line.startIndex..<end]
+    }
+}
+
+extension Armor {
+    /// The armor kind for binary OpenPGP data, from its first packet.
+    public static func kind(of bytes: [UInt8]) -> Kind {
+        var reader = WireReader(bytes)
+        guard let first = try? PacketFraming.readPacket(&reader) else { return .message }
+        switch first.tag {
+        case .secretKey: return .privateKey
+        case .publicKey: return .publicKey
+        case .signature: return .signature
+        default: return .message
+        }
+    }
+
+    /// Armors binary data with the label its first packet calls for, with a CRC24 unless that
+    /// packet is a v6 key or signature (whose readers all follow RFC 9580).
+    public static func encode(_ bytes: [UInt8]) -> String {
+        var reader = WireReader(bytes)
+        var isV6 = false
+        if let first = try? PacketFraming.readPacket(&reader),
+            [.secretKey, .publicKey, .signature].contains(first.tag)
+        {
+            isV6 = first.body.first == 6
+        }
+        return encode(bytes, kind: kind(of: bytes), checksum: !isV6)
     }
 }

@@ -1,0 +1,161 @@
+import ArgumentParser
+import Foundation
+import OpenPGP
+import QuercusCLI
+
+/// The Stateless OpenPGP command line (draft-dkg-openpgp-stateless-cli) over the OpenPGP library.
+@main
+struct QuercusSOP: QuercusCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quercus-sop",
+        abstract: "Stateless OpenPGP: keys, signatures and armor in the SOP command-line interface.",
+        discussion: "Exit codes follow the SOP specification: 0 success, 3 no valid signature, 19 missing "
+            + "argument, 37 unsupported option, 41 bad data, 53 expected text, 61 missing input, 67 key is "
+            + "protected, 69 unsupported subcommand, 79 key cannot sign, 89 unsupported profile.",
+        version: QuercusVersion.string,
+        subcommands: [
+            Version.self, ListProfiles.self, GenerateKey.self, ExtractCert.self, Sign.self, Verify.self,
+            ArmorCommand.self, Dearmor.self,
+        ]
+    )
+
+    /// SOP's exit codes replace the usual ones, so parsing errors are mapped here rather than in
+    /// `QuercusCommand.main`.
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let known = Set(configuration.subcommands.map { $0._commandName } + ["help"])
+        if let verb = arguments.first, !verb.hasPrefix("-"), !known.contains(verb) {
+            SOPError.unsupportedSubcommand.exit("\"\(verb)\" is not a subcommand quercus-sop supports")
+        }
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let failure as SOPFailure {
+            failure.code.exit(failure.message)
+        } catch {
+            let code = exitCode(for: error)
+            guard code.rawValue == 64 else { exit(withError: error) }
+            let message = fullMessage(for: error)
+            if message.contains("Unknown option") || message.contains("Unexpected argument") {
+                SOPError.unsupportedOption.exit(message)
+            }
+            SOPError.missingArgument.exit(message)
+        }
+    }
+}
+
+/// The SOP error codes (draft-dkg-openpgp-stateless-cli, "Failure Modes").
+enum SOPError: Int32 {
+    case generic = 1
+    case noSignature = 3
+    case missingArgument = 19
+    case unsupportedOption = 37
+    case badData = 41
+    case expectedText = 53
+    case outputExists = 59
+    case missingInput = 61
+    case keyIsProtected = 67
+    case unsupportedSubcommand = 69
+    case unsupportedSpecialPrefix = 71
+    case keyCannotSign = 79
+    case unsupportedProfile = 89
+
+    func exit(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("quercus-sop: \(message)\n".utf8))
+        Foundation.exit(rawValue)
+    }
+}
+
+struct SOPFailure: Error {
+    let code: SOPError
+    let message: String
+
+    init(_ code: SOPError, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// The SOP failure for a library error.
+    init(_ error: OpenPGPError, reading what: String) {
+        switch error {
+        case .malformed, .armor, .wrongKind: self.init(.badData, "\(what): \(error)")
+        case .unsupported: self.init(.badData, "\(what): \(error)")
+        case .rejected: self.init(.generic, "\(what): \(error)")
+        }
+    }
+}
+
+/// Reading inputs and writing outputs the way SOP asks: standard input, files, `@ENV:` and `@FD:`.
+enum IO {
+    static func standardInput() -> [UInt8] {
+        Array(FileHandle.standardInput.readDataToEndOfFile())
+    }
+
+    static func write(_ bytes: [UInt8]) {
+        FileHandle.standardOutput.write(Data(bytes))
+    }
+
+    static func write(_ text: String) {
+        write(Array(text.utf8))
+    }
+
+    /// Writes OpenPGP data armored unless `--no-armor` was given.
+    static func writePackets(_ bytes: [UInt8], armored: Bool) {
+        if armored { write(Armor.encode(bytes)) } else { write(bytes) }
+    }
+
+    /// The bytes named by an argument: a file, `@ENV:NAME` or `@FD:N`.
+    static func read(_ designator: String) throws -> [UInt8] {
+        if designator.hasPrefix("@ENV:") {
+            let name = String(designator.dropFirst(5))
+            guard let value = ProcessInfo.processInfo.environment[name] else {
+                throw SOPFailure(.missingInput, "environment variable \(name) is not set")
+            }
+            return Array(value.utf8)
+        }
+        if designator.hasPrefix("@FD:") {
+            guard let descriptor = Int32(designator.dropFirst(4)), descriptor >= 0 else {
+                throw SOPFailure(.unsupportedSpecialPrefix, "\(designator) does not name a file descriptor")
+            }
+            return Array(FileHandle(fileDescriptor: descriptor, closeOnDealloc: false).readDataToEndOfFile())
+        }
+        if designator.hasPrefix("@") {
+            throw SOPFailure(.unsupportedSpecialPrefix, "unsupported special designator \(designator)")
+        }
+        guard let data = FileManager.default.contents(atPath: designator) else {
+            throw SOPFailure(.missingInput, "\(designator): cannot read the file")
+        }
+        return Array(data)
+    }
+
+    static func now() -> UInt32 {
+        UInt32(clamping: Int(Date().timeIntervalSince1970))
+    }
+
+    /// Certificates or keys from armored or binary input.
+    static func certificates(_ bytes: [UInt8], from what: String) throws -> [Certificate] {
+        do {
+            let certificates = try Certificate.parseAll(Armor.binary(bytes))
+            guard !certificates.isEmpty else { throw SOPFailure(.badData, "\(what): no certificate in it") }
+            return certificates
+        } catch let error as OpenPGPError {
+            throw SOPFailure(error, reading: what)
+        }
+    }
+
+    /// Secret keys named by arguments; a certificate where a key belongs is bad data.
+    static func secretKeys(_ designators: [String]) throws -> [Certificate] {
+        var keys: [Certificate] = []
+        for designator in designators {
+            for key in try certificates(try read(designator), from: designator) {
+                guard key.isSecret else { throw SOPFailure(.badData, "\(designator): a certificate, not a secret key") }
+                keys.append(key)
+            }
+        }
+        return keys
+    }
+}

@@ -1,0 +1,231 @@
+import ArgumentParser
+import Foundation
+import OpenPGP
+import QuercusCLI
+
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the version of this implementation.")
+
+    @Flag(help: "Print the cryptographic backend instead.") var backend = false
+    @Flag(help: "Print more detail.") var extended = false
+    @Flag(help: "Print the SOP specification revision implemented.") var sopSpec = false
+
+    func run() throws {
+        if sopSpec {
+            IO.write("draft-dkg-openpgp-stateless-cli-11\n")
+        } else if backend {
+            IO.write("Quercus OpenPGP (swift-crypto)\n")
+        } else if extended {
+            IO.write("quercus-sop \(QuercusVersion.string)\nOpenPGP library: Quercus OpenPGP, swift-crypto\n")
+        } else {
+            IO.write("quercus-sop \(QuercusVersion.release)\n")
+        }
+    }
+}
+
+struct ListProfiles: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the profiles a subcommand accepts.")
+
+    @Argument(help: "The subcommand, for example generate-key.") var subcommand: String
+
+    func run() throws {
+        guard subcommand == "generate-key" else {
+            throw SOPFailure(.unsupportedProfile, "\(subcommand) has no profiles")
+        }
+        for (index, profile) in KeyProfile.allCases.enumerated() {
+            IO.write("\(profile.rawValue): \(index == 0 ? "(default) " : "")\(profile.summary)\n")
+        }
+    }
+}
+
+struct GenerateKey: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Generate a secret key.")
+
+    @Flag(help: "Write binary instead of ASCII armor.") var noArmor = false
+    @Option(help: "rfc9580 (default) or rfc4880.") var profile: String = "default"
+    @Flag(help: "Make no encryption subkey.") var signingOnly = false
+    @Option(help: "Protect the key with a password (not supported yet).") var withKeyPassword: String?
+    @Argument(help: "User IDs, for example \"Alice <alice@example.org>\".") var userIDs: [String] = []
+
+    func run() throws {
+        guard withKeyPassword == nil else {
+            throw SOPFailure(.unsupportedOption, "--with-key-password is not supported yet")
+        }
+        let chosen = profile == "default" ? KeyProfile.rfc9580 : KeyProfile(rawValue: profile)
+        guard let chosen else { throw SOPFailure(.unsupportedProfile, "unknown profile \"\(profile)\"") }
+        let key: Certificate
+        do {
+            key = try Certificate.generate(
+                profile: chosen, userIDs: userIDs, signingOnly: signingOnly, created: IO.now())
+        } catch {
+            throw SOPFailure(.generic, "cannot generate the key: \(error)")
+        }
+        IO.writePackets(PacketFraming.encode(key.packets()), armored: !noArmor)
+    }
+}
+
+struct ExtractCert: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Extract the certificate of a secret key.")
+
+    @Flag(help: "Write binary instead of ASCII armor.") var noArmor = false
+
+    func run() throws {
+        let keys = try IO.certificates(IO.standardInput(), from: "standard input")
+        guard keys.allSatisfy(\.isSecret) else { throw SOPFailure(.badData, "standard input: not a secret key") }
+        let packets = keys.flatMap { $0.packets(includingSecrets: false) }
+        IO.writePackets(PacketFraming.encode(packets), armored: !noArmor)
+    }
+}
+
+struct Sign: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Make detached signatures over standard input.")
+
+    @Flag(help: "Write binary instead of ASCII armor.") var noArmor = false
+    @Option(name: .customLong("as"), help: "binary (default) or text.") var mode: String = "binary"
+    @Option(help: "Write the digest algorithm name for PGP/MIME to this file.") var micalgOut: String?
+    @Option(help: "Password of a protected key (not supported yet).") var withKeyPassword: [String] = []
+    @Argument(help: "Secret keys to sign with.") var keys: [String] = []
+
+    func run() throws {
+        guard let signatureMode = SignatureMode(rawValue: mode) else {
+            throw SOPFailure(.unsupportedOption, "--as takes binary or text, not \"\(mode)\"")
+        }
+        guard !keys.isEmpty else { throw SOPFailure(.missingArgument, "sign needs at least one KEYS file") }
+        if let micalgOut, FileManager.default.fileExists(atPath: micalgOut) {
+            throw SOPFailure(.outputExists, "\(micalgOut) already exists")
+        }
+        let secretKeys = try IO.secretKeys(keys)
+        if let locked = secretKeys.first(where: { key in key.signingKeys(at: IO.now()).contains { $0.secret.map(isLocked) ?? true } }) {
+            throw SOPFailure(.keyIsProtected, "\(locked.fingerprintHex) is password-protected")
+        }
+        let data = IO.standardInput()
+        let signatures: [Signature]
+        do {
+            signatures = try DetachedSignatures.sign(data, with: secretKeys, mode: signatureMode, at: IO.now())
+        } catch .wrongKind(let reason) where signatureMode == .text {
+            throw SOPFailure(.expectedText, "standard input: \(reason)")
+        } catch .rejected(let reason) {
+            throw SOPFailure(.keyCannotSign, reason)
+        } catch {
+            throw SOPFailure(error, reading: "standard input")
+        }
+        if let micalgOut {
+            try Data("pgp-sha512".utf8).write(to: URL(fileURLWithPath: micalgOut))
+        }
+        IO.writePackets(PacketFraming.encode(signatures.map(\.packet)), armored: !noArmor)
+    }
+
+    private func isLocked(_ secret: SecretKeyMaterial) -> Bool {
+        if case .opaque = secret { return true }
+        return false
+    }
+}
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Verify detached signatures over standard input.")
+
+    @Option(help: "Ignore signatures made before this date (ISO 8601, \"-\" for the beginning of time).")
+    var notBefore: String = "-"
+    @Option(help: "Ignore signatures made after this date (ISO 8601, \"now\" or \"-\" for the end of time).")
+    var notAfter: String = "now"
+    @Argument(help: "The signatures file, then certificates.") var files: [String] = []
+
+    func run() throws {
+        guard files.count >= 2 else { throw SOPFailure(.missingArgument, "verify needs SIGNATURES and CERTS") }
+        let signatureBytes = try IO.read(files[0])
+        let signatures: [Signature]
+        do {
+            signatures = try DetachedSignatures.parseSignatures(Armor.binary(signatureBytes))
+        } catch {
+            throw SOPFailure(error, reading: files[0])
+        }
+        var certificates: [Certificate] = []
+        for file in files.dropFirst() { certificates += try IO.certificates(try IO.read(file), from: file) }
+        let now = IO.now()
+        let verifications = DetachedSignatures.verify(
+            IO.standardInput(), signatures: signatures, certificates: certificates,
+            notBefore: try date(notBefore, ifDash: 0, now: now), notAfter: try date(notAfter, ifDash: .max, now: now),
+            now: now)
+        guard !verifications.isEmpty else {
+            throw SOPFailure(.noSignature, "no valid signature by the given certificates")
+        }
+        for verification in verifications { IO.write(describe(verification) + "\n") }
+    }
+}
+
+/// A VERIFICATIONS line: time, signing key fingerprint, primary key fingerprint, mode.
+func describe(_ verification: Verification) -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    let time = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(verification.created)))
+    return "\(time) \(hexString(verification.signingKeyFingerprint)) \(hexString(verification.primaryKeyFingerprint)) "
+        + "mode:\(verification.mode.rawValue)"
+}
+
+private func hexString(_ bytes: [UInt8]) -> String {
+    bytes.map { String(format: "%02X", $0) }.joined()
+}
+
+/// A SOP DATE: ISO 8601, "now", or "-" meaning the open end.
+func date(_ text: String, ifDash: UInt32, now: UInt32) throws -> UInt32 {
+    if text == "-" { return ifDash }
+    if text == "now" { return now }
+    let formatter = ISO8601DateFormatter()
+    for options: ISO8601DateFormatter.Options in [
+        [.withInternetDateTime], [.withInternetDateTime, .withFractionalSeconds], [.withFullDate],
+    ] {
+        formatter.formatOptions = options
+        if let date = formatter.date(from: text) { return UInt32(clamping: Int(date.timeIntervalSince1970)) }
+    }
+    throw SOPFailure(.unsupportedOption, "\"\(text)\" is not an ISO 8601 date")
+}
+
+struct ArmorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "armor", abstract: "Add ASCII armor to standard input.")
+
+    @Option(help: "Deprecated: auto, sig, key, cert or message.") var label: String = "auto"
+
+    func run() throws {
+        let input = IO.standardInput()
+        // Armoring armored data changes nothing.
+        if Armor.isArmored(input) {
+            do {
+                _ = try Armor.decode(input)
+            } catch {
+                throw SOPFailure(error, reading: "standard input")
+            }
+            IO.write(input)
+            return
+        }
+        do {
+            _ = try PacketFraming.packets(input)
+        } catch {
+            throw SOPFailure(error, reading: "standard input")
+        }
+        let kinds: [String: OpenPGP.Armor.Kind] = [
+            "sig": .signature, "key": .privateKey, "cert": .publicKey, "message": .message,
+        ]
+        if label == "auto" {
+            IO.write(Armor.encode(input))
+        } else if let kind = kinds[label] {
+            IO.write(Armor.encode(input, kind: kind))
+        } else {
+            throw SOPFailure(.unsupportedOption, "unknown --label \(label)")
+        }
+    }
+}
+
+struct Dearmor: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Remove ASCII armor from standard input.")
+
+    func run() throws {
+        let input = IO.standardInput()
+        do {
+            let bytes = try Armor.binary(input)
+            _ = try PacketFraming.packets(bytes)
+            IO.write(bytes)
+        } catch {
+            throw SOPFailure(error, reading: "standard input")
+        }
+    }
+}
