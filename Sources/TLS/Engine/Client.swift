@@ -218,6 +218,8 @@ extension TLSConnection {
             handshake.handshakeSecret, label: "s hs traffic", transcriptHash: transcriptHash)
         handshake.keyShares = []
         readProtection = RecordProtection(suite: handshake.suite, trafficSecret: handshake.serverHandshakeSecret)
+        // From here on even an alert from us must be protected, with the client handshake key.
+        writeProtection = RecordProtection(suite: handshake.suite, trafficSecret: handshake.clientHandshakeSecret)
         readKeyChanged = true
         state = .clientExpectEncryptedExtensions(handshake)
     }
@@ -323,7 +325,6 @@ extension TLSConnection {
         readKeyChanged = true
 
         if configuration.middleboxCompatibility && !handshake.sentChangeCipherSpec { sendChangeCipherSpec() }
-        writeProtection = RecordProtection(suite: handshake.suite, trafficSecret: handshake.clientHandshakeSecret)
         if let request = handshake.certificateRequest {
             try sendClientCertificate(request, transcript: &handshake.transcript)
         }
