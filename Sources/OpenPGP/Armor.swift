@@ -75,6 +75,9 @@ public enum Armor {
                 throw .armor(line: index + 1, reason: "expected \"-----END PGP \(kind.rawValue)-----\"")
             } else {
                 guard checksum == nil else { throw .armor(line: index + 1, reason: "data after the checksum") }
+                guard line.allSatisfy(Base64.isAlphabetOrPadding) else {
+                    throw .armor(line: index + 1, reason: "not a base64 line")
+                }
                 base64.append(contentsOf: line)
             }
             index += 1

@@ -7,6 +7,10 @@ enum Base64 {
         return table
     }()
 
+    static func isAlphabetOrPadding(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "=") || values[Int(byte)] != 0xFF
+    }
+
     static func encode<Bytes: Collection>(_ bytes: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
         var output: [UInt8] = []
         output.reserveCapacity((bytes.count + 2) / 3 * 4)
