@@ -36,8 +36,10 @@ public enum Peer {
     }
 
     public static func findOnPath(_ name: String) -> String? {
-        let directories =
-            (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        // map(String.init): with Foundation imported, `split + [literals]` otherwise picks an
+        // overload that makes each directory an array of characters, and no path is ever found.
+        let directories: [String] =
+            (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
             + ["/usr/sbin", "/sbin"]
         return directories.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
