@@ -121,6 +121,11 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
                 index += 1
             }
         }
+        // An IPv4-compatible or IPv4-mapped address ends in a dotted quad, as BIND and glibc print it.
+        if bestStart == 0, bestLength == 6 || (bestLength == 5 && groups[5] == 0xFFFF) {
+            let v4 = IPv4Address(UInt32(truncatingIfNeeded: low))
+            return bestLength == 6 ? "::\(v4)" : "::ffff:\(v4)"
+        }
         let hex = groups.map { String($0, radix: 16) }
         guard bestStart >= 0 else { return hex.joined(separator: ":") }
         return hex[..<bestStart].joined(separator: ":") + "::"

@@ -81,7 +81,7 @@ public struct ServiceParameter: Hashable, Sendable {
                     IPv6Address(bytes: value[$0..<($0 + 16)])?.description
                 }.joined(separator: ",")
         case Self.ech:
-            return "\(name)=\"\(TextEncoding.base64(value))\""
+            return "\(name)=\(TextEncoding.base64(value))"
         default:
             return value.isEmpty ? name : "\(name)=\(quotedCharacterString(value))"
         }
