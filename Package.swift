@@ -78,6 +78,8 @@ let package = Package(
         .executableTarget(name: "quercus-dns", dependencies: ["DNS", "DNSSecurity", "QuercusCLI"]),
         .executableTarget(name: "quercus-ical", dependencies: ["ICalendar", "QuercusCLI"]),
         .executableTarget(name: "quercus-sop", dependencies: ["OpenPGP", "QuercusCLI"]),
+        .executableTarget(
+            name: "quercus-tls", dependencies: ["TLS", "QuercusCLI", .product(name: "Logging", package: "swift-log")]),
 
         // Benchmarks (`make bench`).
         .executableTarget(

@@ -205,13 +205,16 @@ struct HandshakeTests {
         #expect(pair.client.receive(try pair.server.send(message)).events == [.applicationData(message)])
     }
 
-    @Test("close_notify is answered and reported")
+    @Test("close_notify is a half-close: the other side may still send, then closes")
     func closeNotify() throws {
         var pair = Pair(client: clientConfiguration(), server: try serverConfiguration())
         pair.handshake()
-        let output = pair.server.receive(pair.client.close())
-        #expect(output.events == [.closed])
-        #expect(pair.client.receive(output.bytesToSend).events == [.closed])
+        #expect(pair.server.receive(pair.client.close()).events == [.closed])
+        let last: [UInt8] = [9, 9]
+        #expect(pair.client.receive(try pair.server.send(last)).events == [.applicationData(last)])
+        #expect(pair.client.receive(pair.server.close()).events == [.closed])
+        #expect(pair.client.isClosed && pair.server.isClosed)
+        #expect(throws: TLSError.closed) { try pair.server.send(last) }
     }
 
     @Test("padded records are unpadded by the peer")

@@ -64,7 +64,7 @@ public enum TLSEvent: Sendable, Equatable {
     case handshakeComplete(HandshakeSummary)
     case applicationData([UInt8])
     case sessionTicket(SessionTicket)
-    /// The peer sent close_notify; our own close_notify has been queued.
+    /// The peer sent close_notify: it sends nothing more. Call `close()` when done sending.
     case closed
 }
 

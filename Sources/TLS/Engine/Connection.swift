@@ -22,6 +22,8 @@ public struct TLSConnection {
     var pending: [UInt8] = []
     var events: [TLSEvent] = []
     private var sentCloseNotify = false
+    /// After the peer's close_notify nothing more is read, but we may still send (a half-close).
+    private var receivedCloseNotify = false
     /// Set by a state transition that changes the read key: no handshake data may straddle it.
     var readKeyChanged = false
 
@@ -68,9 +70,11 @@ public struct TLSConnection {
     /// Processes bytes received from the peer.
     public mutating func receive(_ bytes: [UInt8]) -> TLSOutput {
         if case .closed = state { return flush(error: bytes.isEmpty ? nil : .closed) }
+        // RFC 8446 section 6.1: data after a closure alert is ignored.
+        if receivedCloseNotify { return flush(error: nil) }
         incoming += bytes
         do {
-            while let record = try nextRecord() {
+            while !receivedCloseNotify, let record = try nextRecord() {
                 try handleRecord(record)
                 if case .closed = state { break }
             }
@@ -82,7 +86,7 @@ public struct TLSConnection {
 
     /// Protects application data for sending. Fails before the handshake completes.
     public mutating func send(_ data: [UInt8]) throws(TLSError) -> [UInt8] {
-        guard case .connected = state, writeProtection != nil else { throw .closed }
+        guard case .connected = state, writeProtection != nil, !sentCloseNotify else { throw .closed }
         var records: [UInt8] = []
         var offset = 0
         repeat {
@@ -98,7 +102,7 @@ public struct TLSConnection {
         guard !sentCloseNotify else { return [] }
         sentCloseNotify = true
         let alert = (try? alertRecord(.closeNotify, fatal: false)) ?? []
-        if case .connected = state {} else { state = .closed }
+        if receivedCloseNotify || !isHandshakeComplete { state = .closed }
         return alert
     }
 
@@ -215,8 +219,8 @@ public struct TLSConnection {
         }
         if description == .closeNotify {
             events.append(.closed)
-            pending += close()
-            state = .closed
+            receivedCloseNotify = true
+            if sentCloseNotify || !isHandshakeComplete { state = .closed }
             return
         }
         if description == .userCanceled { return }
