@@ -41,15 +41,20 @@ public struct Expander {
     public func occurrences(in calendar: Component, from: Int64, to: Int64) throws(ValueError) -> [Occurrence] {
         var groups: [String: [Component]] = [:]
         var order: [String] = []
-        for component in calendar.components
+        // A bare VEVENT (no VCALENDAR around it) is expanded as if it were wrapped in one.
+        let members = calendar.is("VCALENDAR") ? calendar.components : [calendar]
+        for component in members
         where component.is("VEVENT") || component.is("VTODO") || component.is("VJOURNAL") {
-            let uid = component.property("UID").map { Text.unescape(Substring($0.value)) } ?? ""
-            if groups[uid] == nil { order.append(uid) }
-            groups[uid, default: []].append(component)
+            // Components without a UID are each their own series.
+            let uid = component.property("UID").map { Text.unescape(Substring($0.value)) }
+            let key = uid ?? "\u{0}\(order.count)"
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(component)
         }
         var result: [Occurrence] = []
-        for uid in order {
-            result += try occurrences(ofSeries: groups[uid] ?? [], uid: uid, from: from, to: to)
+        for key in order {
+            let uid = key.hasPrefix("\u{0}") ? "" : key
+            result += try occurrences(ofSeries: groups[key] ?? [], uid: uid, from: from, to: to)
         }
         result.sort { ($0.start, $0.uid) < ($1.start, $1.uid) }
         if result.count > limits.maximumInstances { result.removeLast(result.count - limits.maximumInstances) }
@@ -60,52 +65,92 @@ public struct Expander {
     public func occurrences(ofSeries components: [Component], uid: String, from: Int64, to: Int64) throws(ValueError)
         -> [Occurrence]
     {
-        var masters: [Component] = []
-        var overrides: [(id: Int64, range: Bool, component: Component)] = []
+        // The newest revision wins: the master and each override with the highest SEQUENCE.
+        var master: Component?
+        var overridesByID: [Int64: (range: Bool, component: Component)] = [:]
         for component in components {
             if let property = component.property("RECURRENCE-ID") {
                 let id = resolver.instant(try DateTimeValue.parse(property))
                 let thisAndFuture = property.parameter("RANGE")?.uppercased() == "THISANDFUTURE"
-                overrides.append((id, thisAndFuture, component))
-            } else {
-                masters.append(component)
+                if let existing = overridesByID[id], sequence(of: existing.component) >= sequence(of: component) {
+                    continue
+                }
+                overridesByID[id] = (thisAndFuture, component)
+            } else if master.map({ sequence(of: $0) < sequence(of: component) }) ?? true {
+                master = component
             }
         }
-        overrides.sort { $0.id < $1.id }
-        let overridden = Set(overrides.map(\.id))
-        let futureOverrides = overrides.filter(\.range)
         var result: [Occurrence] = []
-        for master in masters {
-            guard let timing = try Timing(master, resolver: resolver) else { continue }
+        var masterStarts: Set<Int64> = []
+        var excluded: (instants: Set<Int64>, dates: Set<CivilDate>) = ([], [])
+        if let master, let timing = try Timing(master, resolver: resolver) {
+            excluded = try exclusions(of: master)
+            // An override of a newer master that no longer has that instance, or whose
+            // instance the master excludes, is a deleted modification.
+            overridesByID = overridesByID.filter { id, item in
+                if excluded.instants.contains(id) { return false }
+                guard item.component.property("RRULE") != nil, sequence(of: item.component) < sequence(of: master) else {
+                    return true
+                }
+                let starts = try? instanceStarts(of: master, timing: timing, from: id, to: id + 1)
+                return starts?.isEmpty == false
+            }
+            let overrides = overridesByID.sorted { $0.key < $1.key }
+            let futureOverrides = overrides.filter { $0.value.range }
             // Look back far enough that an instance starting before `from` but still running is kept.
             let lookBack = timing.longestSpan + (futureOverrides.isEmpty ? 0 : 366 * 86400)
             for start in try instanceStarts(of: master, timing: timing, from: from - lookBack, to: to) {
-                if overridden.contains(start.instant) { continue }
+                masterStarts.insert(start.instant)
+                if overridesByID[start.instant] != nil { continue }
                 var occurrence = Occurrence(
-                    uid: uid, start: start.instant, end: timing.end(after: start.local, instant: start.instant, resolver: resolver),
+                    uid: uid, start: start.instant,
+                    end: timing.end(after: start.local, instant: start.instant, resolver: resolver),
                     recurrenceID: nil, isAllDay: timing.start.isDate, component: master)
-                if let future = futureOverrides.last(where: { $0.id < start.instant }),
-                    let overrideTiming = try Timing(future.component, resolver: resolver)
+                if let future = futureOverrides.last(where: { $0.key < start.instant }),
+                    let overrideTiming = try Timing(future.value.component, resolver: resolver)
                 {
                     // RFC 5545 §3.8.4.4: later instances move by the override's shift and take its data.
-                    let shift = overrideTiming.startInstant - future.id
+                    let shift = overrideTiming.startInstant - future.key
                     occurrence.start += shift
                     occurrence.end = occurrence.start + (overrideTiming.endOfFirst - overrideTiming.startInstant)
                     occurrence.recurrenceID = start.instant
-                    occurrence.component = future.component
+                    occurrence.component = future.value.component
                 }
                 if overlaps(occurrence, from: from, to: to) { result.append(occurrence) }
                 if result.count >= limits.maximumInstances { break }
             }
+        } else if let master, master.is("VTODO") {
+            // RFC 4791 §9.9: a to-do with neither DTSTART nor DUE overlaps every range.
+            result.append(
+                Occurrence(uid: uid, start: 0, end: 0, recurrenceID: nil, isAllDay: false, component: master))
         }
-        for item in overrides {
+        for (id, item) in overridesByID {
             guard let timing = try Timing(item.component, resolver: resolver) else { continue }
             let occurrence = Occurrence(
-                uid: uid, start: timing.startInstant, end: timing.endOfFirst, recurrenceID: item.id,
+                uid: uid, start: timing.startInstant, end: timing.endOfFirst, recurrenceID: id,
                 isAllDay: timing.start.isDate, component: item.component)
             if overlaps(occurrence, from: from, to: to) { result.append(occurrence) }
         }
         return result
+    }
+
+    private func sequence(of component: Component) -> Int {
+        component.property("SEQUENCE").flatMap { Int($0.value.trimmedSpaces) } ?? -1
+    }
+
+    private func exclusions(of component: Component) throws(ValueError) -> (instants: Set<Int64>, dates: Set<CivilDate>) {
+        var instants: Set<Int64> = []
+        var dates: Set<CivilDate> = []
+        for property in component.properties("EXDATE") {
+            for value in try DateTimeValue.parseList(property) {
+                switch value {
+                case .date(let date): dates.insert(date)
+                case .dateTime(let local, let valueReference):
+                    instants.insert(resolver.instant(local, in: valueReference))
+                }
+            }
+        }
+        return (instants, dates)
     }
 
     private func overlaps(_ occurrence: Occurrence, from: Int64, to: Int64) -> Bool {
@@ -117,7 +162,7 @@ public struct Expander {
     func instanceStarts(of component: Component, timing: Timing, from: Int64, to: Int64) throws(ValueError)
         -> [(local: LocalDateTime, instant: Int64)]
     {
-        let reference = timing.start.reference
+        let reference = timing.reference
         let first = timing.start.local
         var starts: [(local: LocalDateTime, instant: Int64)] = []
         var seen: Set<Int64> = []
@@ -151,19 +196,9 @@ public struct Expander {
                 }
             }
         }
-        var excludedInstants: Set<Int64> = []
-        var excludedDates: Set<CivilDate> = []
-        for property in component.properties("EXDATE") {
-            for value in try DateTimeValue.parseList(property) {
-                switch value {
-                case .date(let date): excludedDates.insert(date)
-                case .dateTime(let local, let valueReference):
-                    excludedInstants.insert(resolver.instant(local, in: valueReference))
-                }
-            }
-        }
-        if !excludedInstants.isEmpty || !excludedDates.isEmpty {
-            starts.removeAll { excludedInstants.contains($0.instant) || excludedDates.contains($0.local.date) }
+        let excluded = try exclusions(of: component)
+        if !excluded.instants.isEmpty || !excluded.dates.isEmpty {
+            starts.removeAll { excluded.instants.contains($0.instant) || excluded.dates.contains($0.local.date) }
         }
         starts.sort { $0.instant < $1.instant }
         return starts
@@ -195,6 +230,8 @@ struct Timing {
     /// Nominal days and exact seconds added to each instance's start.
     var duration: Duration
     var longestSpan: Int64
+    /// Dates are days in UTC, never in the floating zone.
+    var reference: TimeReference { start.isDate ? .utc : start.reference }
 
     init?(_ component: Component, resolver: ZoneResolver) throws(ValueError) {
         guard let startProperty = component.property("DTSTART") ?? component.property("DUE") else { return nil }
@@ -225,6 +262,6 @@ struct Timing {
         // Days are nominal: the same wall-clock time that many days later, then exact seconds.
         let later = LocalDateTime(
             local.date.adding(days: duration.days), hour: local.hour, minute: local.minute, second: local.second)
-        return resolver.instant(later, in: start.reference) + Int64(duration.seconds)
+        return resolver.instant(later, in: reference) + Int64(duration.seconds)
     }
 }

@@ -335,10 +335,14 @@ public final class ZoneResolver {
     private var missing: Set<String> = []
     private var definitions: [String: Component] = [:]
     private let systemZone: ((String) -> [UInt8]?)?
+    /// The zone floating date-times are read in: the calendar's X-WR-TIMEZONE (a Google and
+    /// Apple extension), else none (UTC).
+    public let floatingZone: String?
 
     /// - Parameter systemZone: returns the TZif bytes for an IANA name such as `Europe/Berlin`.
     public init(calendar: Component? = nil, systemZone: ((String) -> [UInt8]?)? = nil) {
         self.systemZone = systemZone
+        floatingZone = calendar?.property("X-WR-TIMEZONE").map { Text.unescape(Substring($0.value.trimmedSpaces)) }
         for zone in calendar?.components("VTIMEZONE") ?? [] {
             if let tzid = zone.property("TZID")?.value.trimmedSpaces, definitions[tzid] == nil {
                 definitions[tzid] = zone
@@ -386,20 +390,21 @@ public final class ZoneResolver {
         }
     }
 
-    /// The instant a DATE or DATE-TIME names. Floating values, dates and unknown zones are read
-    /// as UTC (RFC 4791 lets a server pick the zone for floating times; UTC is its default).
+    /// The instant a DATE or DATE-TIME names. Dates and unknown zones are read as UTC, floating
+    /// values in `floatingZone` or else UTC (RFC 4791 lets a server pick their zone).
     public func instant(_ value: DateTimeValue) -> Int64 {
         switch value {
         case .date(let date): return LocalDateTime(date).secondsSinceEpoch
-        case .dateTime(let local, .utc), .dateTime(let local, .floating): return local.secondsSinceEpoch
-        case .dateTime(let local, .zone(let tzid)):
-            return (table(for: tzid) ?? .utc).instant(for: local)
+        case .dateTime(let local, let reference): return instant(local, in: reference)
         }
     }
 
     public func instant(_ local: LocalDateTime, in reference: TimeReference) -> Int64 {
         switch reference {
-        case .utc, .floating: return local.secondsSinceEpoch
+        case .utc: return local.secondsSinceEpoch
+        case .floating:
+            guard let floatingZone else { return local.secondsSinceEpoch }
+            return (table(for: floatingZone) ?? .utc).instant(for: local)
         case .zone(let tzid): return (table(for: tzid) ?? .utc).instant(for: local)
         }
     }
@@ -407,7 +412,10 @@ public final class ZoneResolver {
     /// The wall-clock time an instant shows in a reference's zone.
     public func local(_ instant: Int64, in reference: TimeReference) -> LocalDateTime {
         switch reference {
-        case .utc, .floating: return LocalDateTime(secondsSinceEpoch: instant)
+        case .utc: return LocalDateTime(secondsSinceEpoch: instant)
+        case .floating:
+            guard let floatingZone else { return LocalDateTime(secondsSinceEpoch: instant) }
+            return (table(for: floatingZone) ?? .utc).local(at: instant)
         case .zone(let tzid): return (table(for: tzid) ?? .utc).local(at: instant)
         }
     }
