@@ -1,0 +1,226 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `quercus-sop` against Sequoia's `sqop` and GnuPG 2.2 (behind a thin wrapper with the same SOP
+/// verbs): every pair generates a key on one side, signs on the other or the same side, and
+/// verifies on the third, so each cell runs both ways. The matrix is printed; any failing cell
+/// fails the test.
+@Suite(.serialized) struct OpenPGPInteropTests {
+    @Test func signAndVerifyMatrixWithSqopAndGnuPG() throws {
+        let directory = try TemporaryDirectory("openpgp-interop")
+        defer { directory.remove() }
+        let implementations: [any SOPImplementation] = [
+            try CommandSOP(name: "quercus", path: Product.path("quercus-sop"), profile: "rfc4880"),
+            try CommandSOP(name: "sqop", path: Peer.command("sqop", debian: "sqop"), profile: nil),
+            try GnuPGSOP(directory: directory),
+        ]
+        let data = Data("Quercus interop\nsecond line\n".utf8)
+        var rows: [String] = []
+        var failures: [String] = []
+        for keyMaker in implementations {
+            let key = try keyMaker.generateKey(userID: "Interop <\(keyMaker.name)@example.org>", in: directory)
+            let cert = try keyMaker.extractCert(key, in: directory)
+            let fingerprint = try GnuPGSOP.primaryFingerprint(of: cert, in: directory)
+            for signer in implementations {
+                for verifier in implementations {
+                    for mode in ["binary", "text"] {
+                        let cell = "key \(keyMaker.name), sign \(signer.name) --as=\(mode), verify \(verifier.name)"
+                        let outcome: String
+                        do {
+                            let signature = try signer.sign(data, key: key, mode: mode, in: directory)
+                            let signers = try verifier.verify(data, signature: signature, cert: cert, in: directory)
+                            outcome = signers.contains(fingerprint) ? "ok" : "FAIL (verified by \(signers), expected \(fingerprint))"
+                        } catch {
+                            outcome = "FAIL (\(error))"
+                        }
+                        rows.append("\(cell): \(outcome)")
+                        if outcome != "ok" { failures.append("\(cell): \(outcome)") }
+                    }
+                }
+            }
+        }
+        print("OpenPGP sign/verify interop matrix:\n" + rows.joined(separator: "\n"))
+        #expect(failures.isEmpty, "\(failures.count) failing cells:\n\(failures.joined(separator: "\n"))")
+    }
+
+    @Test func aTamperedMessageFailsVerificationOnEverySide() throws {
+        let directory = try TemporaryDirectory("openpgp-interop")
+        defer { directory.remove() }
+        let quercus = try CommandSOP(name: "quercus", path: Product.path("quercus-sop"), profile: "rfc4880")
+        let sqop = try CommandSOP(name: "sqop", path: Peer.command("sqop", debian: "sqop"), profile: nil)
+        let key = try sqop.generateKey(userID: "Tamper <t@example.org>", in: directory)
+        let cert = try sqop.extractCert(key, in: directory)
+        let signature = try sqop.sign(Data("original".utf8), key: key, mode: "binary", in: directory)
+        let sigFile = try directory.write("tampered.sig", String(decoding: signature, as: UTF8.self))
+        let certFile = try directory.write("tampered.cert", String(decoding: cert, as: UTF8.self))
+        let result = try run(quercus.path, ["verify", sigFile, certFile], stdin: Data("0riginal".utf8))
+        // SOP: exit 3, NO_SIGNATURE, and nothing on standard output.
+        #expect(result.status == 3)
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func armorAndDearmorAgreeWithSqop() throws {
+        let directory = try TemporaryDirectory("openpgp-interop")
+        defer { directory.remove() }
+        let quercus = try Product.path("quercus-sop")
+        let sqop = try Peer.command("sqop", debian: "sqop")
+        // Binary data goes through files: the process helper reads standard output as text.
+        func pipe(_ program: String, _ arguments: String, from input: String, to output: String) throws -> Data {
+            let result = try run(
+                "/bin/sh", ["-c", "\"$0\" \(arguments) < \"$1\" > \"$2\"", program, directory.file(input), directory.file(output)])
+            #expect(result.status == 0, "\(program) \(arguments): \(result.stderr)")
+            return try Data(contentsOf: URL(fileURLWithPath: directory.file(output)))
+        }
+        for profile in ["rfc4880", "rfc9580"] {
+            let armoredKey = try run(quercus, ["generate-key", "--profile", profile, "Armor <a@example.org>"])
+            #expect(armoredKey.status == 0)
+            try directory.write("\(profile).asc", armoredKey.stdout)
+            let ours = try pipe(quercus, "dearmor", from: "\(profile).asc", to: "\(profile).ours")
+            let theirs = try pipe(sqop, "dearmor", from: "\(profile).asc", to: "\(profile).theirs")
+            #expect(!ours.isEmpty)
+            #expect(ours == theirs, "\(profile): dearmor differs")
+        }
+        // sqop's binary key armored by either side dearmors to the same bytes on the other.
+        let binary = try pipe(sqop, "generate-key --no-armor 'Armor <a@example.org>'", from: "rfc4880.asc", to: "sqop.key")
+        let oursArmored = try pipe(quercus, "armor", from: "sqop.key", to: "sqop.ours.asc")
+        #expect(String(decoding: oursArmored, as: UTF8.self).hasPrefix("-----BEGIN PGP PRIVATE KEY BLOCK-----\n"))
+        #expect(try pipe(sqop, "dearmor", from: "sqop.ours.asc", to: "sqop.back1") == binary)
+        _ = try pipe(sqop, "armor", from: "sqop.key", to: "sqop.theirs.asc")
+        #expect(try pipe(quercus, "dearmor", from: "sqop.theirs.asc", to: "sqop.back2") == binary)
+    }
+
+    @Test func sopExitCodesForBadInput() throws {
+        let quercus = try Product.path("quercus-sop")
+        #expect(try run(quercus, ["no-such-verb"]).status == 69)
+        #expect(try run(quercus, ["sign", "--no-such-option"]).status == 37)
+        #expect(try run(quercus, ["generate-key", "--profile", "nonsense"]).status == 89)
+        #expect(try run(quercus, ["sign"]).status == 19)
+        #expect(try run(quercus, ["extract-cert"], stdin: Data("not openpgp".utf8)).status == 41)
+        #expect(try run(quercus, ["sign", "/nonexistent/key"], stdin: Data()).status == 61)
+        let profiles = try run(quercus, ["list-profiles", "generate-key"])
+        #expect(profiles.stdout.hasPrefix("rfc9580: "))
+        #expect(profiles.stdout.contains("\nrfc4880: "))
+    }
+}
+
+/// The SOP verbs the matrix needs, whichever program provides them.
+protocol SOPImplementation {
+    var name: String { get }
+    func generateKey(userID: String, in directory: TemporaryDirectory) throws -> Data
+    func extractCert(_ key: Data, in directory: TemporaryDirectory) throws -> Data
+    func sign(_ data: Data, key: Data, mode: String, in directory: TemporaryDirectory) throws -> Data
+    /// The primary-key fingerprints of the good signatures (upper-case hex).
+    func verify(_ data: Data, signature: Data, cert: Data, in directory: TemporaryDirectory) throws -> [String]
+}
+
+struct SOPCommandFailed: Error, CustomStringConvertible {
+    let command: String
+    let result: ProcessResult
+    var description: String { "\(command) exited \(result.status): \(result.stderr)" }
+}
+
+/// A real SOP command line: quercus-sop or sqop.
+struct CommandSOP: SOPImplementation {
+    let name: String
+    let path: String
+    let profile: String?
+
+    private func sop(_ arguments: [String], stdin: Data) throws -> Data {
+        let result = try run(path, arguments, stdin: stdin)
+        guard result.status == 0 else { throw SOPCommandFailed(command: "\(name) \(arguments.first ?? "")", result: result) }
+        return Data(result.stdout.utf8)
+    }
+
+    func generateKey(userID: String, in directory: TemporaryDirectory) throws -> Data {
+        try sop(["generate-key"] + (profile.map { ["--profile", $0] } ?? []) + [userID], stdin: Data())
+    }
+
+    func extractCert(_ key: Data, in directory: TemporaryDirectory) throws -> Data {
+        try sop(["extract-cert"], stdin: key)
+    }
+
+    func sign(_ data: Data, key: Data, mode: String, in directory: TemporaryDirectory) throws -> Data {
+        let keyFile = try directory.write("\(name)-\(UUID().uuidString).key", String(decoding: key, as: UTF8.self))
+        return try sop(["sign", "--as=\(mode)", keyFile], stdin: data)
+    }
+
+    func verify(_ data: Data, signature: Data, cert: Data, in directory: TemporaryDirectory) throws -> [String] {
+        let sigFile = try directory.write("\(name)-\(UUID().uuidString).sig", String(decoding: signature, as: UTF8.self))
+        let certFile = try directory.write("\(name)-\(UUID().uuidString).cert", String(decoding: cert, as: UTF8.self))
+        let output = try sop(["verify", sigFile, certFile], stdin: data)
+        // VERIFICATIONS: time, signing key fingerprint, primary key fingerprint, …
+        return String(decoding: output, as: UTF8.self).split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            return fields.count >= 3 ? fields[2].uppercased() : nil
+        }
+    }
+}
+
+/// GnuPG 2.2 behind the same verbs, each call in a fresh home directory.
+struct GnuPGSOP: SOPImplementation {
+    let name = "gpg"
+    let gpg: String
+
+    init(directory: TemporaryDirectory) throws {
+        gpg = try Peer.command("gpg", debian: "gnupg")
+    }
+
+    private static func freshHome(_ directory: TemporaryDirectory) throws -> String {
+        let home = directory.file("gnupg-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        return home
+    }
+
+    private func gpg(_ home: String, _ arguments: [String], stdin: Data? = nil) throws -> ProcessResult {
+        let result = try run(
+            gpg, ["--homedir", home, "--batch", "--no-tty", "--pinentry-mode", "loopback", "--passphrase", ""] + arguments,
+            stdin: stdin)
+        guard result.status == 0 else { throw SOPCommandFailed(command: "gpg \(arguments.joined(separator: " "))", result: result) }
+        return result
+    }
+
+    func generateKey(userID: String, in directory: TemporaryDirectory) throws -> Data {
+        let home = try Self.freshHome(directory)
+        _ = try gpg(home, ["--quick-gen-key", userID, "future-default", "default", "never"])
+        return Data(try gpg(home, ["--armor", "--export-secret-keys", userID]).stdout.utf8)
+    }
+
+    func extractCert(_ key: Data, in directory: TemporaryDirectory) throws -> Data {
+        let home = try Self.freshHome(directory)
+        _ = try gpg(home, ["--import"], stdin: key)
+        return Data(try gpg(home, ["--armor", "--export"]).stdout.utf8)
+    }
+
+    func sign(_ data: Data, key: Data, mode: String, in directory: TemporaryDirectory) throws -> Data {
+        let home = try Self.freshHome(directory)
+        _ = try gpg(home, ["--import"], stdin: key)
+        return Data(try gpg(home, ["--armor", "--detach-sign"] + (mode == "text" ? ["--textmode"] : []), stdin: data).stdout.utf8)
+    }
+
+    func verify(_ data: Data, signature: Data, cert: Data, in directory: TemporaryDirectory) throws -> [String] {
+        let home = try Self.freshHome(directory)
+        _ = try gpg(home, ["--import"], stdin: cert)
+        let dataFile = try directory.write("gpg-\(UUID().uuidString).data", String(decoding: data, as: UTF8.self))
+        let sigFile = try directory.write("gpg-\(UUID().uuidString).sig", String(decoding: signature, as: UTF8.self))
+        let result = try gpg(home, ["--status-fd", "1", "--verify", sigFile, dataFile])
+        // "[GNUPG:] VALIDSIG <signing key fpr> <date> … <primary key fpr>": the last field is the primary.
+        return result.stdout.split(separator: "\n").compactMap { line in
+            guard line.hasPrefix("[GNUPG:] VALIDSIG ") else { return nil }
+            return line.split(separator: " ").last.map { String($0) }
+        }
+    }
+
+    /// The primary fingerprint of a certificate as GnuPG computes it, so that no cell trusts our
+    /// own fingerprint code.
+    static func primaryFingerprint(of cert: Data, in directory: TemporaryDirectory) throws -> String {
+        let gpg = try Peer.command("gpg", debian: "gnupg")
+        let home = try freshHome(directory)
+        let result = try run(
+            gpg, ["--homedir", home, "--batch", "--with-colons", "--import-options", "show-only", "--import"], stdin: cert)
+        guard let line = result.stdout.split(separator: "\n").first(where: { $0.hasPrefix("fpr:") }) else {
+            throw SOPCommandFailed(command: "gpg --import-options show-only", result: result)
+        }
+        return line.split(separator: ":", omittingEmptySubsequences: false).dropFirst(9).first.map { String($0) } ?? ""
+    }
+}
