@@ -42,7 +42,7 @@ enum DNSCorpus {
         @ ZONEMD 2024010101 1 1 A8B2E5F9D1C3B4A5A8B2E5F9D1C3B4A5A8B2E5F9D1C3B4A5A8B2E5F9D1C3B4A5A8B2E5F9D1C3B4A5A8B2E5F9D1C3B4A5
         svc SVCB 1 svc.example.net. alpn=h2,h3 port=8443 ipv4hint=192.0.2.1,192.0.2.2 ipv6hint=2001:db8::1 key65000="x"
         svc2 SVCB 0 alias.example.net.
-        https HTTPS 1 . alpn="h3" no-default-alpn mandatory=alpn,port port=443 ech="AEj+DQBEAQAgACAdd+scUi0IYFsXnUIU7ko2Nd9+F8M26pAGZVpz/KrWPgAEAAEAAQAVY2xvdWRmbGFyZS1lY2guY29tAAA="
+        https HTTPS 1 . alpn="h3" no-default-alpn mandatory=alpn,port port=443 ech="AAT+DQAA"
         loc LOC 52 22 23.000 N 4 53 32.000 E -2.00m 1m 10000m 10m
         loc2 LOC 31 S 106 28 29 W 10m
         hi HINFO "Generic PC" "Linux"
