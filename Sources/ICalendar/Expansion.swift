@@ -174,6 +174,11 @@ public struct Expander {
         let horizon = LocalDateTime(secondsSinceEpoch: to + 2 * 86400).date
         for property in component.properties("RRULE") {
             let rule = try RecurrenceRule.parse(property.value)
+            if let until = rule.until, untilCheck(until, reference: reference)?(first) == true {
+                // A series that ends before it begins has no instances at all, as the
+                // recurring-ical-events package reads it.
+                return []
+            }
             let until = untilCheck(rule.until, reference: reference)
             var iterator = RecurrenceIterator(rule: rule, start: first, isAfterUntil: until, horizon: horizon)
             var candidates = 0
@@ -239,7 +244,12 @@ struct Timing {
         startInstant = resolver.instant(start)
         let endProperty = component.is("VTODO") ? component.property("DUE") : component.property("DTEND")
         if component.property("DTSTART") != nil, let endProperty {
-            let end = try DateTimeValue.parse(endProperty)
+            var end = try DateTimeValue.parse(endProperty)
+            if resolver.instant(end) < startInstant {
+                // An end before the start is a client's slip; the icalendar tools swap them.
+                (start, end) = (end, start)
+                startInstant = resolver.instant(start)
+            }
             if end.reference == start.reference || end.isDate || start.isDate {
                 let seconds = end.local.secondsSinceEpoch - start.local.secondsSinceEpoch
                 duration = Duration(days: Int(seconds / 86400), seconds: Int(seconds % 86400))

@@ -328,8 +328,9 @@ struct PosixZoneRule {
     }
 }
 
-/// Finds the zone a TZID names: the calendar's own VTIMEZONE first, then the system's tz
-/// database through `systemZone`, which the caller supplies (the pure core reads no files).
+/// Finds the zone a TZID names: the system's tz database through `systemZone` for IANA names
+/// (the caller supplies the bytes; the pure core reads no files), else the calendar's own
+/// VTIMEZONE.
 public final class ZoneResolver {
     private var tables: [String: ZoneTable] = [:]
     private var missing: Set<String> = []
@@ -344,7 +345,7 @@ public final class ZoneResolver {
         self.systemZone = systemZone
         floatingZone = calendar?.property("X-WR-TIMEZONE").map { Text.unescape(Substring($0.value.trimmedSpaces)) }
         for zone in calendar?.components("VTIMEZONE") ?? [] {
-            if let tzid = zone.property("TZID")?.value.trimmedSpaces, definitions[tzid] == nil {
+            if let tzid = zone.property("TZID").map({ Self.normalized($0.value) }), definitions[tzid] == nil {
                 definitions[tzid] = zone
             }
         }
@@ -355,10 +356,9 @@ public final class ZoneResolver {
         if let table = tables[tzid] { return table }
         if missing.contains(tzid) { return nil }
         var table: ZoneTable?
-        if let definition = definitions[tzid] {
-            table = try? ZoneTable(vtimezone: definition)
-        }
-        if table == nil, let systemZone {
+        // A well-known IANA name is read from the system's tz database, as Apple, Google and the
+        // icalendar package do: exported VTIMEZONEs often describe only recent years.
+        if let systemZone {
             for name in Self.candidateNames(tzid) {
                 if let bytes = systemZone(name), let parsed = try? ZoneTable(tzif: bytes) {
                     table = parsed
@@ -366,8 +366,19 @@ public final class ZoneResolver {
                 }
             }
         }
+        if table == nil, let definition = definitions[Self.normalized(tzid)] {
+            table = try? ZoneTable(vtimezone: definition)
+        }
         if let table { tables[tzid] = table } else { missing.insert(tzid) }
         return table
+    }
+
+    /// TZIDs as compared with VTIMEZONE definitions: without surrounding spaces and a stray
+    /// trailing colon (Outlook writes `TZID:Pacific Standard Time:`).
+    static func normalized(_ tzid: String) -> String {
+        var text = tzid.trimmedSpaces
+        while text.hasSuffix(":") { text.removeLast() }
+        return text
     }
 
     /// IANA names a TZID may stand for: itself, without a leading `/` (RFC 5545's globally
