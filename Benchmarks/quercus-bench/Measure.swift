@@ -53,7 +53,13 @@ func median(_ values: [Double]) -> Double {
 }
 
 /// Keeps a computed value alive so the optimizer cannot delete the work that produced it.
-@inline(never)
+@_optimize(none)
 func consume<T>(_ value: T) {
     withExtendedLifetime(value) {}
+}
+
+/// Hides a value's origin from the optimizer, so work on it cannot be hoisted out of a loop.
+@_optimize(none)
+func opaque<T>(_ value: T) -> T {
+    value
 }

@@ -45,7 +45,7 @@ public enum LengthWidth: Int, Sendable, CaseIterable {
     case uint32 = 4
 
     /// The largest length the prefix can express.
-    public var maximum: Int {
+    @inlinable public var maximum: Int {
         switch self {
         case .uint8: return 0xFF
         case .uint16: return 0xFFFF
