@@ -173,7 +173,8 @@ public struct Expander {
         add(first)
         let horizon = LocalDateTime(secondsSinceEpoch: to + 2 * 86400).date
         for property in component.properties("RRULE") {
-            let rule = try RecurrenceRule.parse(property.value)
+            // A rule that cannot be read even leniently (no FREQ) adds no instances.
+            guard let rule = try? RecurrenceRule.parse(property.value, lenient: true) else { continue }
             if let until = rule.until, untilCheck(until, reference: reference)?(first) == true {
                 // A series that ends before it begins has no instances at all, as the
                 // recurring-ical-events package reads it.

@@ -42,10 +42,24 @@ public struct RecurrenceRule: Sendable, Hashable, CustomStringConvertible {
 
     public init(frequency: Frequency) { self.frequency = frequency }
 
-    public static func parse(_ text: String) throws(ValueError) -> RecurrenceRule {
+    /// - Parameter lenient: skip malformed parts (`COUNT=-1`, a misspelt `UNTL`) instead of
+    ///   failing; a rule without a valid FREQ still fails.
+    public static func parse(_ text: String, lenient: Bool = false) throws(ValueError) -> RecurrenceRule {
         var rule = RecurrenceRule(frequency: .yearly)
         var sawFrequency = false
         for part in text.split(separator: ";") {
+            do throws(ValueError) {
+                try rule.apply(part, sawFrequency: &sawFrequency)
+            } catch {
+                if !lenient || part.uppercased().hasPrefix("FREQ=") { throw error }
+            }
+        }
+        guard sawFrequency else { throw ValueError("RRULE has no FREQ") }
+        return rule
+    }
+
+    private mutating func apply(_ part: Substring, sawFrequency: inout Bool) throws(ValueError) {
+        do {
             let pair = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard pair.count == 2 else { throw ValueError("RRULE part '\(part)' has no '='") }
             let key = pair[0].uppercased()
@@ -66,38 +80,38 @@ public struct RecurrenceRule: Sendable, Hashable, CustomStringConvertible {
                 guard let frequency = Frequency.allCases.first(where: { $0.name == value }) else {
                     throw ValueError("RRULE FREQ '\(value)' is unknown")
                 }
-                rule.frequency = frequency
+                self.frequency = frequency
                 sawFrequency = true
             case "INTERVAL":
                 guard let interval = Int(value), interval >= 1, interval <= 1_000_000_000 else {
                     throw ValueError("RRULE INTERVAL '\(value)' must be a positive number")
                 }
-                rule.interval = interval
+                self.interval = interval
             case "COUNT":
                 guard let count = Int(value), count >= 0 else {
                     throw ValueError("RRULE COUNT '\(value)' must be a number")
                 }
-                rule.count = count
+                self.count = count
             case "UNTIL":
-                rule.until = try DateTimeValue.parse(Substring(value))
-            case "BYSECOND": rule.bySecond = try numbers(0...60, allowNegative: false)
-            case "BYMINUTE": rule.byMinute = try numbers(0...59, allowNegative: false)
-            case "BYHOUR": rule.byHour = try numbers(0...23, allowNegative: false)
-            case "BYMONTHDAY": rule.byMonthDay = try numbers(1...31, allowNegative: true)
-            case "BYYEARDAY": rule.byYearDay = try numbers(1...366, allowNegative: true)
-            case "BYWEEKNO": rule.byWeekNumber = try numbers(1...53, allowNegative: true)
-            case "BYMONTH": rule.byMonth = try numbers(1...12, allowNegative: false)
-            case "BYSETPOS": rule.bySetPosition = try numbers(1...366, allowNegative: true)
+                self.until = try DateTimeValue.parse(Substring(value))
+            case "BYSECOND": self.bySecond = try numbers(0...60, allowNegative: false)
+            case "BYMINUTE": self.byMinute = try numbers(0...59, allowNegative: false)
+            case "BYHOUR": self.byHour = try numbers(0...23, allowNegative: false)
+            case "BYMONTHDAY": self.byMonthDay = try numbers(1...31, allowNegative: true)
+            case "BYYEARDAY": self.byYearDay = try numbers(1...366, allowNegative: true)
+            case "BYWEEKNO": self.byWeekNumber = try numbers(1...53, allowNegative: true)
+            case "BYMONTH": self.byMonth = try numbers(1...12, allowNegative: false)
+            case "BYSETPOS": self.bySetPosition = try numbers(1...366, allowNegative: true)
             case "WKST":
-                guard let day = weekdayNames.firstIndex(of: value) else {
+                guard let day = Self.weekdayNames.firstIndex(of: value) else {
                     throw ValueError("RRULE WKST '\(value)' is not a weekday")
                 }
-                rule.weekStart = day
+                self.weekStart = day
             case "BYDAY":
-                rule.byDay = []
+                self.byDay = []
                 for item in value.split(separator: ",") {
                     let trimmed = item.trimmingPrefix(" ")
-                    guard trimmed.count >= 2, let day = weekdayNames.firstIndex(of: String(trimmed.suffix(2))) else {
+                    guard trimmed.count >= 2, let day = Self.weekdayNames.firstIndex(of: String(trimmed.suffix(2))) else {
                         throw ValueError("RRULE BYDAY '\(item)' is not a weekday")
                     }
                     let prefix = trimmed.dropLast(2)
@@ -108,7 +122,7 @@ public struct RecurrenceRule: Sendable, Hashable, CustomStringConvertible {
                         else { throw ValueError("RRULE BYDAY '\(item)' has a bad ordinal") }
                         occurrence = number
                     }
-                    rule.byDay.append(WeekdayNumber(day, occurrence: occurrence))
+                    self.byDay.append(WeekdayNumber(day, occurrence: occurrence))
                 }
             default:
                 // X-NAME parts and parts from later RFCs (RSCALE, SKIP) are not interpreted.
@@ -117,8 +131,6 @@ public struct RecurrenceRule: Sendable, Hashable, CustomStringConvertible {
                 }
             }
         }
-        guard sawFrequency else { throw ValueError("RRULE has no FREQ") }
-        return rule
     }
 
     public var description: String {
