@@ -7,30 +7,51 @@ import Testing
 /// verifies on the third, so each cell runs both ways. The matrix is printed; any failing cell
 /// fails the test.
 @Suite(.serialized) struct OpenPGPInteropTests {
-    @Test func signAndVerifyMatrixWithSqopAndGnuPG() throws {
+    @Test func v4SignAndVerifyMatrixWithSqopAndGnuPG() throws {
         let directory = try TemporaryDirectory("openpgp-interop")
         defer { directory.remove() }
-        let implementations: [any SOPImplementation] = [
-            try CommandSOP(name: "quercus", path: Product.path("quercus-sop"), profile: "rfc4880"),
-            try CommandSOP(name: "sqop", path: Peer.command("sqop", debian: "sqop"), profile: nil),
-            try GnuPGSOP(directory: directory),
-        ]
+        try runMatrix(
+            "v4 keys (profile rfc4880)",
+            [
+                try CommandSOP(name: "quercus", path: Product.path("quercus-sop"), profile: "rfc4880"),
+                try CommandSOP(name: "sqop", path: Peer.command("sqop", debian: "sqop"), profile: nil),
+                try GnuPGSOP(directory: directory),
+            ],
+            fingerprint: { try GnuPGSOP.primaryFingerprint(of: $0, in: directory) }, in: directory)
+    }
+
+    @Test func v6SignAndVerifyMatrixWithPySequoia() throws {
+        let directory = try TemporaryDirectory("openpgp-interop")
+        defer { directory.remove() }
+        let pysequoia = try PySequoiaSOP()
+        try runMatrix(
+            "v6 keys (profile rfc9580)",
+            [try CommandSOP(name: "quercus", path: Product.path("quercus-sop"), profile: "rfc9580"), pysequoia],
+            fingerprint: { try pysequoia.primaryFingerprint(of: $0, in: directory) }, in: directory)
+    }
+
+    /// Every key maker × signer × verifier × mode; `fingerprint` is a peer's idea of a
+    /// certificate's primary fingerprint, so no cell trusts our own fingerprint code.
+    private func runMatrix(
+        _ title: String, _ implementations: [any SOPImplementation], fingerprint: (Data) throws -> String,
+        in directory: TemporaryDirectory
+    ) throws {
         let data = Data("Quercus interop\nsecond line\n".utf8)
         var rows: [String] = []
         var failures: [String] = []
         for keyMaker in implementations {
             let key = try keyMaker.generateKey(userID: "Interop <\(keyMaker.name)@example.org>", in: directory)
             let cert = try keyMaker.extractCert(key, in: directory)
-            let fingerprint = try GnuPGSOP.primaryFingerprint(of: cert, in: directory)
+            let expected = try fingerprint(cert)
             for signer in implementations {
                 for verifier in implementations {
-                    for mode in ["binary", "text"] {
+                    for mode in signer.signsText ? ["binary", "text"] : ["binary"] {
                         let cell = "key \(keyMaker.name), sign \(signer.name) --as=\(mode), verify \(verifier.name)"
                         let outcome: String
                         do {
                             let signature = try signer.sign(data, key: key, mode: mode, in: directory)
                             let signers = try verifier.verify(data, signature: signature, cert: cert, in: directory)
-                            outcome = signers.contains(fingerprint) ? "ok" : "FAIL (verified by \(signers), expected \(fingerprint))"
+                            outcome = signers.contains(expected) ? "ok" : "FAIL (verified by \(signers), expected \(expected))"
                         } catch {
                             outcome = "FAIL (\(error))"
                         }
@@ -40,7 +61,7 @@ import Testing
                 }
             }
         }
-        print("OpenPGP sign/verify interop matrix:\n" + rows.joined(separator: "\n"))
+        print("OpenPGP sign/verify interop matrix, \(title):\n" + rows.joined(separator: "\n"))
         #expect(failures.isEmpty, "\(failures.count) failing cells:\n\(failures.joined(separator: "\n"))")
     }
 
@@ -107,6 +128,8 @@ import Testing
 /// The SOP verbs the matrix needs, whichever program provides them.
 protocol SOPImplementation {
     var name: String { get }
+    /// Whether `sign` can make text signatures (pysequoia's API makes binary ones only).
+    var signsText: Bool { get }
     func generateKey(userID: String, in directory: TemporaryDirectory) throws -> Data
     func extractCert(_ key: Data, in directory: TemporaryDirectory) throws -> Data
     func sign(_ data: Data, key: Data, mode: String, in directory: TemporaryDirectory) throws -> Data
@@ -123,6 +146,7 @@ struct SOPCommandFailed: Error, CustomStringConvertible {
 /// A real SOP command line: quercus-sop or sqop.
 struct CommandSOP: SOPImplementation {
     let name: String
+    var signsText: Bool { true }
     let path: String
     let profile: String?
 
@@ -160,6 +184,7 @@ struct CommandSOP: SOPImplementation {
 /// GnuPG 2.2 behind the same verbs, each call in a fresh home directory.
 struct GnuPGSOP: SOPImplementation {
     let name = "gpg"
+    var signsText: Bool { true }
     let gpg: String
 
     init(directory: TemporaryDirectory) throws {
@@ -222,5 +247,70 @@ struct GnuPGSOP: SOPImplementation {
             throw SOPCommandFailed(command: "gpg --import-options show-only", result: result)
         }
         return line.split(separator: ":", omittingEmptySubsequences: false).dropFirst(9).first.map { String($0) } ?? ""
+    }
+}
+
+/// pysequoia (Sequoia 2 for Python) behind the same verbs; it reads and writes v6 keys.
+struct PySequoiaSOP: SOPImplementation {
+    let name = "pysequoia"
+    var signsText: Bool { false }
+    let python: String
+
+    init() throws {
+        python = try Peer.python(module: "pysequoia", pypi: "pysequoia")
+    }
+
+    /// One verb per call; files in, standard output out.
+    private static let script = """
+        import sys, warnings
+        warnings.simplefilter("ignore")
+        import pysequoia as p
+        verb, args = sys.argv[1], sys.argv[2:]
+        read = lambda path: open(path, "rb").read()
+        if verb == "generate-key":
+            print(str(p.Cert.generate(args[0], profile=p.Profile.RFC9580).secrets), end="")
+        elif verb == "extract-cert":
+            print(str(p.Cert.from_bytes(read(args[0]))), end="")
+        elif verb == "fingerprint":
+            print(p.Cert.from_bytes(read(args[0])).fingerprint.upper())
+        elif verb == "sign":
+            key = p.Cert.from_bytes(read(args[0]))
+            sys.stdout.write(p.sign(key.secrets.signer(), read(args[1]), mode=p.SignatureMode.DETACHED).decode())
+        elif verb == "verify":
+            cert = p.Cert.from_bytes(read(args[1]))
+            result = p.verify(bytes=read(args[2]), store=lambda ids: [cert], signature=p.Sig.from_bytes(read(args[0])))
+            for good in result.valid_sigs:
+                print(good.certificate.upper())
+        """
+
+    private func call(_ arguments: [String]) throws -> String {
+        let result = try run(python, ["-c", Self.script] + arguments)
+        guard result.status == 0 else { throw SOPCommandFailed(command: "pysequoia \(arguments[0])", result: result) }
+        return result.stdout
+    }
+
+    private func file(_ data: Data, _ directory: TemporaryDirectory) throws -> String {
+        try directory.write("pysequoia-\(UUID().uuidString)", String(decoding: data, as: UTF8.self))
+    }
+
+    func generateKey(userID: String, in directory: TemporaryDirectory) throws -> Data {
+        Data(try call(["generate-key", userID]).utf8)
+    }
+
+    func extractCert(_ key: Data, in directory: TemporaryDirectory) throws -> Data {
+        Data(try call(["extract-cert", try file(key, directory)]).utf8)
+    }
+
+    func sign(_ data: Data, key: Data, mode: String, in directory: TemporaryDirectory) throws -> Data {
+        Data(try call(["sign", try file(key, directory), try file(data, directory)]).utf8)
+    }
+
+    func verify(_ data: Data, signature: Data, cert: Data, in directory: TemporaryDirectory) throws -> [String] {
+        let output = try call(["verify", try file(signature, directory), try file(cert, directory), try file(data, directory)])
+        return output.split(separator: "\n").map(String.init)
+    }
+
+    func primaryFingerprint(of cert: Data, in directory: TemporaryDirectory) throws -> String {
+        try call(["fingerprint", try file(cert, directory)]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
