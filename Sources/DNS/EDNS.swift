@@ -28,9 +28,16 @@ public struct ResponseCode: RawRepresentable, Hashable, Sendable, CustomStringCo
 
     public var description: String { Self.names[rawValue] ?? "RCODE\(rawValue)" }
 
+    /// A mnemonic, or the `RCODE123` form `description` gives codes without one.
     public init?(_ text: String) {
-        guard let known = Self.names.first(where: { $0.value == text.uppercased() }) else { return nil }
-        rawValue = known.key
+        let upper = text.uppercased()
+        if let known = Self.names.first(where: { $0.value == upper }) {
+            rawValue = known.key
+        } else if upper.hasPrefix("RCODE"), let value = UInt16(upper.dropFirst(5)) {
+            rawValue = value
+        } else {
+            return nil
+        }
     }
 }
 

@@ -74,9 +74,12 @@ public struct MessageWriter: Sendable {
 
     private mutating func writeCompressed(_ name: DomainName, usePointer: Bool) {
         let labels = name.wire
+        // Only names complete before this one are candidates: this name's own labels are not
+        // fully written until it ends.
+        let candidates = compressionTargets.count
         var position = 0
         while labels[position] != 0 {
-            if usePointer, let target = findSuffix(labels, from: position) {
+            if usePointer, let target = findSuffix(labels, from: position, among: candidates) {
                 wire.write(0xC000 | target)
                 return
             }
@@ -89,8 +92,8 @@ public struct MessageWriter: Sendable {
     }
 
     /// An earlier offset whose name equals `labels[from...]`, ignoring case.
-    private func findSuffix(_ labels: [UInt8], from start: Int) -> UInt16? {
-        for target in compressionTargets where nameAt(Int(target), equals: labels, from: start) {
+    private func findSuffix(_ labels: [UInt8], from start: Int, among candidates: Int) -> UInt16? {
+        for target in compressionTargets[..<candidates] where nameAt(Int(target), equals: labels, from: start) {
             return target
         }
         return nil

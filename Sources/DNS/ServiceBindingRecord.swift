@@ -92,8 +92,10 @@ public struct ServiceParameter: Hashable, Sendable {
         var text = ""
         for byte in id {
             switch byte {
-            case UInt8(ascii: ","), UInt8(ascii: "\\"):
-                text += "\\\\" + String(Character(Unicode.Scalar(byte)))
+            case UInt8(ascii: ","):
+                text += "\\\\,"
+            case UInt8(ascii: "\\"):
+                text += "\\\\\\\\"
             case UInt8(ascii: "\""):
                 text += "\\\""
             case 0x21...0x7E:
