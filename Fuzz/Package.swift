@@ -11,5 +11,9 @@ let package = Package(
         .target(name: "FuzzSupport"),
         .executableTarget(
             name: "fuzz-wire-reader", dependencies: ["FuzzSupport", .product(name: "Wire", package: "Quercus")]),
+        .executableTarget(
+            name: "fuzz-dns-message", dependencies: ["FuzzSupport", .product(name: "DNS", package: "Quercus")]),
+        .executableTarget(
+            name: "fuzz-dns-zone", dependencies: ["FuzzSupport", .product(name: "DNS", package: "Quercus")]),
     ]
 )
