@@ -9,13 +9,15 @@ struct QuercusSOP: QuercusCommand {
     static let configuration = CommandConfiguration(
         commandName: "quercus-sop",
         abstract: "Stateless OpenPGP: keys, signatures and armor in the SOP command-line interface.",
-        discussion: "Exit codes follow the SOP specification: 0 success, 3 no valid signature, 19 missing "
-            + "argument, 37 unsupported option, 41 bad data, 53 expected text, 61 missing input, 67 key is "
-            + "protected, 69 unsupported subcommand, 79 key cannot sign, 89 unsupported profile.",
+        discussion: "Exit codes follow the SOP specification: 0 success, 3 no valid signature, 13 unsupported "
+            + "algorithm, 17 certificate cannot encrypt, 19 missing argument, 23 incomplete verification, 29 cannot "
+            + "decrypt, 31 password not human-readable, 37 unsupported option, 41 bad data, 53 expected text, "
+            + "59 output exists, 61 missing input, 67 key is protected, 69 unsupported subcommand, 79 key cannot "
+            + "sign, 89 unsupported profile.",
         version: QuercusVersion.string,
         subcommands: [
             Version.self, ListProfiles.self, GenerateKey.self, ExtractCert.self, Sign.self, Verify.self,
-            ArmorCommand.self, Dearmor.self,
+            Encrypt.self, Decrypt.self, ArmorCommand.self, Dearmor.self,
         ]
     )
 
@@ -52,7 +54,12 @@ struct QuercusSOP: QuercusCommand {
 enum SOPError: Int32 {
     case generic = 1
     case noSignature = 3
+    case unsupportedAsymmetricAlgorithm = 13
+    case certCannotEncrypt = 17
     case missingArgument = 19
+    case incompleteVerification = 23
+    case cannotDecrypt = 29
+    case passwordNotHumanReadable = 31
     case unsupportedOption = 37
     case badData = 41
     case expectedText = 53

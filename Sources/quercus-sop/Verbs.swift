@@ -29,11 +29,14 @@ struct ListProfiles: ParsableCommand {
     @Argument(help: "The subcommand, for example generate-key.") var subcommand: String
 
     func run() throws {
-        guard subcommand == "generate-key" else {
-            throw SOPFailure(.unsupportedProfile, "\(subcommand) has no profiles")
+        let profiles: [(name: String, summary: String)]
+        switch subcommand {
+        case "generate-key": profiles = KeyProfile.allCases.map { ($0.rawValue, $0.summary) }
+        case "encrypt": profiles = EncryptionProfile.allCases.map { ($0.rawValue, $0.summary) }
+        default: throw SOPFailure(.unsupportedProfile, "\(subcommand) has no profiles")
         }
-        for (index, profile) in KeyProfile.allCases.enumerated() {
-            IO.write("\(profile.rawValue): \(index == 0 ? "(default) " : "")\(profile.summary)\n")
+        for (index, profile) in profiles.enumerated() {
+            IO.write("\(profile.name): \(index == 0 ? "(default) " : "")\(profile.summary)\n")
         }
     }
 }

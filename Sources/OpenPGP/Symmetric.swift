@@ -1,0 +1,277 @@
+import Crypto
+import _CryptoExtras
+
+/// Symmetric algorithm identifiers (RFC 9580 section 9.3); only AES is supported.
+public enum SymmetricAlgorithm: UInt8, Sendable {
+    case aes128 = 7
+    case aes192 = 8
+    case aes256 = 9
+
+    public var keySize: Int {
+        switch self {
+        case .aes128: return 16
+        case .aes192: return 24
+        case .aes256: return 32
+        }
+    }
+}
+
+/// AEAD mode identifiers (RFC 9580 section 9.6).
+public enum AEADMode: UInt8, Sendable {
+    case eax = 1
+    case ocb = 2
+    case gcm = 3
+
+    var nonceSize: Int {
+        switch self {
+        case .eax: return 16
+        case .ocb: return 15
+        case .gcm: return 12
+        }
+    }
+}
+
+/// Authentication failed or the key was wrong; deliberately without detail.
+struct AuthenticationFailure: Error {}
+
+/// OpenPGP's CFB mode with a zero IV, as SEIPD v1 uses it (no resynchronisation).
+enum OpenPGPCFB {
+    static func encrypt(_ plaintext: [UInt8], key: [UInt8]) throws(OpenPGPError) -> [UInt8] {
+        do {
+            return Array(try AES._CFB.encrypt(plaintext, using: SymmetricKey(data: key), iv: AES._CFB.IV(ivBytes: zeroIV)))
+        } catch {
+            throw .rejected("AES-CFB failed: \(error)")
+        }
+    }
+
+    static func decrypt(_ ciphertext: ArraySlice<UInt8>, key: [UInt8]) throws(OpenPGPError) -> [UInt8] {
+        do {
+            return Array(
+                try AES._CFB.decrypt(Array(ciphertext), using: SymmetricKey(data: key), iv: AES._CFB.IV(ivBytes: zeroIV)))
+        } catch {
+            throw .rejected("AES-CFB failed: \(error)")
+        }
+    }
+
+    private static let zeroIV = [UInt8](repeating: 0, count: 16)
+}
+
+/// OCB (RFC 7253) with 128-bit tags, built on the AES block function as RFC 9580 requires of
+/// every implementation.
+struct OCB {
+    private let key: SymmetricKey
+    private let lStar: [UInt8]
+    private let lDollar: [UInt8]
+    private var lTable: [[UInt8]]
+
+    init(key: [UInt8]) throws {
+        self.key = SymmetricKey(data: key)
+        var zero = [UInt8](repeating: 0, count: 16)
+        try AES.permute(&zero, key: self.key)
+        lStar = zero
+        lDollar = OCB.double(lStar)
+        var table = [OCB.double(lDollar)]
+        for _ in 1..<40 { table.append(OCB.double(table[table.count - 1])) }
+        lTable = table
+    }
+
+    private static func double(_ block: [UInt8]) -> [UInt8] {
+        var result = [UInt8](repeating: 0, count: 16)
+        for index in 0..<16 {
+            let next = index < 15 ? block[index + 1] >> 7 : 0
+            result[index] = block[index] << 1 | next
+        }
+        if block[0] & 0x80 != 0 { result[15] ^= 0x87 }
+        return result
+    }
+
+    private func encipher(_ block: [UInt8]) throws -> [UInt8] {
+        var block = block
+        try AES.permute(&block, key: key)
+        return block
+    }
+
+    private func decipher(_ block: [UInt8]) throws -> [UInt8] {
+        var block = block
+        try AES.inversePermute(&block, key: key)
+        return block
+    }
+
+    private static func xor(_ a: [UInt8], _ b: [UInt8]) -> [UInt8] {
+        var result = a
+        for index in 0..<min(a.count, b.count) { result[index] ^= b[index] }
+        return result
+    }
+
+    private func initialOffset(nonce: [UInt8]) throws -> [UInt8] {
+        // Nonce block: 7 bits of tag length (0 for 128), zeros, a 1 bit, then the nonce.
+        var block = [UInt8](repeating: 0, count: 16 - nonce.count) + nonce
+        block[15 - nonce.count] |= 0x01
+        let bottom = Int(block[15] & 0x3F)
+        block[15] &= 0xC0
+        let top = try encipher(block)
+        let stretch = top + (0..<8).map { top[$0] ^ top[$0 + 1] }
+        var offset = [UInt8](repeating: 0, count: 16)
+        let byteShift = bottom / 8
+        let bitShift = bottom % 8
+        for index in 0..<16 {
+            let high = stretch[index + byteShift] << bitShift
+            let low = bitShift == 0 ? 0 : stretch[index + byteShift + 1] >> (8 - bitShift)
+            offset[index] = high | low
+        }
+        return offset
+    }
+
+    private func hash(_ associated: [UInt8]) throws -> [UInt8] {
+        var sum = [UInt8](repeating: 0, count: 16)
+        var offset = [UInt8](repeating: 0, count: 16)
+        let fullBlocks = associated.count / 16
+        for block in 0..<fullBlocks {
+            offset = OCB.xor(offset, lTable[(block + 1).trailingZeroBitCount])
+            sum = OCB.xor(sum, try encipher(OCB.xor(Array(associated[(block * 16)..<(block * 16 + 16)]), offset)))
+        }
+        let rest = associated[(fullBlocks * 16)...]
+        if !rest.isEmpty {
+            offset = OCB.xor(offset, lStar)
+            let padded = Array(rest) + [0x80] + [UInt8](repeating: 0, count: 15 - rest.count)
+            sum = OCB.xor(sum, try encipher(OCB.xor(padded, offset)))
+        }
+        return sum
+    }
+
+    /// Ciphertext followed by the 16-byte tag.
+    func seal(_ plaintext: [UInt8], nonce: [UInt8], associatedData: [UInt8]) throws -> [UInt8] {
+        try crypt(plaintext[...], nonce: nonce, associatedData: associatedData, decrypting: false).output
+    }
+
+    /// The plaintext of ciphertext-and-tag, or a throw when the tag does not match.
+    func open(_ sealed: ArraySlice<UInt8>, nonce: [UInt8], associatedData: [UInt8]) throws -> [UInt8] {
+        guard sealed.count >= 16 else { throw AuthenticationFailure() }
+        let body = sealed.dropLast(16)
+        let result = try crypt(body, nonce: nonce, associatedData: associatedData, decrypting: true)
+        guard constantTimeEqual(result.tag, Array(sealed.suffix(16))) else { throw AuthenticationFailure() }
+        return result.output
+    }
+
+    private func crypt(
+        _ input: ArraySlice<UInt8>, nonce: [UInt8], associatedData: [UInt8], decrypting: Bool
+    ) throws -> (output: [UInt8], tag: [UInt8]) {
+        var offset = try initialOffset(nonce: nonce)
+        var checksum = [UInt8](repeating: 0, count: 16)
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count + 16)
+        let fullBlocks = input.count / 16
+        var position = input.startIndex
+        for block in 0..<fullBlocks {
+            offset = OCB.xor(offset, lTable[(block + 1).trailingZeroBitCount])
+            let inputBlock = Array(input[position..<(position + 16)])
+            if decrypting {
+                let plain = OCB.xor(try decipher(OCB.xor(inputBlock, offset)), offset)
+                checksum = OCB.xor(checksum, plain)
+                output += plain
+            } else {
+                checksum = OCB.xor(checksum, inputBlock)
+                output += OCB.xor(try encipher(OCB.xor(inputBlock, offset)), offset)
+            }
+            position += 16
+        }
+        let rest = Array(input[position...])
+        if !rest.isEmpty {
+            offset = OCB.xor(offset, lStar)
+            let pad = try encipher(offset)
+            let result = OCB.xor(rest, pad)
+            let plain = decrypting ? result : rest
+            checksum = OCB.xor(checksum, plain + [0x80] + [UInt8](repeating: 0, count: 15 - plain.count))
+            output += result
+        }
+        let tag = OCB.xor(try encipher(OCB.xor(OCB.xor(checksum, offset), lDollar)), try hash(associatedData))
+        if !decrypting { output += tag }
+        return (output, tag)
+    }
+}
+
+func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    guard a.count == b.count else { return false }
+    var difference: UInt8 = 0
+    for index in a.indices { difference |= a[index] ^ b[index] }
+    return difference == 0
+}
+
+/// The AEAD modes of SEIPD v2 and v6 SKESK behind one interface.
+enum AEAD {
+    static func seal(
+        _ mode: AEADMode, key: [UInt8], nonce: [UInt8], associatedData: [UInt8], plaintext: [UInt8]
+    ) throws(OpenPGPError) -> [UInt8] {
+        do {
+            switch mode {
+            case .ocb:
+                return try OCB(key: key).seal(plaintext, nonce: nonce, associatedData: associatedData)
+            case .gcm:
+                let box = try AES.GCM.seal(
+                    plaintext, using: SymmetricKey(data: key), nonce: AES.GCM.Nonce(data: nonce),
+                    authenticating: associatedData)
+                return Array(box.ciphertext) + Array(box.tag)
+            case .eax:
+                throw OpenPGPError.unsupported("AEAD mode EAX")
+            }
+        } catch let error as OpenPGPError {
+            throw error
+        } catch {
+            throw .rejected("AEAD encryption failed: \(error)")
+        }
+    }
+
+    /// Throws `.rejected` without detail when authentication fails.
+    static func open(
+        _ mode: AEADMode, key: [UInt8], nonce: [UInt8], associatedData: [UInt8], sealed: ArraySlice<UInt8>
+    ) throws(OpenPGPError) -> [UInt8] {
+        do {
+            switch mode {
+            case .ocb:
+                return try OCB(key: key).open(sealed, nonce: nonce, associatedData: associatedData)
+            case .gcm:
+                guard sealed.count >= 16 else { throw AuthenticationFailure() }
+                let box = try AES.GCM.SealedBox(
+                    nonce: AES.GCM.Nonce(data: nonce), ciphertext: sealed.dropLast(16), tag: sealed.suffix(16))
+                return Array(try AES.GCM.open(box, using: SymmetricKey(data: key), authenticating: associatedData))
+            case .eax:
+                throw OpenPGPError.unsupported("AEAD mode EAX")
+            }
+        } catch let error as OpenPGPError {
+            throw error
+        } catch {
+            throw .rejected("authentication failed: the data was modified or the key is wrong")
+        }
+    }
+}
+
+/// HKDF-SHA256 as RFC 9580 uses it for SEIPD v2, v6 SKESK and X25519.
+func hkdfSHA256(_ inputKeyMaterial: [UInt8], salt: [UInt8], info: [UInt8], length: Int) -> [UInt8] {
+    let key = HKDF<SHA256>.deriveKey(
+        inputKeyMaterial: SymmetricKey(data: inputKeyMaterial), salt: salt, info: info, outputByteCount: length)
+    return key.withUnsafeBytes { Array($0) }
+}
+
+/// AES key wrap (RFC 3394), which ECDH and X25519 use to protect session keys.
+enum KeyWrap {
+    static func wrap(_ key: [UInt8], with kek: [UInt8]) throws(OpenPGPError) -> [UInt8] {
+        do {
+            return Array(try AES.KeyWrap.wrap(SymmetricKey(data: key), using: SymmetricKey(data: kek)))
+        } catch {
+            throw .rejected("AES key wrap failed: \(error)")
+        }
+    }
+
+    static func unwrap(_ wrapped: [UInt8], with kek: [UInt8]) throws(OpenPGPError) -> [UInt8] {
+        do {
+            return try AES.KeyWrap.unwrap(wrapped, using: SymmetricKey(data: kek)).withUnsafeBytes { Array($0) }
+        } catch {
+            throw .rejected("the session key does not unwrap: wrong key or modified message")
+        }
+    }
+}
+
+func randomBytes(_ count: Int) -> [UInt8] {
+    var generator = SystemRandomNumberGenerator()
+    return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+}
