@@ -1,1 +1,0 @@
-// Placeholder: the DNSSecurity module is being written.
