@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Pure cores: no Foundation, no NIO.
@@ -30,6 +31,18 @@ let package = Package(
         // DNS (docs/dns.md): names, records, messages, zone files; TSIG and DNSSEC need crypto.
         .target(name: "DNS", dependencies: ["Wire"]),
         .target(name: "DNSSecurity", dependencies: ["DNS", "Wire", .product(name: "Crypto", package: "swift-crypto")]),
+        // The authoritative server: answers as a pure function of zones and query (DNSServer),
+        // and the SwiftNIO shell that carries it over UDP and TCP (DNSServerNIO).
+        .target(name: "DNSServer", dependencies: ["DNS", "Wire"]),
+        .target(
+            name: "DNSServerNIO",
+            dependencies: [
+                "DNSServer", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // Calendars (docs/calendar.md): iCalendar and vCard codec, recurrence, free-busy.
         .target(name: "ICalendar", dependencies: ["Wire"]),
@@ -75,7 +88,8 @@ let package = Package(
             dependencies: ["Fleet", "QuercusCLI", .product(name: "Logging", package: "swift-log")]
         ),
 
-        .executableTarget(name: "quercus-dns", dependencies: ["DNS", "DNSSecurity", "QuercusCLI"]),
+        .executableTarget(
+            name: "quercus-dns", dependencies: ["DNS", "DNSSecurity", "DNSServer", "DNSServerNIO", "QuercusCLI"]),
         .executableTarget(name: "quercus-ical", dependencies: ["ICalendar", "QuercusCLI"]),
         .executableTarget(name: "quercus-sop", dependencies: ["OpenPGP", "QuercusCLI"]),
         .executableTarget(
@@ -91,6 +105,7 @@ let package = Package(
         .testTarget(name: "FleetTests", dependencies: ["Fleet"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings", "QuercusCLI"]),
         .testTarget(name: "DNSTests", dependencies: ["DNS", "DNSSecurity"]),
+        .testTarget(name: "DNSServerTests", dependencies: ["DNSServer", "DNS"]),
         .testTarget(name: "ICalendarTests", dependencies: ["ICalendar"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS"]),
         .testTarget(name: "OpenPGPTests", dependencies: ["OpenPGP"]),

@@ -10,7 +10,7 @@ struct QuercusDNS: QuercusCommand {
         abstract: "The Quercus DNS tools.",
         discussion: "Exit codes: 0 success, 1 failure, 64 bad usage.",
         version: QuercusVersion.string,
-        subcommands: [CheckZone.self]
+        subcommands: [CheckZone.self, Serve.self]
     )
 }
 
@@ -43,29 +43,8 @@ struct CheckZone: ParsableCommand {
 
     func run() throws {
         logging.bootstrap()
-        let originName: DomainName
-        do {
-            originName = try DomainName(origin.hasSuffix(".") ? origin : origin + ".")
-        } catch {
-            throw ValidationError("--origin \"\(origin)\": \(error)")
-        }
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-            throw ZoneFileFailure(description: "\(file): cannot read it as UTF-8 text")
-        }
-        let root = includeRoot ?? (file as NSString).deletingLastPathComponent
-        let parser = ZoneParser(origin: originName, include: confinedLoader(root: root.isEmpty ? "." : root))
-        let records: [ResourceRecord]
-        do {
-            records = try parser.parse(text, file: file)
-        } catch {
-            throw ZoneFileFailure(description: error.description)
-        }
-        do {
-            let zone = try Zone(origin: originName, records: records)
-            FileHandle.standardOutput.write(Data(zone.canonicalText.utf8))
-        } catch {
-            throw ZoneFileFailure(description: "\(file): \(error)")
-        }
+        let zone = try loadZone(origin: origin, file: file, includeRoot: includeRoot)
+        FileHandle.standardOutput.write(Data(zone.canonicalText.utf8))
     }
 }
 

@@ -1,0 +1,203 @@
+import DNS
+
+/// One walk through a zone for one question, following CNAME and DNAME within the zone.
+struct Resolution {
+    /// CNAME and DNAME links followed before giving up (a loop or a long chain).
+    static let maximumChain = 8
+
+    let dnssec: Bool
+    var authoritative = true
+    var rcode = ResponseCode.noError
+    var answers: [ResourceRecord] = []
+    var authority: [ResourceRecord] = []
+    var additional: [ResourceRecord] = []
+    private var visited: Set<DomainName> = []
+
+    init(dnssec: Bool) {
+        self.dnssec = dnssec
+    }
+
+    mutating func resolve(_ name: DomainName, type: RecordType, in zone: IndexedZone) {
+        guard visited.insert(name).inserted, visited.count <= Self.maximumChain else { return }
+
+        // Walk down from the apex: a delegation (NS below the apex) or a DNAME above the name
+        // takes over before the name itself is looked at.
+        for ancestor in ancestors(of: name, below: zone.origin) {
+            guard let node = zone.zone.nodes[ancestor] else { continue }
+            let isCut = ancestor != zone.origin && node.rrset(.ns) != nil
+            // DS lives on the parent side of the cut it describes.
+            if isCut && !(ancestor == name && type == .ds) {
+                refer(to: ancestor, node: node, in: zone)
+                return
+            }
+            if ancestor != name, let dname = node[.dname], let link = dname.records.first {
+                substitute(name, owner: ancestor, dname: dname, link: link, type: type, in: zone)
+                return
+            }
+        }
+
+        if let node = zone.zone.nodes[name] {
+            answer(name, node: node, type: type, in: zone)
+        } else if zone.existingNames.contains(name) {
+            deny(.noError, in: zone)  // an empty non-terminal exists but has no data
+        } else if let node = wildcard(for: name, in: zone) {
+            answer(name, node: node, type: type, in: zone)
+        } else {
+            deny(.nameError, in: zone)
+        }
+    }
+
+    /// Answers `name` from a node: its own, or the wildcard's that synthesises it.
+    private mutating func answer(_ name: DomainName, node: RecordMap, type: RecordType, in zone: IndexedZone) {
+        if type != .cname, let cname = node.rrset(.cname), case .cname(let link) = cname.data.first {
+            append(cname, at: name, node: node, to: \.answers)
+            if link.target.isSubdomain(of: zone.origin) {
+                resolve(link.target, type: type, in: zone)
+            }
+            return
+        }
+        if type == .any {
+            // RFC 8482: one RRset is enough; the lowest type keeps the answer stable.
+            guard let first = node.types.first(where: { $0 != .rrsig && $0 != .nsec }), let set = node.rrset(first)
+            else { return deny(.noError, in: zone) }
+            append(set, at: name, node: node, to: \.answers)
+            return
+        }
+        guard let set = node.rrset(type) else {
+            return deny(.noError, in: zone)
+        }
+        append(set, at: name, node: node, to: \.answers)
+        addAddresses(for: set.data.compactMap(\.additionalTarget), in: zone)
+    }
+
+    private mutating func refer(to cut: DomainName, node: RecordMap, in zone: IndexedZone) {
+        guard let nameservers = node.rrset(.ns) else { return }
+        authoritative = answers.isEmpty ? false : authoritative
+        append(nameservers, at: cut, node: node, to: \.authority, signed: false)
+        if dnssec, let ds = node.rrset(.ds) {
+            append(ds, at: cut, node: node, to: \.authority)
+        }
+        // Glue: addresses of name servers at or below the cut are only reachable through it.
+        addAddresses(for: nameservers.data.compactMap(\.additionalTarget), in: zone, includeBelowCuts: true)
+    }
+
+    private mutating func substitute(
+        _ name: DomainName, owner: DomainName, dname: RRSet<DNAMERecord>, link: DNAMERecord, type: RecordType,
+        in zone: IndexedZone
+    ) {
+        guard let node = zone.zone.nodes[owner], let set = node.rrset(.dname) else { return }
+        append(set, at: owner, node: node, to: \.answers)
+        guard let target = try? name.replacingSuffix(owner, with: link.target) else {
+            // RFC 6672 §2.2: a substituted name longer than 255 octets is YXDOMAIN.
+            rcode = ResponseCode(rawValue: 6)
+            return
+        }
+        answers.append(
+            ResourceRecord(name: name, ttl: dname.ttl, data: .cname(CNAMERecord(target: target))))
+        if target.isSubdomain(of: zone.origin) {
+            resolve(target, type: type, in: zone)
+        }
+    }
+
+    /// NXDOMAIN or NODATA: the zone's SOA in the authority section, with the negative TTL of
+    /// RFC 2308 §3 (the smaller of the SOA's TTL and its MINIMUM field). After a CNAME chain the
+    /// code describes the chain's last name (RFC 6604).
+    private mutating func deny(_ code: ResponseCode, in zone: IndexedZone) {
+        rcode = code
+        guard let soa = zone.soa, let record = soa.records.first else { return }
+        authority.append(
+            ResourceRecord(name: zone.origin, ttl: min(soa.ttl, record.minimum), data: .soa(record)))
+        if dnssec, let signatures = zone.zone.nodes[zone.origin]?.signatures(covering: .soa) {
+            for signature in signatures.data {
+                authority.append(ResourceRecord(name: zone.origin, ttl: min(soa.ttl, record.minimum), data: signature))
+            }
+        }
+    }
+
+    /// RFC 4592 §3.3.1: the source of synthesis is `*.` plus the closest encloser, the longest
+    /// existing ancestor of the name.
+    private func wildcard(for name: DomainName, in zone: IndexedZone) -> RecordMap? {
+        var encloser = name.parent
+        while let candidate = encloser, candidate.isSubdomain(of: zone.origin) {
+            if zone.existingNames.contains(candidate) {
+                guard let wildcard = try? candidate.prepending(label: [UInt8(ascii: "*")]),
+                    let node = zone.zone.nodes[wildcard]
+                else { return nil }
+                return node
+            }
+            encloser = candidate.parent
+        }
+        return nil
+    }
+
+    /// A/AAAA for names that MX, NS, SRV and similar records point at, when this zone has them.
+    private mutating func addAddresses(
+        for targets: [DomainName], in zone: IndexedZone, includeBelowCuts: Bool = false
+    ) {
+        for target in targets where target.isSubdomain(of: zone.origin) {
+            guard let node = zone.zone.nodes[target] else { continue }
+            if !includeBelowCuts && isBelowCut(target, in: zone) { continue }
+            for type in [RecordType.a, .aaaa] {
+                guard let set = node.rrset(type) else { continue }
+                let records = set.data.map { ResourceRecord(name: target, ttl: set.ttl, data: $0) }
+                for record in records where !additional.contains(record) && !answers.contains(record) {
+                    additional.append(record)
+                }
+            }
+        }
+    }
+
+    private func isBelowCut(_ name: DomainName, in zone: IndexedZone) -> Bool {
+        ancestors(of: name, below: zone.origin).contains {
+            $0 != zone.origin && zone.zone.nodes[$0]?.rrset(.ns) != nil
+        }
+    }
+
+    private mutating func append(
+        _ set: AnyRRSet, at name: DomainName, node: RecordMap,
+        to section: WritableKeyPath<Resolution, [ResourceRecord]>, signed: Bool = true
+    ) {
+        for data in set.data {
+            self[keyPath: section].append(ResourceRecord(name: name, ttl: set.ttl, data: data))
+        }
+        if dnssec && signed, let signatures = node.signatures(covering: set.type) {
+            // Signatures from a wildcard keep the wildcard's label count, which is how a validator
+            // recognises the synthesis (RFC 4035 §5.3.4).
+            for signature in signatures.data {
+                self[keyPath: section].append(ResourceRecord(name: name, ttl: signatures.ttl, data: signature))
+            }
+        }
+    }
+}
+
+/// The names from `origin` down to `name`, shortest first (both included).
+func ancestors(of name: DomainName, below origin: DomainName) -> [DomainName] {
+    var chain: [DomainName] = []
+    var current: DomainName? = name
+    while let candidate = current, candidate.isSubdomain(of: origin) {
+        chain.append(candidate)
+        if candidate == origin { break }
+        current = candidate.parent
+    }
+    return chain.reversed()
+}
+
+extension RData {
+    /// The name whose addresses belong in the additional section (RFC 1035 §3.3 and successors).
+    var additionalTarget: DomainName? {
+        switch self {
+        case .ns(let record): return record.target
+        case .mx(let record): return record.exchange
+        case .srv(let record): return record.target
+        default: return nil
+        }
+    }
+}
+
+extension DomainName {
+    /// `name` with its suffix `owner` replaced by `target` (DNAME substitution).
+    func replacingSuffix(_ owner: DomainName, with target: DomainName) throws(NameError) -> DomainName {
+        let keep = labelCount - owner.labelCount
+        return try DomainName(labels: Array(labels.prefix(keep)) + target.labels)
+    }
+}

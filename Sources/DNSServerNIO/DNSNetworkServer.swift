@@ -1,0 +1,216 @@
+import DNSServer
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// Carries a `Responder` over UDP and TCP with SwiftNIO: the shell around the pure core. Each
+/// listen address gets a UDP socket and a TCP listener (RFC 7766: several queries per connection,
+/// an idle timeout, a cap on open connections).
+public final class DNSNetworkServer: Sendable {
+    public struct Limits: Sendable {
+        /// A TCP connection with no complete query for this long is closed.
+        public var tcpIdleTimeout: TimeAmount
+        /// Connections beyond this many are closed as soon as they are accepted.
+        public var maximumTCPConnections: Int
+
+        public init(tcpIdleTimeout: TimeAmount = .seconds(10), maximumTCPConnections: Int = 256) {
+            self.tcpIdleTimeout = tcpIdleTimeout
+            self.maximumTCPConnections = maximumTCPConnections
+        }
+    }
+
+    private let responder: Responder
+    private let limits: Limits
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let openConnections = NIOLockedValueBox(0)
+
+    public init(responder: Responder, limits: Limits = Limits(), group: any EventLoopGroup, logger: Logger) {
+        self.responder = responder
+        self.limits = limits
+        self.group = group
+        self.logger = logger
+    }
+
+    /// Binds UDP and TCP on `address`; returns both channels (their local addresses tell the
+    /// port when 0 was asked for).
+    public func bind(_ address: SocketAddress) async throws -> [any Channel] {
+        let responder = self.responder
+        let logger = self.logger
+        let udp = try await DatagramBootstrap(group: group)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            // One epoll wake-up drains up to 64 queries, and one flush answers them together.
+            .channelOption(.maxMessagesPerRead, value: 64)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65535))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        UDPQueryHandler(responder: responder, logger: logger))
+                }
+            }
+            .bind(to: address)
+            .get()
+
+        let limits = self.limits
+        let openConnections = self.openConnections
+        let tcp = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([
+                        IdleStateHandler(readTimeout: limits.tcpIdleTimeout),
+                        ByteToMessageHandler(LengthPrefixedFrameDecoder()),
+                        TCPQueryHandler(
+                            responder: responder, maximumConnections: limits.maximumTCPConnections,
+                            openConnections: openConnections, logger: logger),
+                    ])
+                }
+            }
+            .bind(to: address)
+            .get()
+        return [udp, tcp]
+    }
+}
+
+final class UDPQueryHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+
+    private let responder: Responder
+    private let logger: Logger
+
+    init(responder: Responder, logger: Logger) {
+        self.responder = responder
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        let query = Array(envelope.data.readableBytesView)
+        guard let reply = responder.respond(to: query, over: .udp) else { return }
+        let buffer = context.channel.allocator.buffer(bytes: reply)
+        context.write(
+            wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: buffer)), promise: nil)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A UDP socket stays open whatever one peer did (an ICMP error, a datagram too large).
+        logger.debug("udp: \(error)")
+    }
+}
+
+/// Splits a TCP stream into DNS messages, each preceded by its 16-bit length (RFC 1035 §4.2.2).
+struct LengthPrefixedFrameDecoder: ByteToMessageDecoder {
+    typealias InboundOut = ByteBuffer
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self),
+            buffer.readableBytes >= 2 + Int(length)
+        else { return .needMoreData }
+        buffer.moveReaderIndex(forwardBy: 2)
+        guard let frame = buffer.readSlice(length: Int(length)) else { return .needMoreData }
+        context.fireChannelRead(wrapInboundOut(frame))
+        return .continue
+    }
+}
+
+final class TCPQueryHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let responder: Responder
+    private let maximumConnections: Int
+    private let openConnections: NIOLockedValueBox<Int>
+    private let logger: Logger
+    private var counted = false
+
+    init(responder: Responder, maximumConnections: Int, openConnections: NIOLockedValueBox<Int>, logger: Logger) {
+        self.responder = responder
+        self.maximumConnections = maximumConnections
+        self.openConnections = openConnections
+        self.logger = logger
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let admitted = openConnections.withLockedValue { count in
+            guard count < maximumConnections else { return false }
+            count += 1
+            return true
+        }
+        counted = admitted
+        if !admitted {
+            logger.notice("tcp: refusing a connection beyond the limit of \(maximumConnections)")
+            context.close(promise: nil)
+        }
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if counted {
+            openConnections.withLockedValue { $0 -= 1 }
+            counted = false
+        }
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        guard let reply = responder.respond(to: Array(frame.readableBytesView), over: .tcp) else { return }
+        var buffer = context.channel.allocator.buffer(capacity: reply.count + 2)
+        buffer.writeInteger(UInt16(truncatingIfNeeded: reply.count))
+        buffer.writeBytes(reply)
+        context.write(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("tcp: \(error)")
+        context.close(promise: nil)
+    }
+}
+
+/// `127.0.0.1:5300` or `[::1]:5300`, as every Quercus `--listen` flag spells an address.
+public func parseListenAddress(_ text: String) throws -> SocketAddress {
+    let host: Substring
+    let port: Substring
+    if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+        host = text[text.index(after: text.startIndex)..<close]
+        let rest = text[text.index(after: close)...]
+        guard rest.hasPrefix(":") else { throw ListenAddressError(text: text) }
+        port = rest.dropFirst()
+    } else if let colon = text.lastIndex(of: ":") {
+        host = text[..<colon]
+        port = text[text.index(after: colon)...]
+    } else {
+        throw ListenAddressError(text: text)
+    }
+    guard let number = Int(port), (0...65535).contains(number) else { throw ListenAddressError(text: text) }
+    do {
+        return try SocketAddress(ipAddress: String(host), port: number)
+    } catch {
+        throw ListenAddressError(text: text)
+    }
+}
+
+public struct ListenAddressError: Error, CustomStringConvertible {
+    public let text: String
+    public var description: String { "\"\(text)\" is not an address to listen on (127.0.0.1:5300 or [::1]:5300)" }
+}

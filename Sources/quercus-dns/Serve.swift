@@ -1,0 +1,110 @@
+import ArgumentParser
+import DNS
+import DNSServer
+import DNSServerNIO
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import QuercusCLI
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve zones authoritatively over UDP and TCP.",
+        discussion: """
+            Answers for every --zone from memory: AA set, referrals with glue, CNAME and DNAME within \
+            the zone, wildcards, NXDOMAIN and NODATA with the SOA, REFUSED for names outside its zones, \
+            minimal ANY. Each --listen address gets UDP and TCP. Stops on SIGINT or SIGTERM.
+            """
+    )
+
+    @Option(help: "Address to listen on, UDP and TCP (repeatable): 127.0.0.1:5300 or [::1]:5300.")
+    var listen: [String] = ["127.0.0.1:5300"]
+
+    @Option(help: "A zone to serve, as ORIGIN=FILE (repeatable); $INCLUDE stays within the file's folder.")
+    var zone: [String] = []
+
+    @Option(help: "Event-loop threads.")
+    var threads: Int = 1
+
+    @Option(help: "Seconds a TCP connection may stay idle.")
+    var tcpIdleTimeout: Int = 10
+
+    @Option(help: "Open TCP connections at most.")
+    var tcpMaxConnections: Int = 256
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard !zone.isEmpty else { throw ValidationError("give at least one --zone ORIGIN=FILE") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() async throws {
+        logging.bootstrap()
+        let logger = Logger(label: "quercus.dns")
+        var zones: [Zone] = []
+        for specification in zone {
+            guard let equals = specification.firstIndex(of: "=") else {
+                throw ValidationError("--zone \"\(specification)\": expected ORIGIN=FILE")
+            }
+            let loaded = try loadZone(
+                origin: String(specification[..<equals]),
+                file: String(specification[specification.index(after: equals)...]))
+            zones.append(loaded)
+        }
+        let addresses = try listen.map { text in
+            do { return try parseListenAddress(text) } catch { throw ValidationError("--listen \(error)") }
+        }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let server = DNSNetworkServer(
+            responder: Responder(authority: Authority(zones: zones)),
+            limits: .init(tcpIdleTimeout: .seconds(Int64(tcpIdleTimeout)), maximumTCPConnections: tcpMaxConnections),
+            group: group, logger: logger)
+        var channels: [any Channel] = []
+        for address in addresses {
+            channels += try await server.bind(address)
+        }
+        let origins = zones.map { "\($0.origin)" }.joined(separator: " ")
+        let bound = Set(channels.compactMap { $0.localAddress.map(describe) }).sorted().joined(separator: " ")
+        logger.info("serving \(origins) on \(bound) (UDP and TCP)")
+        try await withThrowingDiscardingTaskGroup { tasks in
+            for channel in channels {
+                tasks.addTask { try await channel.closeFuture.get() }
+            }
+        }
+    }
+
+    private func describe(_ address: SocketAddress) -> String {
+        let host = address.ipAddress ?? "?"
+        let port = address.port.map(String.init) ?? "?"
+        return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+}
+
+/// Reads and parses a zone file the way `check-zone` does: $INCLUDE confined to the file's
+/// folder, errors as file:line:column.
+func loadZone(origin: String, file: String, includeRoot: String? = nil) throws -> Zone {
+    let originName: DomainName
+    do {
+        originName = try DomainName(origin.hasSuffix(".") ? origin : origin + ".")
+    } catch {
+        throw ValidationError("origin \"\(origin)\": \(error)")
+    }
+    guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+        throw ZoneFileFailure(description: "\(file): cannot read it as UTF-8 text")
+    }
+    let root = includeRoot ?? (file as NSString).deletingLastPathComponent
+    let parser = ZoneParser(origin: originName, include: confinedLoader(root: root.isEmpty ? "." : root))
+    let records: [ResourceRecord]
+    do {
+        records = try parser.parse(text, file: file)
+    } catch {
+        throw ZoneFileFailure(description: error.description)
+    }
+    do {
+        return try Zone(origin: originName, records: records)
+    } catch {
+        throw ZoneFileFailure(description: "\(file): \(error)")
+    }
+}
