@@ -30,7 +30,13 @@ let package = Package(
 
         // DNS (docs/dns.md): names, records, messages, zone files; TSIG and DNSSEC need crypto.
         .target(name: "DNS", dependencies: ["Wire"]),
-        .target(name: "DNSSecurity", dependencies: ["DNS", "Wire", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(
+            name: "DNSSecurity",
+            dependencies: [
+                "DNS", "Wire", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         // The authoritative server: answers as a pure function of zones and query (DNSServer),
         // and the SwiftNIO shell that carries it over UDP and TCP (DNSServerNIO).
         .target(name: "DNSServer", dependencies: ["DNS", "Wire"]),
