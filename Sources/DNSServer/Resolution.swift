@@ -49,7 +49,8 @@ struct Resolution {
 
     /// Answers `name` from a node: its own, or the wildcard's that synthesises it.
     private mutating func answer(_ name: DomainName, node: RecordMap, type: RecordType, in zone: IndexedZone) {
-        if type != .cname, let cname = node.rrset(.cname), case .cname(let link) = cname.data.first {
+        // ANY matches the CNAME itself, so only other types follow it (as NSD does).
+        if type != .cname, type != .any, let cname = node.rrset(.cname), case .cname(let link) = cname.data.first {
             append(cname, at: name, node: node, to: \.answers)
             if link.target.isSubdomain(of: zone.origin) {
                 resolve(link.target, type: type, in: zone)
@@ -57,9 +58,11 @@ struct Resolution {
             return
         }
         if type == .any {
-            // RFC 8482: one RRset is enough; the lowest type keeps the answer stable.
-            guard let first = node.types.first(where: { $0 != .rrsig && $0 != .nsec }), let set = node.rrset(first)
-            else { return deny(.noError, in: zone) }
+            // RFC 8482: one RRset is enough. At the apex the SOA (as NSD does); elsewhere the lowest
+            // type, so the answer is stable.
+            let candidates = node.types.filter { $0 != .rrsig && $0 != .nsec }
+            let choice = candidates.contains(.soa) ? .soa : candidates.first
+            guard let choice, let set = node.rrset(choice) else { return deny(.noError, in: zone) }
             append(set, at: name, node: node, to: \.answers)
             return
         }
@@ -94,7 +97,8 @@ struct Resolution {
         }
         answers.append(
             ResourceRecord(name: name, ttl: dname.ttl, data: .cname(CNAMERecord(target: target))))
-        if target.isSubdomain(of: zone.origin) {
+        // The synthesised CNAME is itself the answer to a CNAME query.
+        if type != .cname, target.isSubdomain(of: zone.origin) {
             resolve(target, type: type, in: zone)
         }
     }

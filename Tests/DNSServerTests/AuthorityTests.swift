@@ -39,7 +39,7 @@ import Testing
         responder = Responder(authority: Authority(zones: [try Zone(origin: origin, records: records)]))
     }
 
-    private func ask(
+    func ask(
         _ name: String, _ type: RecordType, edns: EDNS? = EDNS(udpPayloadSize: 1232), over transport: Transport = .udp
     ) throws -> Message {
         let query = Message(
@@ -55,7 +55,7 @@ import Testing
         return response
     }
 
-    private func texts(_ records: [ResourceRecord]) -> [String] { records.map(\.description) }
+    func texts(_ records: [ResourceRecord]) -> [String] { records.map(\.description) }
 
     @Test func aPositiveAnswerIsAuthoritative() throws {
         let response = try ask("web.example.com.", .a)
@@ -249,5 +249,16 @@ import Testing
     @Test func theAnswerAdvertisesOurPayloadSizeOnlyWhenAskedWithEDNS() throws {
         #expect(try ask("web.example.com.", .a).edns?.udpPayloadSize == 1232)
         #expect(try ask("web.example.com.", .a, edns: nil).edns == nil)
+    }
+}
+
+extension AuthorityTests {
+    @Test func anyAndCNAMEQueriesStopAtTheFirstCNAME() throws {
+        #expect(texts(try ask("www.example.com.", .any).answers) == ["www.example.com. 3600 IN CNAME web.example.com."])
+        #expect(
+            texts(try ask("x.old.example.com.", .cname).answers) == [
+                "old.example.com. 3600 IN DNAME new.example.com.",
+                "x.old.example.com. 3600 IN CNAME x.new.example.com.",
+            ])
     }
 }

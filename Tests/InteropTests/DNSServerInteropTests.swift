@@ -1,0 +1,200 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// quercus-dns serve against NSD: the same zone loaded into both, the same queries asked of both
+/// over UDP and TCP by dnspython, and the answers compared section by section.
+@Suite(.serialized) struct DNSServerInteropTests {
+    static let zone = """
+        $ORIGIN example.com.
+        $TTL 3600
+        @        IN SOA ns1 hostmaster 2026112901 7200 3600 1209600 300
+                 IN NS  ns1
+                 IN NS  ns2.example.net.
+                 IN MX  10 mail
+                 IN MX  20 mx.example.net.
+                 IN TXT "v=spf1 -all"
+                 IN CAA 0 issue "letsencrypt.org"
+        ns1      IN A   192.0.2.53
+                 IN AAAA 2001:db8::53
+        mail     IN A   192.0.2.25
+                 IN AAAA 2001:db8::25
+        www      IN CNAME web
+        web      IN A   192.0.2.80
+                 IN A   192.0.2.81
+                 IN AAAA 2001:db8::80
+        alias    IN CNAME www
+        out      IN CNAME elsewhere.example.net.
+        gone     IN CNAME missing
+        _sip._tcp IN SRV 10 60 5060 sip
+        sip      IN A   192.0.2.50
+        *.wild   IN TXT "wildcard"
+        *.wild   IN MX  5 mail
+        exact.wild IN TXT "exact"
+        sub      IN NS  ns.sub
+                 IN NS  ns.example.net.
+                 IN DS  12345 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF
+        ns.sub   IN A   192.0.2.99
+        old      IN DNAME new.example.com.
+        x.new    IN A   192.0.2.7
+        deep.a.b IN A   192.0.2.1
+        host     IN HINFO "PC" "Linux"
+                 IN SSHFP 4 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF
+        """
+
+    /// Queries every name (and names below and beside them) for many types on both servers and
+    /// prints one JSON object: how many were compared and every difference.
+    static let compareScript = #"""
+        import json, sys
+        import dns.message, dns.query, dns.rdatatype, dns.flags, dns.rcode, dns.name
+
+        ours, theirs = int(sys.argv[1]), int(sys.argv[2])
+        names = ["example.com.", "ns1", "mail", "www", "web", "alias", "out", "gone", "_sip._tcp", "sip",
+                 "x.wild", "a.b.wild", "exact.wild", "wild", "*.wild", "sub", "host.sub", "ns.sub", "a.b.c.sub",
+                 "old", "x.old", "y.x.old", "new", "x.new", "deep.a.b", "a.b", "b", "nope", "no.such.name",
+                 "host", "WWW", "Web", "MaIl", "example.org.", "com.", "."]
+        types = ["A", "AAAA", "MX", "TXT", "NS", "SOA", "CNAME", "DNAME", "DS", "SRV", "HINFO", "SSHFP", "CAA", "ANY"]
+
+        def absolute(name):
+            return name if name.endswith(".") else name + ".example.com."
+
+        def ask(port, name, rdtype, tcp):
+            query = dns.message.make_query(absolute(name), rdtype, use_edns=0, payload=1232)
+            query.flags &= ~dns.flags.RD
+            send = dns.query.tcp if tcp else dns.query.udp
+            return send(query, "127.0.0.1", port=port, timeout=5)
+
+        def rrsets(section):
+            return sorted(r.to_text() for rrset in section for r in [rrset] if rrset.rdtype != dns.rdatatype.OPT)
+
+        def summary(response):
+            return {"rcode": dns.rcode.to_text(response.rcode()), "aa": bool(response.flags & dns.flags.AA),
+                    "tc": bool(response.flags & dns.flags.TC), "answer": rrsets(response.answer),
+                    "authority": rrsets(response.authority), "additional": rrsets(response.additional)}
+
+        differences, compared = [], 0
+        for name in names:
+            for rdtype in types:
+                for tcp in (False, True):
+                    a, b = summary(ask(ours, name, rdtype, tcp)), summary(ask(theirs, name, rdtype, tcp))
+                    compared += 1
+                    keys = ["rcode", "aa", "tc", "authority"]
+                    if rdtype == "ANY":
+                        # RFC 8482 lets each server pick the RRset; both must give exactly one.
+                        ok = all(a[k] == b[k] for k in keys) and len(a["answer"]) == 1 == len(b["answer"]) \
+                             or a == b
+                    else:
+                        ok = all(a[k] == b[k] for k in keys + ["answer"])
+                        referral = not b["aa"] and not b["answer"]
+                        if referral:
+                            ok = ok and a["additional"] == b["additional"]
+                        else:
+                            # NSD runs with minimal responses; ours may add addresses of the
+                            # answer's targets, and nothing else.
+                            ok = ok and set(b["additional"]) <= set(a["additional"])
+                    if not ok:
+                        differences.append({"query": f"{name} {rdtype} {'tcp' if tcp else 'udp'}", "ours": a, "nsd": b})
+        print(json.dumps({"compared": compared, "differences": differences}, indent=1))
+        """#
+
+    @Test func answersMatchNSDForEveryNameAndType() throws {
+        let nsd = try Peer.command("nsd", debian: "nsd")
+        let python = try Peer.python(module: "dns", pypi: "dnspython")
+        let directory = try TemporaryDirectory("dns-serve")
+        defer { directory.remove() }
+        let zoneFile = try directory.write("example.com.zone", Self.zone)
+        let ourPort = try freeLocalPort()
+        let nsdPort = try freeLocalPort()
+
+        let ours = try BackgroundProcess(
+            try Product.path("quercus-dns"),
+            ["serve", "--listen", "127.0.0.1:\(ourPort)", "--zone", "example.com=\(zoneFile)"])
+        defer { ours.stop() }
+        let config = try directory.write(
+            "nsd.conf",
+            """
+            server:
+              ip-address: 127.0.0.1@\(nsdPort)
+              port: \(nsdPort)
+              server-count: 1
+              username: ""
+              chroot: ""
+              zonesdir: "\(directory.path)"
+              pidfile: "\(directory.file("nsd.pid"))"
+              zonelistfile: "\(directory.file("zone.list"))"
+              xfrdfile: "\(directory.file("xfrd.state"))"
+              xfrdir: "\(directory.path)"
+              database: ""
+              logfile: "\(directory.file("nsd.log"))"
+              minimal-responses: yes
+              rrl-ratelimit: 0
+            remote-control:
+              control-enable: no
+            zone:
+              name: example.com
+              zonefile: example.com.zone
+            """)
+        let peer = try BackgroundProcess(nsd, ["-d", "-c", config])
+        defer { peer.stop() }
+        try ours.waitForOutput(containing: "serving example.com.")
+        #expect(
+            eventually(timeout: 20) {
+                ((try? String(contentsOfFile: directory.file("nsd.log"), encoding: .utf8)) ?? "").contains(
+                    "nsd started")
+            }, "NSD did not start: \(peer.output)")
+
+        let script = try directory.write("compare.py", Self.compareScript)
+        let result = try run(python, [script, "\(ourPort)", "\(nsdPort)"], timeout: 300)
+        #expect(result.status == 0, "compare.py failed: \(result.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let compared = report?["compared"] as? Int ?? 0
+        let differences = report?["differences"] as? [Any] ?? [1]
+        #expect(compared == 36 * 14 * 2)
+        #expect(differences.isEmpty, "answers that differ from NSD's:\n\(result.stdout.prefix(6000))")
+    }
+
+    @Test func tcpCarriesSeveralQueriesOnOneConnectionAndIdleConnectionsClose() throws {
+        let python = try Peer.python(module: "dns", pypi: "dnspython")
+        let directory = try TemporaryDirectory("dns-serve")
+        defer { directory.remove() }
+        let zoneFile = try directory.write("example.com.zone", Self.zone)
+        let port = try freeLocalPort()
+        let server = try BackgroundProcess(
+            try Product.path("quercus-dns"),
+            ["serve", "--listen", "127.0.0.1:\(port)", "--zone", "example.com=\(zoneFile)", "--tcp-idle-timeout", "1"])
+        defer { server.stop() }
+        try server.waitForOutput(containing: "serving example.com.")
+        // Three queries written back to back on one connection, then the answers read (RFC 7766
+        // pipelining); then silence until the server closes the idle connection.
+        let script = try directory.write(
+            "pipeline.py",
+            """
+            import socket, struct, sys, time
+            import dns.message
+            s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+            names = ["web.example.com.", "mail.example.com.", "nope.example.com."]
+            wire = b""
+            for i, name in enumerate(names):
+                q = dns.message.make_query(name, "A"); q.id = 100 + i
+                data = q.to_wire(); wire += struct.pack("!H", len(data)) + data
+            s.sendall(wire)
+            def read(n):
+                buf = b""
+                while len(buf) < n:
+                    chunk = s.recv(n - len(buf))
+                    if not chunk: raise SystemExit("closed early")
+                    buf += chunk
+                return buf
+            for i in range(3):
+                (length,) = struct.unpack("!H", read(2))
+                r = dns.message.from_wire(read(length))
+                print(r.id, r.rcode(), len(r.answer))
+            start = time.time()
+            s.settimeout(10)
+            print("closed" if s.recv(1) == b"" else "data")
+            """)
+        let result = try run(python, [script, "\(port)"], timeout: 60)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "100 0 1\n101 0 1\n102 3 0\nclosed\n")
+    }
+}
