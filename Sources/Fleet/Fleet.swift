@@ -12,6 +12,9 @@ public struct ServiceSpec: Codable, Equatable, Sendable {
     /// The service's settings, as in its own `--config` file; `quercus up` writes them to
     /// `<state>/config.json` and passes `--config` that file.
     public var settings: [String: Setting]
+    /// Files written into the state folder before every start (demo zones, demo calendars),
+    /// by plain file name.
+    public var files: [String: String]
     /// Where it listens, for the table.
     public var address: String
     /// One command a person can paste to try the service.
@@ -20,19 +23,20 @@ public struct ServiceSpec: Codable, Equatable, Sendable {
 
     public init(
         name: String, executable: String, arguments: [String] = [], settings: [String: Setting] = [:],
-        address: String, tryCommand: String, enabled: Bool = true
+        files: [String: String] = [:], address: String, tryCommand: String, enabled: Bool = true
     ) {
         self.name = name
         self.executable = executable
         self.arguments = arguments
         self.settings = settings
+        self.files = files
         self.address = address
         self.tryCommand = tryCommand
         self.enabled = enabled
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, executable, arguments, settings, address, enabled
+        case name, executable, arguments, settings, files, address, enabled
         case tryCommand = "try"
     }
 
@@ -42,6 +46,7 @@ public struct ServiceSpec: Codable, Equatable, Sendable {
         executable = try container.decode(String.self, forKey: .executable)
         arguments = try container.decodeIfPresent([String].self, forKey: .arguments) ?? []
         settings = try container.decodeIfPresent([String: Setting].self, forKey: .settings) ?? [:]
+        files = try container.decodeIfPresent([String: String].self, forKey: .files) ?? [:]
         address = try container.decodeIfPresent(String.self, forKey: .address) ?? ""
         tryCommand = try container.decodeIfPresent(String.self, forKey: .tryCommand) ?? ""
         enabled = try container.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
@@ -54,6 +59,14 @@ public struct ServiceSpec: Codable, Equatable, Sendable {
         if let configPath { line += ["--config", configPath] }
         return line
     }
+
+    /// The settings with `{state}` replaced by the service's state folder.
+    public func resolvedSettings(stateDirectory: String) -> [String: Setting] {
+        settings.mapValues { setting in
+            guard case .values(let values) = setting else { return setting }
+            return .values(values.map { $0.replacingAll("{state}", with: stateDirectory) })
+        }
+    }
 }
 
 /// What `quercus up` runs: the embedded default or a `--config` file in the same shape.
@@ -64,10 +77,6 @@ public struct FleetConfig: Codable, Equatable, Sendable {
         self.services = services
     }
 
-    /// The services that exist so far, on loopback with demo data. Each service issue adds its
-    /// entry here.
-    public static let standard = FleetConfig(services: [])
-
     /// Names must be unique and usable as folder names; executables must be named.
     public func validate() throws(FleetError) {
         var seen: Set<String> = []
@@ -77,6 +86,9 @@ public struct FleetConfig: Codable, Equatable, Sendable {
             else { throw .invalidName(service.name) }
             guard seen.insert(service.name).inserted else { throw .duplicateName(service.name) }
             guard !service.executable.isEmpty else { throw .missingExecutable(service.name) }
+            for file in service.files.keys where !isPlainFileName(file) {
+                throw .invalidFileName(service: service.name, file: file)
+            }
         }
     }
 
@@ -87,6 +99,7 @@ public enum FleetError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidName(String)
     case duplicateName(String)
     case missingExecutable(String)
+    case invalidFileName(service: String, file: String)
 
     public var description: String {
         switch self {
@@ -94,8 +107,14 @@ public enum FleetError: Error, Equatable, Sendable, CustomStringConvertible {
             return "service name \"\(name)\" must be letters, digits, '-' or '_'"
         case .duplicateName(let name): return "service \"\(name)\" is listed twice"
         case .missingExecutable(let name): return "service \"\(name)\" names no executable"
+        case .invalidFileName(let service, let file):
+            return "service \"\(service)\": file \"\(file)\" must be a plain name inside its state folder"
         }
     }
+}
+
+private func isPlainFileName(_ name: String) -> Bool {
+    !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\0")
 }
 
 extension String {

@@ -57,12 +57,16 @@ actor Supervisor {
         let directory = stateDirectory.appendingPathComponent(service.name, isDirectory: true)
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            for (name, contents) in service.files {
+                try Data(contents.utf8).write(to: directory.appendingPathComponent(name), options: .atomic)
+            }
             var configPath: String?
             if !service.settings.isEmpty {
                 let file = directory.appendingPathComponent("config.json")
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                try encoder.encode(service.settings).write(to: file, options: .atomic)
+                try encoder.encode(service.resolvedSettings(stateDirectory: directory.path)).write(
+                    to: file, options: .atomic)
                 configPath = file.path
             }
             let process = Process()

@@ -65,6 +65,27 @@ import Testing
 
     @Test func theBuiltInFleetIsValid() throws {
         try FleetConfig.standard.validate()
+        #expect(!FleetConfig.standard.enabledServices.isEmpty)
+    }
+
+    @Test func stateFolderPlaceholdersReachTheSettings() {
+        let service = ServiceSpec(
+            name: "dns", executable: "quercus-dns",
+            settings: ["zone": .values(["a.test={state}/a.zone", "b.test=/b.zone"]), "tcp": .flag(true)],
+            files: ["a.zone": "..."], address: "", tryCommand: "")
+        #expect(
+            service.resolvedSettings(stateDirectory: "/s/dns") == [
+                "zone": .values(["a.test=/s/dns/a.zone", "b.test=/b.zone"]), "tcp": .flag(true),
+            ])
+    }
+
+    @Test func filesMustStayInTheStateFolder() {
+        for name in ["../x", "a/b", "..", ""] {
+            let fleet = FleetConfig(services: [
+                ServiceSpec(name: "s", executable: "x", files: [name: ""], address: "", tryCommand: "")
+            ])
+            #expect(throws: FleetError.invalidFileName(service: "s", file: name)) { try fleet.validate() }
+        }
     }
 }
 

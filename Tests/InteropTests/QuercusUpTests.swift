@@ -25,7 +25,8 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: directory.file("state")))
     }
 
-    @Test func theBuiltInFleetStartsAndStopsOnSIGINT() throws {
+    @Test func theBuiltInFleetServesTheDemoZoneAndStopsOnSIGINT() throws {
+        let dig = try Peer.command("dig", debian: "bind9-dnsutils")
         let directory = try TemporaryDirectory("quercus-up")
         defer { directory.remove() }
         let up = try BackgroundProcess(
@@ -33,8 +34,20 @@ import Testing
             currentDirectory: directory.path)
         defer { up.stop() }
         try up.waitForOutput(containing: "Ctrl-C")
+        #expect(up.output.contains("dig @127.0.0.1 -p 5300 www.quercus.test"))
+        // The pasted command works: the DNS service answers from its demo zone.
+        var answer = ""
+        #expect(
+            eventually(timeout: 20) {
+                answer =
+                    (try? run(dig, ["@127.0.0.1", "-p", "5300", "www.quercus.test", "+short", "+tries=1", "+time=1"]))?
+                    .stdout ?? ""
+                return answer.hasPrefix("web.quercus.test.")
+            }, "dig got: \(answer)\n\(up.output)")
+        #expect(answer == "web.quercus.test.\n127.0.0.1\n")
         up.signal(SIGINT)
         #expect(try up.waitForExit() == 0)
+        #expect(up.output.contains("quercus up: stopping 1 service(s)"))
         #expect(up.output.contains("quercus up: stopped"))
     }
 

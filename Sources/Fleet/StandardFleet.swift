@@ -1,0 +1,36 @@
+/// The fleet `quercus up` runs when given no `--config`: every service that exists, on loopback,
+/// with demo data. Each service issue adds its entry here.
+extension FleetConfig {
+    public static let standard = FleetConfig(services: [dns])
+
+    static let dns = ServiceSpec(
+        name: "dns",
+        executable: "quercus-dns",
+        arguments: ["serve"],
+        settings: [
+            "listen": .values(["127.0.0.1:5300"]),
+            "zone": .values(["quercus.test={state}/quercus.test.zone"]),
+        ],
+        files: ["quercus.test.zone": demoZone],
+        address: "127.0.0.1:5300 (UDP, TCP)",
+        tryCommand: "dig @127.0.0.1 -p 5300 www.quercus.test"
+    )
+
+    static let demoZone = """
+        ; The demo zone of `quercus up`: edit the copy in .quercus/dns/ to experiment, or run
+        ; quercus-dns serve with your own zones.
+        $ORIGIN quercus.test.
+        $TTL 300
+        @       IN SOA  ns1 hostmaster 1 3600 900 604800 300
+                IN NS   ns1
+                IN MX   10 mail
+                IN TXT  "Quercus: small, secure network services in Swift"
+        ns1     IN A    127.0.0.1
+        mail    IN A    127.0.0.1
+        www     IN CNAME web
+        web     IN A    127.0.0.1
+                IN AAAA ::1
+        *.demo  IN TXT  "any name under demo.quercus.test is answered from a wildcard"
+
+        """
+}
