@@ -30,6 +30,79 @@ import Testing
             fingerprint: { try pysequoia.primaryFingerprint(of: $0, in: directory) }, in: directory)
     }
 
+    @Test func v4EncryptionMatrixWithSqopAndGnuPG() throws {
+        let directory = try TemporaryDirectory("openpgp-interop")
+        defer { directory.remove() }
+        try runEncryptionMatrix(
+            "v4 keys (profile rfc4880; quercus encrypts with its default profile)",
+            [
+                try CommandSOP(
+                    name: "quercus", path: Product.path("quercus-sop"), profile: "rfc4880", passwordProfile: "rfc4880"),
+                try CommandSOP(name: "sqop", path: Peer.command("sqop", debian: "sqop"), profile: nil),
+                try GnuPGSOP(directory: directory),
+            ],
+            fingerprint: { try GnuPGSOP.primaryFingerprint(of: $0, in: directory) }, in: directory)
+    }
+
+    @Test func v6EncryptionMatrixWithPySequoia() throws {
+        let directory = try TemporaryDirectory("openpgp-interop")
+        defer { directory.remove() }
+        let pysequoia = try PySequoiaSOP()
+        try runEncryptionMatrix(
+            "v6 keys and SEIPD v2 (profile rfc9580)",
+            [try CommandSOP(name: "quercus", path: Product.path("quercus-sop"), profile: "rfc9580"), pysequoia],
+            fingerprint: { try pysequoia.primaryFingerprint(of: $0, in: directory) }, in: directory)
+    }
+
+    /// Key maker × encrypter × decrypter for public-key encryption, encryption signed with the
+    /// same key (verified on decryption), and password encryption.
+    private func runEncryptionMatrix(
+        _ title: String, _ implementations: [any SOPImplementation], fingerprint: (Data) throws -> String,
+        in directory: TemporaryDirectory
+    ) throws {
+        let plaintext = Data("Quercus encryption interop\nsecond line\n".utf8)
+        var rows: [String] = []
+        var failures: [String] = []
+        func record(_ cell: String, _ body: () throws -> String) {
+            let outcome: String
+            do { outcome = try body() } catch { outcome = "FAIL (\(error))" }
+            rows.append("\(cell): \(outcome)")
+            if outcome != "ok" { failures.append("\(cell): \(outcome)") }
+        }
+        for keyMaker in implementations {
+            let key = try keyMaker.generateKey(userID: "Crypt <\(keyMaker.name)@example.org>", in: directory)
+            let cert = try keyMaker.extractCert(key, in: directory)
+            let expected = try fingerprint(cert)
+            for encrypter in implementations {
+                for decrypter in implementations {
+                    let names = "key \(keyMaker.name), \(encrypter.name) → \(decrypter.name)"
+                    record("\(names), encrypt") {
+                        let message = try encrypter.encrypt(plaintext, to: cert, password: nil, signer: nil, in: directory)
+                        let result = try decrypter.decrypt(message, key: key, password: nil, verifier: nil, in: directory)
+                        return result.plaintext == plaintext ? "ok" : "FAIL (wrong plaintext)"
+                    }
+                    record("\(names), encrypt and sign") {
+                        let message = try encrypter.encrypt(plaintext, to: cert, password: nil, signer: key, in: directory)
+                        let result = try decrypter.decrypt(message, key: key, password: nil, verifier: cert, in: directory)
+                        guard result.plaintext == plaintext else { return "FAIL (wrong plaintext)" }
+                        return result.signers.contains(expected) ? "ok" : "FAIL (signers \(result.signers), expected \(expected))"
+                    }
+                }
+            }
+        }
+        for encrypter in implementations {
+            for decrypter in implementations {
+                record("password, \(encrypter.name) → \(decrypter.name)") {
+                    let message = try encrypter.encrypt(plaintext, to: nil, password: "correct horse", signer: nil, in: directory)
+                    let result = try decrypter.decrypt(message, key: nil, password: "correct horse", verifier: nil, in: directory)
+                    return result.plaintext == plaintext ? "ok" : "FAIL (wrong plaintext)"
+                }
+            }
+        }
+        print("OpenPGP encryption interop matrix, \(title):\n" + rows.joined(separator: "\n"))
+        #expect(failures.isEmpty, "\(failures.count) failing cells:\n\(failures.joined(separator: "\n"))")
+    }
+
     /// Every key maker × signer × verifier × mode; `fingerprint` is a peer's idea of a
     /// certificate's primary fingerprint, so no cell trusts our own fingerprint code.
     private func runMatrix(
@@ -135,6 +208,12 @@ protocol SOPImplementation {
     func sign(_ data: Data, key: Data, mode: String, in directory: TemporaryDirectory) throws -> Data
     /// The primary-key fingerprints of the good signatures (upper-case hex).
     func verify(_ data: Data, signature: Data, cert: Data, in directory: TemporaryDirectory) throws -> [String]
+    /// Encrypts to `cert` or, without one, with `password`; signs with `signer` when given.
+    func encrypt(_ data: Data, to cert: Data?, password: String?, signer: Data?, in directory: TemporaryDirectory) throws -> Data
+    /// Decrypts with `key` or `password`; with `verifier`, also the primary fingerprints of good signatures.
+    func decrypt(
+        _ message: Data, key: Data?, password: String?, verifier: Data?, in directory: TemporaryDirectory
+    ) throws -> (plaintext: Data, signers: [String])
 }
 
 struct SOPCommandFailed: Error, CustomStringConvertible {
@@ -149,6 +228,8 @@ struct CommandSOP: SOPImplementation {
     var signsText: Bool { true }
     let path: String
     let profile: String?
+    /// The `encrypt --profile` for password-only messages (quercus writes SEIPD v2 by default).
+    var passwordProfile: String? = nil
 
     private func sop(_ arguments: [String], stdin: Data) throws -> Data {
         let result = try run(path, arguments, stdin: stdin)
@@ -167,6 +248,37 @@ struct CommandSOP: SOPImplementation {
     func sign(_ data: Data, key: Data, mode: String, in directory: TemporaryDirectory) throws -> Data {
         let keyFile = try directory.write("\(name)-\(UUID().uuidString).key", String(decoding: key, as: UTF8.self))
         return try sop(["sign", "--as=\(mode)", keyFile], stdin: data)
+    }
+
+    private func file(_ data: Data, _ directory: TemporaryDirectory) throws -> String {
+        try directory.write("\(name)-\(UUID().uuidString)", String(decoding: data, as: UTF8.self))
+    }
+
+    func encrypt(_ data: Data, to cert: Data?, password: String?, signer: Data?, in directory: TemporaryDirectory) throws -> Data {
+        var arguments = ["encrypt"]
+        if let password {
+            arguments += ["--with-password", try directory.write("\(name)-\(UUID().uuidString).pw", password)]
+            if let passwordProfile { arguments += ["--profile", passwordProfile] }
+        }
+        if let signer { arguments += ["--sign-with", try file(signer, directory)] }
+        if let cert { arguments.append(try file(cert, directory)) }
+        return try sop(arguments, stdin: data)
+    }
+
+    func decrypt(
+        _ message: Data, key: Data?, password: String?, verifier: Data?, in directory: TemporaryDirectory
+    ) throws -> (plaintext: Data, signers: [String]) {
+        var arguments = ["decrypt"]
+        let verifications = directory.file("\(name)-\(UUID().uuidString).verifications")
+        if let verifier { arguments += ["--verify-with", try file(verifier, directory), "--verifications-out", verifications] }
+        if let password { arguments += ["--with-password", try directory.write("\(name)-\(UUID().uuidString).pw", password)] }
+        if let key { arguments.append(try file(key, directory)) }
+        let plaintext = try sop(arguments, stdin: message)
+        let lines = verifier == nil ? "" : try String(contentsOfFile: verifications, encoding: .utf8)
+        return (plaintext, lines.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            return fields.count >= 3 ? fields[2].uppercased() : nil
+        })
     }
 
     func verify(_ data: Data, signature: Data, cert: Data, in directory: TemporaryDirectory) throws -> [String] {
@@ -198,8 +310,9 @@ struct GnuPGSOP: SOPImplementation {
     }
 
     private func gpg(_ home: String, _ arguments: [String], stdin: Data? = nil) throws -> ProcessResult {
+        let passphrase = arguments.contains("--passphrase") ? [] : ["--passphrase", ""]
         let result = try run(
-            gpg, ["--homedir", home, "--batch", "--no-tty", "--pinentry-mode", "loopback", "--passphrase", ""] + arguments,
+            gpg, ["--homedir", home, "--batch", "--no-tty", "--pinentry-mode", "loopback"] + passphrase + arguments,
             stdin: stdin)
         guard result.status == 0 else { throw SOPCommandFailed(command: "gpg \(arguments.joined(separator: " "))", result: result) }
         return result
@@ -221,6 +334,37 @@ struct GnuPGSOP: SOPImplementation {
         let home = try Self.freshHome(directory)
         _ = try gpg(home, ["--import"], stdin: key)
         return Data(try gpg(home, ["--armor", "--detach-sign"] + (mode == "text" ? ["--textmode"] : []), stdin: data).stdout.utf8)
+    }
+
+    func encrypt(_ data: Data, to cert: Data?, password: String?, signer: Data?, in directory: TemporaryDirectory) throws -> Data {
+        let home = try Self.freshHome(directory)
+        var arguments = ["--armor", "--trust-model", "always"]
+        if let signer {
+            _ = try gpg(home, ["--import"], stdin: signer)
+            arguments.append("--sign")
+        }
+        if let cert {
+            arguments += ["--encrypt", "--recipient-file", try directory.write("gpg-\(UUID().uuidString).cert", String(decoding: cert, as: UTF8.self))]
+        }
+        if let password { arguments += ["--symmetric", "--passphrase", password] }
+        return Data(try gpg(home, arguments, stdin: data).stdout.utf8)
+    }
+
+    func decrypt(
+        _ message: Data, key: Data?, password: String?, verifier: Data?, in directory: TemporaryDirectory
+    ) throws -> (plaintext: Data, signers: [String]) {
+        let home = try Self.freshHome(directory)
+        if let key { _ = try gpg(home, ["--import"], stdin: key) }
+        if let verifier { _ = try gpg(home, ["--import"], stdin: verifier) }
+        let status = directory.file("gpg-\(UUID().uuidString).status")
+        let result = try gpg(
+            home, ["--status-file", status, "--decrypt"] + (password.map { ["--passphrase", $0] } ?? []), stdin: message)
+        // Status lines may carry raw bytes (file names from the message), so decode leniently.
+        let lines = String(decoding: try Data(contentsOf: URL(fileURLWithPath: status)), as: UTF8.self)
+        let signers = lines.split(separator: "\n").compactMap { line in
+            line.hasPrefix("[GNUPG:] VALIDSIG ") ? line.split(separator: " ").last.map { String($0) } : nil
+        }
+        return (Data(result.stdout.utf8), signers)
     }
 
     func verify(_ data: Data, signature: Data, cert: Data, in directory: TemporaryDirectory) throws -> [String] {
@@ -276,6 +420,19 @@ struct PySequoiaSOP: SOPImplementation {
         elif verb == "sign":
             key = p.Cert.from_bytes(read(args[0]))
             sys.stdout.write(p.sign(key.secrets.signer(), read(args[1]), mode=p.SignatureMode.DETACHED).decode())
+        elif verb == "encrypt":
+            cert, password, signer, data = args
+            sys.stdout.write(p.encrypt(read(data), recipients=[p.Cert.from_bytes(read(cert))] if cert else [],
+                passwords=[password] if password else [],
+                signer=p.Cert.from_bytes(read(signer)).secrets.signer() if signer else None).decode())
+        elif verb == "decrypt":
+            key, password, verifier, message = args
+            store = (lambda ids: [p.Cert.from_bytes(read(verifier))]) if verifier else None
+            result = p.decrypt(read(message), decryptor=p.Cert.from_bytes(read(key)).secrets.decryptor() if key else None,
+                store=store, passwords=[password] if password else [])
+            print(result.bytes.hex())
+            for good in result.valid_sigs:
+                print(good.certificate.upper())
         elif verb == "verify":
             cert = p.Cert.from_bytes(read(args[1]))
             result = p.verify(bytes=read(args[2]), store=lambda ids: [cert], signature=p.Sig.from_bytes(read(args[0])))
@@ -312,5 +469,31 @@ struct PySequoiaSOP: SOPImplementation {
 
     func primaryFingerprint(of cert: Data, in directory: TemporaryDirectory) throws -> String {
         try call(["fingerprint", try file(cert, directory)]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func encrypt(_ data: Data, to cert: Data?, password: String?, signer: Data?, in directory: TemporaryDirectory) throws -> Data {
+        Data(
+            try call([
+                "encrypt", try cert.map { try file($0, directory) } ?? "", password ?? "",
+                try signer.map { try file($0, directory) } ?? "", try file(data, directory),
+            ]).utf8)
+    }
+
+    func decrypt(
+        _ message: Data, key: Data?, password: String?, verifier: Data?, in directory: TemporaryDirectory
+    ) throws -> (plaintext: Data, signers: [String]) {
+        let lines = try call([
+            "decrypt", try key.map { try file($0, directory) } ?? "", password ?? "",
+            try verifier.map { try file($0, directory) } ?? "", try file(message, directory),
+        ]).split(separator: "\n").map(String.init)
+        let hex = lines.first ?? ""
+        var plaintext = Data()
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            plaintext.append(UInt8(hex[index..<next], radix: 16) ?? 0)
+            index = next
+        }
+        return (plaintext, Array(lines.dropFirst()))
     }
 }
