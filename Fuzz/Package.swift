@@ -15,5 +15,7 @@ let package = Package(
             name: "fuzz-dns-message", dependencies: ["FuzzSupport", .product(name: "DNS", package: "Quercus")]),
         .executableTarget(
             name: "fuzz-dns-zone", dependencies: ["FuzzSupport", .product(name: "DNS", package: "Quercus")]),
+        .executableTarget(
+            name: "fuzz-openpgp-packets", dependencies: ["FuzzSupport", .product(name: "OpenPGP", package: "Quercus")]),
     ]
 )
