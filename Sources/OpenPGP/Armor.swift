@@ -23,7 +23,10 @@ public enum Armor {
         }
         if checksum {
             let crc = CRC24.checksum(bytes)
-            let crcBytes = [UInt8(truncatingIfNeeded: crc >> 16), UInt8(truncatingIfNeeded: crc >> 8), UInt8(truncatingIfNeeded: crc)]
+            let crcBytes = [
+                UInt8(truncatingIfNeeded: crc >> 16), UInt8(truncatingIfNeeded: crc >> 8),
+                UInt8(truncatingIfNeeded: crc),
+            ]
             text += "=" + String(decoding: Base64.encode(crcBytes), as: UTF8.self) + "\n"
         }
         text += "-----END PGP \(kind.rawValue)-----\n"
@@ -87,7 +90,10 @@ public enum Armor {
         }
         if let checksum {
             let crc = CRC24.checksum(bytes)
-            let expected = [UInt8(truncatingIfNeeded: crc >> 16), UInt8(truncatingIfNeeded: crc >> 8), UInt8(truncatingIfNeeded: crc)]
+            let expected = [
+                UInt8(truncatingIfNeeded: crc >> 16), UInt8(truncatingIfNeeded: crc >> 8),
+                UInt8(truncatingIfNeeded: crc),
+            ]
             guard checksum.value == expected else {
                 throw .armor(line: checksum.line, reason: "the CRC24 checksum does not match the data")
             }

@@ -47,14 +47,17 @@ public struct Certificate: Sendable, Equatable {
                 guard certificates.last != nil else { throw wrongStart(packet) }
                 let (key, secret) = try readKey(packet)
                 guard key.version == certificates[certificates.count - 1].primary.version else {
-                    throw .malformed(WireError(offset: packet.bodyOffset, kind: .invalid("subkey version differs from the primary key")))
+                    throw .malformed(
+                        WireError(
+                            offset: packet.bodyOffset, kind: .invalid("subkey version differs from the primary key")))
                 }
                 certificates[certificates.count - 1].subkeys.append(
                     SubkeyComponent(key: key, secret: secret, signatures: []))
                 attachment = .subkey
             case .userID:
                 guard certificates.last != nil else { throw wrongStart(packet) }
-                certificates[certificates.count - 1].userIDs.append(UserIDComponent(userID: packet.body, signatures: []))
+                certificates[certificates.count - 1].userIDs.append(
+                    UserIDComponent(userID: packet.body, signatures: []))
                 attachment = .userID
             case .userAttribute:
                 guard certificates.last != nil else { throw wrongStart(packet) }
@@ -69,8 +72,10 @@ public struct Certificate: Sendable, Equatable {
                 let last = certificates.count - 1
                 switch attachment {
                 case .primary: certificates[last].directSignatures.append(signature)
-                case .userID: certificates[last].userIDs[certificates[last].userIDs.count - 1].signatures.append(signature)
-                case .subkey: certificates[last].subkeys[certificates[last].subkeys.count - 1].signatures.append(signature)
+                case .userID:
+                    certificates[last].userIDs[certificates[last].userIDs.count - 1].signatures.append(signature)
+                case .subkey:
+                    certificates[last].subkeys[certificates[last].subkeys.count - 1].signatures.append(signature)
                 case .ignored: break
                 }
             case .trust, .marker, .padding:
@@ -225,10 +230,12 @@ extension Certificate {
             else { continue }
             let backSignature = binding.hashed[.embeddedSignature] ?? binding.unhashed[.embeddedSignature]
             guard let backSignature, backSignature.type == .primaryKeyBinding,
-                backSignature.verify(by: subkey.key, feed: { digest in
-                    digest.update(key: primary)
-                    digest.update(key: subkey.key)
-                })
+                backSignature.verify(
+                    by: subkey.key,
+                    feed: { digest in
+                        digest.update(key: primary)
+                        digest.update(key: subkey.key)
+                    })
             else { continue }
             keys.append(UsableKey(key: subkey.key, secret: subkey.secret, primary: primary))
         }

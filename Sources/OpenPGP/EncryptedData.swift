@@ -10,7 +10,8 @@ enum EncryptedData {
         digest.update(prefix)
         digest.update(plaintext)
         digest.update([0xD3, 0x14])
-        let encrypted = try OpenPGPCFB.encrypt(prefix + plaintext + [0xD3, 0x14] + digest.finalize(), key: sessionKey.key)
+        let encrypted = try OpenPGPCFB.encrypt(
+            prefix + plaintext + [0xD3, 0x14] + digest.finalize(), key: sessionKey.key)
         return [1] + encrypted
     }
 
@@ -23,7 +24,8 @@ enum EncryptedData {
         digest.update(plain[..<(plain.count - 20)])
         let mdc = Array(plain.suffix(22))
         guard mdc[0] == 0xD3, mdc[1] == 0x14, constantTimeEqual(Array(mdc.dropFirst(2)), digest.finalize()) else {
-            throw .rejected("the modification detection code does not match: the message was modified or the key is wrong")
+            throw .rejected(
+                "the modification detection code does not match: the message was modified or the key is wrong")
         }
         return Array(plain[18..<(plain.count - 22)])
     }
@@ -45,18 +47,22 @@ enum EncryptedData {
         while start < plaintext.count {
             let end = min(start + chunkSize, plaintext.count)
             output += try AEAD.seal(
-                mode, key: key, nonce: iv + bigEndian64(index), associatedData: header, plaintext: Array(plaintext[start..<end]))
+                mode, key: key, nonce: iv + bigEndian64(index), associatedData: header,
+                plaintext: Array(plaintext[start..<end]))
             index += 1
             start = end
         }
         output += try AEAD.seal(
-            mode, key: key, nonce: iv + bigEndian64(index), associatedData: header + bigEndian64(UInt64(plaintext.count)),
+            mode, key: key, nonce: iv + bigEndian64(index),
+            associatedData: header + bigEndian64(UInt64(plaintext.count)),
             plaintext: [])
         return output
     }
 
     /// The plaintext of a v2 packet body, released only when every chunk and the final tag check.
-    static func openV2(_ body: [UInt8], sessionKey: SessionKey?) throws(OpenPGPError) -> (plaintext: [UInt8], algorithm: SymmetricAlgorithm) {
+    static func openV2(_ body: [UInt8], sessionKey: SessionKey?) throws(OpenPGPError) -> (
+        plaintext: [UInt8], algorithm: SymmetricAlgorithm
+    ) {
         var reader = WireReader(body)
         let version: UInt8
         let algorithmValue: UInt8
@@ -92,17 +98,21 @@ enum EncryptedData {
         var start = chunks.startIndex
         while start < chunks.endIndex {
             let end = min(start + sealedChunk, chunks.endIndex)
-            plaintext += try AEAD.open(mode, key: key, nonce: iv + bigEndian64(index), associatedData: header, sealed: chunks[start..<end])
+            plaintext += try AEAD.open(
+                mode, key: key, nonce: iv + bigEndian64(index), associatedData: header, sealed: chunks[start..<end])
             index += 1
             start = end
         }
         _ = try AEAD.open(
-            mode, key: key, nonce: iv + bigEndian64(index), associatedData: header + bigEndian64(UInt64(plaintext.count)),
+            mode, key: key, nonce: iv + bigEndian64(index),
+            associatedData: header + bigEndian64(UInt64(plaintext.count)),
             sealed: body.suffix(16)[...])
         return (plaintext, algorithm)
     }
 
-    private static func v2Keys(sessionKey: SessionKey, mode: AEADMode, salt: [UInt8], header: [UInt8]) -> ([UInt8], [UInt8]) {
+    private static func v2Keys(sessionKey: SessionKey, mode: AEADMode, salt: [UInt8], header: [UInt8]) -> (
+        [UInt8], [UInt8]
+    ) {
         let keySize = sessionKey.algorithm.keySize
         let derived = hkdfSHA256(sessionKey.key, salt: salt, info: header, length: keySize + mode.nonceSize - 8)
         return (Array(derived.prefix(keySize)), Array(derived.suffix(mode.nonceSize - 8)))

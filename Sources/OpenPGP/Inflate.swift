@@ -118,9 +118,12 @@ enum Inflate {
     }
 
     private static let lengthBase = [
-        3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258,
+        3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227,
+        258,
     ]
-    private static let lengthExtra = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0]
+    private static let lengthExtra = [
+        0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
+    ]
     private static let distanceBase = [
         1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097,
         6145, 8193, 12289, 16385, 24577,
@@ -142,13 +145,18 @@ enum Inflate {
                 let length = Int(reader.bytes[start]) | Int(reader.bytes[start + 1]) << 8
                 let complement = Int(reader.bytes[start + 2]) | Int(reader.bytes[start + 3]) << 8
                 guard length == ~complement & 0xFFFF else { throw Failure(reason: "stored block length mismatch") }
-                guard start + 4 + length <= reader.bytes.count else { throw Failure(reason: "compressed data is truncated") }
-                guard output.count + length <= limit else { throw Failure(reason: "decompressed data exceeds the limit") }
+                guard start + 4 + length <= reader.bytes.count else {
+                    throw Failure(reason: "compressed data is truncated")
+                }
+                guard output.count + length <= limit else {
+                    throw Failure(reason: "decompressed data exceeds the limit")
+                }
                 output += reader.bytes[(start + 4)..<(start + 4 + length)]
                 reader.position = start + 4 + length
             case 1:
-                let literals = try Huffman(lengths: [Int](repeating: 8, count: 144) + [Int](repeating: 9, count: 112)
-                    + [Int](repeating: 7, count: 24) + [Int](repeating: 8, count: 8))
+                let literals = try Huffman(
+                    lengths: [Int](repeating: 8, count: 144) + [Int](repeating: 9, count: 112)
+                        + [Int](repeating: 7, count: 24) + [Int](repeating: 8, count: 8))
                 let distances = try Huffman(lengths: [Int](repeating: 5, count: 30))
                 try codes(&reader, literals, distances, &output, limit: limit)
             case 2:
@@ -210,7 +218,9 @@ enum Inflate {
                 guard distanceSymbol < 30 else { throw Failure(reason: "invalid distance code") }
                 let distance = distanceBase[distanceSymbol] + (try reader.bits(distanceExtra[distanceSymbol]))
                 guard distance <= output.count else { throw Failure(reason: "distance before the start of the data") }
-                guard output.count + length <= limit else { throw Failure(reason: "decompressed data exceeds the limit") }
+                guard output.count + length <= limit else {
+                    throw Failure(reason: "decompressed data exceeds the limit")
+                }
                 let start = output.count - distance
                 for index in 0..<length { output.append(output[start + index]) }
             }

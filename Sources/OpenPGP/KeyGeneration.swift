@@ -68,7 +68,8 @@ extension Certificate {
         scalar[31] = (scalar[31] & 127) | 64
         let subkeyPublic: [UInt8]
         do {
-            subkeyPublic = Array(try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: scalar).publicKey.rawRepresentation)
+            subkeyPublic = Array(
+                try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: scalar).publicKey.rawRepresentation)
         } catch {
             throw .rejected("X25519 key generation failed: \(error)")
         }

@@ -79,7 +79,10 @@ public enum Messages {
         var onePass: [Packet] = []
         for (index, signature) in signatures.enumerated() {
             let nested: UInt8 = index == signatures.count - 1 ? 1 : 0
-            var body = [signature.version == 6 ? 6 : 3, signature.typeValue, signature.hashAlgorithmValue, signature.publicKeyAlgorithm]
+            var body = [
+                signature.version == 6 ? 6 : 3, signature.typeValue, signature.hashAlgorithmValue,
+                signature.publicKeyAlgorithm,
+            ]
             if signature.version == 6 {
                 body += [UInt8(signature.salt.count)] + signature.salt + (signature.issuerFingerprint ?? [])
             } else {
@@ -194,7 +197,8 @@ public enum Messages {
             }
         }
         guard let literal else { throw .wrongKind("the message has no literal data") }
-        let verifications = DetachedSignatures.verify(literal, signatures: signatures, certificates: verifyWith, now: now)
+        let verifications = DetachedSignatures.verify(
+            literal, signatures: signatures, certificates: verifyWith, now: now)
         return (literal, verifications)
     }
 

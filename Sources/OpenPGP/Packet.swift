@@ -88,7 +88,8 @@ public enum PacketFraming {
         let headerOffset = reader.offset
         let header = try reader.readUInt8()
         guard header & 0x80 != 0 else {
-            throw WireError(offset: headerOffset, kind: .invalid("packet header without its high bit (not OpenPGP data)"))
+            throw WireError(
+                offset: headerOffset, kind: .invalid("packet header without its high bit (not OpenPGP data)"))
         }
         if header & 0x40 == 0 {
             return try readOldFormat(&reader, header: header)

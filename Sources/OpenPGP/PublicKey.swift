@@ -156,7 +156,8 @@ public struct PublicKey: Sendable, Equatable {
             if case .curve25519Legacy = parsed { throw reader.invalid("v6 keys must not use legacy ECDH") }
             return PublicKey(version: 6, created: created, material: parsed)
         default:
-            throw WireError(offset: versionOffset, kind: .invalid("key version \(version) (only 4 and 6 are supported)"))
+            throw WireError(
+                offset: versionOffset, kind: .invalid("key version \(version) (only 4 and 6 are supported)"))
         }
     }
 

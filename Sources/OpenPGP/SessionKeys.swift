@@ -40,7 +40,8 @@ struct PublicKeyEncryptedSessionKey {
             var recipientReader = try reader.readLengthPrefixed(.uint8)
             recipient = Array(recipientReader.readRemainingBytes())
         default:
-            throw WireError(offset: versionOffset, kind: .invalid("PKESK version \(version) (only 3 and 6 are supported)"))
+            throw WireError(
+                offset: versionOffset, kind: .invalid("PKESK version \(version) (only 3 and 6 are supported)"))
         }
         let algorithm = try reader.readUInt8()
         return PublicKeyEncryptedSessionKey(
@@ -69,11 +70,13 @@ struct PublicKeyEncryptedSessionKey {
         switch key.material {
         case .x25519(let recipientPublic):
             let shared = try agree(ephemeral, recipientPublic)
-            let kek = hkdfSHA256(ephemeralPublic + recipientPublic + shared, salt: [], info: Array("OpenPGP X25519".utf8), length: 16)
+            let kek = hkdfSHA256(
+                ephemeralPublic + recipientPublic + shared, salt: [], info: Array("OpenPGP X25519".utf8), length: 16)
             let wrapped = try KeyWrap.wrap(sessionKey.key, with: kek)
             let algorithmOctet = version == 3 ? [sessionKey.algorithm.rawValue] : []
             let fields = ephemeralPublic + [UInt8(algorithmOctet.count + wrapped.count)] + algorithmOctet + wrapped
-            return PublicKeyEncryptedSessionKey(version: version, recipient: recipient, algorithm: key.algorithm, fields: fields)
+            return PublicKeyEncryptedSessionKey(
+                version: version, recipient: recipient, algorithm: key.algorithm, fields: fields)
         case .curve25519Legacy(let recipientPublic, let kdfHash, let kdfCipher):
             let shared = try agree(ephemeral, recipientPublic)
             let kek = try legacyKEK(shared: shared, key: key, kdfHash: kdfHash, kdfCipher: kdfCipher)
@@ -82,7 +85,8 @@ struct PublicKeyEncryptedSessionKey {
             message += [UInt8](repeating: UInt8(padding), count: padding)
             let wrapped = try KeyWrap.wrap(message, with: kek)
             let fields = PublicKeyMaterial.mpi([0x40] + ephemeralPublic) + [UInt8(wrapped.count)] + wrapped
-            return PublicKeyEncryptedSessionKey(version: version, recipient: recipient, algorithm: key.algorithm, fields: fields)
+            return PublicKeyEncryptedSessionKey(
+                version: version, recipient: recipient, algorithm: key.algorithm, fields: fields)
         default:
             throw .unsupported("encryption to public-key algorithm \(key.algorithm)")
         }
@@ -90,7 +94,9 @@ struct PublicKeyEncryptedSessionKey {
 
     /// The session key, if `secret` opens this packet. `symmetric` is the algorithm of a v6
     /// packet, which comes from the SEIPD v2 packet instead.
-    func decrypt(with key: PublicKey, secret: SecretKeyMaterial, symmetric: SymmetricAlgorithm?) throws(OpenPGPError) -> SessionKey {
+    func decrypt(with key: PublicKey, secret: SecretKeyMaterial, symmetric: SymmetricAlgorithm?) throws(OpenPGPError)
+        -> SessionKey
+    {
         guard case .x25519Scalar(let scalar) = secret, key.algorithm == algorithm else {
             throw .rejected("the key \(key.fingerprintHex) cannot decrypt this session key")
         }
@@ -105,7 +111,8 @@ struct PublicKeyEncryptedSessionKey {
                 if version == 3 { algorithmValue = try rest.readUInt8() }
                 let wrapped = Array(rest.readRemainingBytes())
                 let shared = try PublicKeyEncryptedSessionKey.agree(scalar, ephemeral)
-                let kek = hkdfSHA256(ephemeral + recipientPublic + shared, salt: [], info: Array("OpenPGP X25519".utf8), length: 16)
+                let kek = hkdfSHA256(
+                    ephemeral + recipientPublic + shared, salt: [], info: Array("OpenPGP X25519".utf8), length: 16)
                 let sessionKey = try KeyWrap.unwrap(wrapped, with: kek)
                 guard let algorithmValue, let algorithm = SymmetricAlgorithm(rawValue: algorithmValue),
                     algorithm.keySize == sessionKey.count
@@ -119,7 +126,8 @@ struct PublicKeyEncryptedSessionKey {
                     throw OpenPGPError.rejected("the ephemeral key is not a Curve25519 point")
                 }
                 let shared = try PublicKeyEncryptedSessionKey.agree(scalar, Array(point.dropFirst()))
-                let kek = try PublicKeyEncryptedSessionKey.legacyKEK(shared: shared, key: key, kdfHash: kdfHash, kdfCipher: kdfCipher)
+                let kek = try PublicKeyEncryptedSessionKey.legacyKEK(
+                    shared: shared, key: key, kdfHash: kdfHash, kdfCipher: kdfCipher)
                 var message = try KeyWrap.unwrap(Array(wrappedReader.readRemainingBytes()), with: kek)
                 // Strip PKCS#5 padding, then the algorithm (v3) and the checksum.
                 guard let padding = message.last, padding >= 1, padding <= 8, Int(padding) < message.count,
@@ -151,9 +159,12 @@ struct PublicKeyEncryptedSessionKey {
         }
     }
 
-    private static func agree(_ ephemeral: Curve25519.KeyAgreement.PrivateKey, _ peer: [UInt8]) throws(OpenPGPError) -> [UInt8] {
+    private static func agree(_ ephemeral: Curve25519.KeyAgreement.PrivateKey, _ peer: [UInt8]) throws(OpenPGPError)
+        -> [UInt8]
+    {
         do {
-            let shared = try ephemeral.sharedSecretFromKeyAgreement(with: Curve25519.KeyAgreement.PublicKey(rawRepresentation: peer))
+            let shared = try ephemeral.sharedSecretFromKeyAgreement(
+                with: Curve25519.KeyAgreement.PublicKey(rawRepresentation: peer))
             return shared.withUnsafeBytes { Array($0) }
         } catch {
             throw .rejected("X25519 key agreement failed")
@@ -172,7 +183,9 @@ struct PublicKeyEncryptedSessionKey {
 
     /// The key-encryption key of legacy ECDH (RFC 9580 section 11.5): a hash of the shared
     /// secret and parameters naming the curve, algorithms and recipient.
-    private static func legacyKEK(shared: [UInt8], key: PublicKey, kdfHash: UInt8, kdfCipher: UInt8) throws(OpenPGPError) -> [UInt8] {
+    private static func legacyKEK(shared: [UInt8], key: PublicKey, kdfHash: UInt8, kdfCipher: UInt8)
+        throws(OpenPGPError) -> [UInt8]
+    {
         guard let hash = HashAlgorithm(rawValue: kdfHash), hash != .sha1,
             let cipher = SymmetricAlgorithm(rawValue: kdfCipher)
         else { throw .unsupported("ECDH key derivation with hash \(kdfHash) and cipher \(kdfCipher)") }
@@ -202,7 +215,8 @@ struct SymmetricKeyEncryptedSessionKey {
             let algorithm = try reader.readUInt8()
             let s2k = try StringToKey.read(&reader)
             return SymmetricKeyEncryptedSessionKey(
-                version: 4, algorithm: algorithm, aead: 0, stringToKey: s2k, iv: [], encryptedKey: Array(reader.readRemainingBytes()))
+                version: 4, algorithm: algorithm, aead: 0, stringToKey: s2k, iv: [],
+                encryptedKey: Array(reader.readRemainingBytes()))
         case 6:
             var fields = try reader.readLengthPrefixed(.uint8)
             let algorithm = try fields.readUInt8()
@@ -212,9 +226,11 @@ struct SymmetricKeyEncryptedSessionKey {
             try s2kReader.expectEnd()
             let iv = Array(fields.readRemainingBytes())
             return SymmetricKeyEncryptedSessionKey(
-                version: 6, algorithm: algorithm, aead: aead, stringToKey: s2k, iv: iv, encryptedKey: Array(reader.readRemainingBytes()))
+                version: 6, algorithm: algorithm, aead: aead, stringToKey: s2k, iv: iv,
+                encryptedKey: Array(reader.readRemainingBytes()))
         default:
-            throw WireError(offset: versionOffset, kind: .invalid("SKESK version \(version) (only 4 and 6 are supported)"))
+            throw WireError(
+                offset: versionOffset, kind: .invalid("SKESK version \(version) (only 4 and 6 are supported)"))
         }
     }
 
@@ -227,7 +243,9 @@ struct SymmetricKeyEncryptedSessionKey {
 
     private var v6AssociatedData: [UInt8] { [0xC3, 6, algorithm, aead] }
 
-    static func make(version: UInt8, sessionKey: SessionKey, aead: AEADMode, password: [UInt8]) throws(OpenPGPError) -> SymmetricKeyEncryptedSessionKey {
+    static func make(version: UInt8, sessionKey: SessionKey, aead: AEADMode, password: [UInt8]) throws(OpenPGPError)
+        -> SymmetricKeyEncryptedSessionKey
+    {
         let s2k = StringToKey.iteratedSalted()
         let algorithm = sessionKey.algorithm
         let derived = s2k.deriveKey(password: password, length: algorithm.keySize)
@@ -237,10 +255,12 @@ struct SymmetricKeyEncryptedSessionKey {
                 version: 4, algorithm: algorithm.rawValue, aead: 0, stringToKey: s2k, iv: [], encryptedKey: encrypted)
         }
         var packet = SymmetricKeyEncryptedSessionKey(
-            version: 6, algorithm: algorithm.rawValue, aead: aead.rawValue, stringToKey: s2k, iv: randomBytes(aead.nonceSize),
+            version: 6, algorithm: algorithm.rawValue, aead: aead.rawValue, stringToKey: s2k,
+            iv: randomBytes(aead.nonceSize),
             encryptedKey: [])
         let kek = hkdfSHA256(derived, salt: [], info: packet.v6AssociatedData, length: algorithm.keySize)
-        packet.encryptedKey = try AEAD.seal(aead, key: kek, nonce: packet.iv, associatedData: packet.v6AssociatedData, plaintext: sessionKey.key)
+        packet.encryptedKey = try AEAD.seal(
+            aead, key: kek, nonce: packet.iv, associatedData: packet.v6AssociatedData, plaintext: sessionKey.key)
         return packet
     }
 

@@ -57,7 +57,8 @@ public struct Signature: Sendable, Equatable {
         let versionOffset = reader.offset
         let version = try reader.readUInt8()
         guard version == 4 || version == 6 else {
-            throw WireError(offset: versionOffset, kind: .invalid("signature version \(version) (only 4 and 6 are supported)"))
+            throw WireError(
+                offset: versionOffset, kind: .invalid("signature version \(version) (only 4 and 6 are supported)"))
         }
         let type = try reader.readUInt8()
         let algorithm = try reader.readUInt8()
@@ -217,7 +218,8 @@ public struct Signature: Sendable, Equatable {
         }
         var signature = Signature(
             version: publicKey.version, typeValue: type.rawValue, publicKeyAlgorithm: publicKey.algorithm,
-            hashAlgorithmValue: hashAlgorithm.rawValue, hashed: SubpacketArea(hashed), unhashed: SubpacketArea(unhashed),
+            hashAlgorithmValue: hashAlgorithm.rawValue, hashed: SubpacketArea(hashed),
+            unhashed: SubpacketArea(unhashed),
             digestPrefix: [], salt: salt, value: .other([]))
         var digest = Digest(hashAlgorithm)
         if publicKey.version == 6 { digest.update(salt) }

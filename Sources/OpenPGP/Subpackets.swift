@@ -111,7 +111,8 @@ public struct SubpacketArea: Sendable, Equatable {
             guard length >= 1 else { throw WireError(offset: lengthOffset, kind: .invalid("empty subpacket")) }
             var body = try reader.readSubReader(length: length)
             let type = try body.readUInt8()
-            subpackets.append(Subpacket(type: type & 0x7F, isCritical: type & 0x80 != 0, body: Array(body.readRemainingBytes())))
+            subpackets.append(
+                Subpacket(type: type & 0x7F, isCritical: type & 0x80 != 0, body: Array(body.readRemainingBytes())))
         }
         var area = SubpacketArea()
         area.subpackets = subpackets

@@ -38,7 +38,8 @@ struct AuthenticationFailure: Error {}
 enum OpenPGPCFB {
     static func encrypt(_ plaintext: [UInt8], key: [UInt8]) throws(OpenPGPError) -> [UInt8] {
         do {
-            return Array(try AES._CFB.encrypt(plaintext, using: SymmetricKey(data: key), iv: AES._CFB.IV(ivBytes: zeroIV)))
+            return Array(
+                try AES._CFB.encrypt(plaintext, using: SymmetricKey(data: key), iv: AES._CFB.IV(ivBytes: zeroIV)))
         } catch {
             throw .rejected("AES-CFB failed: \(error)")
         }
@@ -47,7 +48,8 @@ enum OpenPGPCFB {
     static func decrypt(_ ciphertext: ArraySlice<UInt8>, key: [UInt8]) throws(OpenPGPError) -> [UInt8] {
         do {
             return Array(
-                try AES._CFB.decrypt(Array(ciphertext), using: SymmetricKey(data: key), iv: AES._CFB.IV(ivBytes: zeroIV)))
+                try AES._CFB.decrypt(
+                    Array(ciphertext), using: SymmetricKey(data: key), iv: AES._CFB.IV(ivBytes: zeroIV)))
         } catch {
             throw .rejected("AES-CFB failed: \(error)")
         }

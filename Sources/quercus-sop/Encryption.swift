@@ -17,7 +17,8 @@ struct Encrypt: ParsableCommand {
         guard let literalMode = SignatureMode(rawValue: mode) else {
             throw SOPFailure(.unsupportedOption, "--as takes binary or text, not \"\(mode)\"")
         }
-        guard let chosen = profile == "default" ? EncryptionProfile.rfc9580 : EncryptionProfile(rawValue: profile) else {
+        guard let chosen = profile == "default" ? EncryptionProfile.rfc9580 : EncryptionProfile(rawValue: profile)
+        else {
             throw SOPFailure(.unsupportedProfile, "unknown profile \"\(profile)\"")
         }
         guard !certs.isEmpty || !withPassword.isEmpty else {
@@ -76,7 +77,8 @@ struct Decrypt: ParsableCommand {
         guard (verificationsOut == nil) == verifyWith.isEmpty else {
             throw SOPFailure(.incompleteVerification, "--verify-with and --verifications-out go together")
         }
-        for output in [sessionKeyOut, verificationsOut].compactMap({ $0 }) where FileManager.default.fileExists(atPath: output) {
+        for output in [sessionKeyOut, verificationsOut].compactMap({ $0 })
+        where FileManager.default.fileExists(atPath: output) {
             throw SOPFailure(.outputExists, "\(output) already exists")
         }
         var passwords: [[UInt8]] = []
@@ -89,7 +91,8 @@ struct Decrypt: ParsableCommand {
         }
         var sessionKeys: [SessionKey] = []
         for designator in withSessionKey {
-            sessionKeys.append(try parseSessionKey(String(decoding: try IO.read(designator), as: UTF8.self), designator))
+            sessionKeys.append(
+                try parseSessionKey(String(decoding: try IO.read(designator), as: UTF8.self), designator))
         }
         let secretKeys = try IO.secretKeys(keys)
         var certificates: [Certificate] = []
@@ -118,7 +121,8 @@ struct Decrypt: ParsableCommand {
         let notAfter = try date(verifyNotAfter, ifDash: .max, now: now)
         let verifications = result.verifications.filter { $0.created >= notBefore && $0.created <= notAfter }
         if let sessionKeyOut {
-            let text = "\(result.sessionKey.algorithm.rawValue):\(result.sessionKey.key.map { String(format: "%02X", $0) }.joined())\n"
+            let text =
+                "\(result.sessionKey.algorithm.rawValue):\(result.sessionKey.key.map { String(format: "%02X", $0) }.joined())\n"
             try Data(text.utf8).write(to: URL(fileURLWithPath: sessionKeyOut))
         }
         if let verificationsOut {

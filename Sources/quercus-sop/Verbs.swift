@@ -98,7 +98,9 @@ struct Sign: ParsableCommand {
             throw SOPFailure(.outputExists, "\(micalgOut) already exists")
         }
         let secretKeys = try IO.secretKeys(keys)
-        if let locked = secretKeys.first(where: { key in key.signingKeys(at: IO.now()).contains { $0.secret.map(isLocked) ?? true } }) {
+        if let locked = secretKeys.first(where: { key in
+            key.signingKeys(at: IO.now()).contains { $0.secret.map(isLocked) ?? true }
+        }) {
             throw SOPFailure(.keyIsProtected, "\(locked.fingerprintHex) is password-protected")
         }
         let data = IO.standardInput()
@@ -184,7 +186,8 @@ func date(_ text: String, ifDash: UInt32, now: UInt32) throws -> UInt32 {
 }
 
 struct ArmorCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "armor", abstract: "Add ASCII armor to standard input.")
+    static let configuration = CommandConfiguration(
+        commandName: "armor", abstract: "Add ASCII armor to standard input.")
 
     @Option(help: "Deprecated: auto, sig, key, cert or message.") var label: String = "auto"
 

@@ -77,15 +77,20 @@ import Testing
                 for decrypter in implementations {
                     let names = "key \(keyMaker.name), \(encrypter.name) → \(decrypter.name)"
                     record("\(names), encrypt") {
-                        let message = try encrypter.encrypt(plaintext, to: cert, password: nil, signer: nil, in: directory)
-                        let result = try decrypter.decrypt(message, key: key, password: nil, verifier: nil, in: directory)
+                        let message = try encrypter.encrypt(
+                            plaintext, to: cert, password: nil, signer: nil, in: directory)
+                        let result = try decrypter.decrypt(
+                            message, key: key, password: nil, verifier: nil, in: directory)
                         return result.plaintext == plaintext ? "ok" : "FAIL (wrong plaintext)"
                     }
                     record("\(names), encrypt and sign") {
-                        let message = try encrypter.encrypt(plaintext, to: cert, password: nil, signer: key, in: directory)
-                        let result = try decrypter.decrypt(message, key: key, password: nil, verifier: cert, in: directory)
+                        let message = try encrypter.encrypt(
+                            plaintext, to: cert, password: nil, signer: key, in: directory)
+                        let result = try decrypter.decrypt(
+                            message, key: key, password: nil, verifier: cert, in: directory)
                         guard result.plaintext == plaintext else { return "FAIL (wrong plaintext)" }
-                        return result.signers.contains(expected) ? "ok" : "FAIL (signers \(result.signers), expected \(expected))"
+                        return result.signers.contains(expected)
+                            ? "ok" : "FAIL (signers \(result.signers), expected \(expected))"
                     }
                 }
             }
@@ -93,8 +98,10 @@ import Testing
         for encrypter in implementations {
             for decrypter in implementations {
                 record("password, \(encrypter.name) → \(decrypter.name)") {
-                    let message = try encrypter.encrypt(plaintext, to: nil, password: "correct horse", signer: nil, in: directory)
-                    let result = try decrypter.decrypt(message, key: nil, password: "correct horse", verifier: nil, in: directory)
+                    let message = try encrypter.encrypt(
+                        plaintext, to: nil, password: "correct horse", signer: nil, in: directory)
+                    let result = try decrypter.decrypt(
+                        message, key: nil, password: "correct horse", verifier: nil, in: directory)
                     return result.plaintext == plaintext ? "ok" : "FAIL (wrong plaintext)"
                 }
             }
@@ -124,7 +131,9 @@ import Testing
                         do {
                             let signature = try signer.sign(data, key: key, mode: mode, in: directory)
                             let signers = try verifier.verify(data, signature: signature, cert: cert, in: directory)
-                            outcome = signers.contains(expected) ? "ok" : "FAIL (verified by \(signers), expected \(expected))"
+                            outcome =
+                                signers.contains(expected)
+                                ? "ok" : "FAIL (verified by \(signers), expected \(expected))"
                         } catch {
                             outcome = "FAIL (\(error))"
                         }
@@ -162,7 +171,8 @@ import Testing
         // Binary data goes through files: the process helper reads standard output as text.
         func pipe(_ program: String, _ arguments: String, from input: String, to output: String) throws -> Data {
             let result = try run(
-                "/bin/sh", ["-c", "\"$0\" \(arguments) < \"$1\" > \"$2\"", program, directory.file(input), directory.file(output)])
+                "/bin/sh",
+                ["-c", "\"$0\" \(arguments) < \"$1\" > \"$2\"", program, directory.file(input), directory.file(output)])
             #expect(result.status == 0, "\(program) \(arguments): \(result.stderr)")
             return try Data(contentsOf: URL(fileURLWithPath: directory.file(output)))
         }
@@ -176,7 +186,8 @@ import Testing
             #expect(ours == theirs, "\(profile): dearmor differs")
         }
         // sqop's binary key armored by either side dearmors to the same bytes on the other.
-        let binary = try pipe(sqop, "generate-key --no-armor 'Armor <a@example.org>'", from: "rfc4880.asc", to: "sqop.key")
+        let binary = try pipe(
+            sqop, "generate-key --no-armor 'Armor <a@example.org>'", from: "rfc4880.asc", to: "sqop.key")
         let oursArmored = try pipe(quercus, "armor", from: "sqop.key", to: "sqop.ours.asc")
         #expect(String(decoding: oursArmored, as: UTF8.self).hasPrefix("-----BEGIN PGP PRIVATE KEY BLOCK-----\n"))
         #expect(try pipe(sqop, "dearmor", from: "sqop.ours.asc", to: "sqop.back1") == binary)
@@ -209,7 +220,8 @@ protocol SOPImplementation {
     /// The primary-key fingerprints of the good signatures (upper-case hex).
     func verify(_ data: Data, signature: Data, cert: Data, in directory: TemporaryDirectory) throws -> [String]
     /// Encrypts to `cert` or, without one, with `password`; signs with `signer` when given.
-    func encrypt(_ data: Data, to cert: Data?, password: String?, signer: Data?, in directory: TemporaryDirectory) throws -> Data
+    func encrypt(_ data: Data, to cert: Data?, password: String?, signer: Data?, in directory: TemporaryDirectory)
+        throws -> Data
     /// Decrypts with `key` or `password`; with `verifier`, also the primary fingerprints of good signatures.
     func decrypt(
         _ message: Data, key: Data?, password: String?, verifier: Data?, in directory: TemporaryDirectory
@@ -233,7 +245,9 @@ struct CommandSOP: SOPImplementation {
 
     private func sop(_ arguments: [String], stdin: Data) throws -> Data {
         let result = try run(path, arguments, stdin: stdin)
-        guard result.status == 0 else { throw SOPCommandFailed(command: "\(name) \(arguments.first ?? "")", result: result) }
+        guard result.status == 0 else {
+            throw SOPCommandFailed(command: "\(name) \(arguments.first ?? "")", result: result)
+        }
         return Data(result.stdout.utf8)
     }
 
@@ -254,7 +268,9 @@ struct CommandSOP: SOPImplementation {
         try directory.write("\(name)-\(UUID().uuidString)", String(decoding: data, as: UTF8.self))
     }
 
-    func encrypt(_ data: Data, to cert: Data?, password: String?, signer: Data?, in directory: TemporaryDirectory) throws -> Data {
+    func encrypt(_ data: Data, to cert: Data?, password: String?, signer: Data?, in directory: TemporaryDirectory)
+        throws -> Data
+    {
         var arguments = ["encrypt"]
         if let password {
             arguments += ["--with-password", try directory.write("\(name)-\(UUID().uuidString).pw", password)]
@@ -270,19 +286,27 @@ struct CommandSOP: SOPImplementation {
     ) throws -> (plaintext: Data, signers: [String]) {
         var arguments = ["decrypt"]
         let verifications = directory.file("\(name)-\(UUID().uuidString).verifications")
-        if let verifier { arguments += ["--verify-with", try file(verifier, directory), "--verifications-out", verifications] }
-        if let password { arguments += ["--with-password", try directory.write("\(name)-\(UUID().uuidString).pw", password)] }
+        if let verifier {
+            arguments += ["--verify-with", try file(verifier, directory), "--verifications-out", verifications]
+        }
+        if let password {
+            arguments += ["--with-password", try directory.write("\(name)-\(UUID().uuidString).pw", password)]
+        }
         if let key { arguments.append(try file(key, directory)) }
         let plaintext = try sop(arguments, stdin: message)
         let lines = verifier == nil ? "" : try String(contentsOfFile: verifications, encoding: .utf8)
-        return (plaintext, lines.split(separator: "\n").compactMap { line in
-            let fields = line.split(separator: " ")
-            return fields.count >= 3 ? fields[2].uppercased() : nil
-        })
+        return (
+            plaintext,
+            lines.split(separator: "\n").compactMap { line in
+                let fields = line.split(separator: " ")
+                return fields.count >= 3 ? fields[2].uppercased() : nil
+            }
+        )
     }
 
     func verify(_ data: Data, signature: Data, cert: Data, in directory: TemporaryDirectory) throws -> [String] {
-        let sigFile = try directory.write("\(name)-\(UUID().uuidString).sig", String(decoding: signature, as: UTF8.self))
+        let sigFile = try directory.write(
+            "\(name)-\(UUID().uuidString).sig", String(decoding: signature, as: UTF8.self))
         let certFile = try directory.write("\(name)-\(UUID().uuidString).cert", String(decoding: cert, as: UTF8.self))
         let output = try sop(["verify", sigFile, certFile], stdin: data)
         // VERIFICATIONS: time, signing key fingerprint, primary key fingerprint, …
@@ -305,7 +329,8 @@ struct GnuPGSOP: SOPImplementation {
 
     private static func freshHome(_ directory: TemporaryDirectory) throws -> String {
         let home = directory.file("gnupg-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         return home
     }
 
@@ -314,7 +339,9 @@ struct GnuPGSOP: SOPImplementation {
         let result = try run(
             gpg, ["--homedir", home, "--batch", "--no-tty", "--pinentry-mode", "loopback"] + passphrase + arguments,
             stdin: stdin)
-        guard result.status == 0 else { throw SOPCommandFailed(command: "gpg \(arguments.joined(separator: " "))", result: result) }
+        guard result.status == 0 else {
+            throw SOPCommandFailed(command: "gpg \(arguments.joined(separator: " "))", result: result)
+        }
         return result
     }
 
@@ -333,10 +360,14 @@ struct GnuPGSOP: SOPImplementation {
     func sign(_ data: Data, key: Data, mode: String, in directory: TemporaryDirectory) throws -> Data {
         let home = try Self.freshHome(directory)
         _ = try gpg(home, ["--import"], stdin: key)
-        return Data(try gpg(home, ["--armor", "--detach-sign"] + (mode == "text" ? ["--textmode"] : []), stdin: data).stdout.utf8)
+        return Data(
+            try gpg(home, ["--armor", "--detach-sign"] + (mode == "text" ? ["--textmode"] : []), stdin: data).stdout
+                .utf8)
     }
 
-    func encrypt(_ data: Data, to cert: Data?, password: String?, signer: Data?, in directory: TemporaryDirectory) throws -> Data {
+    func encrypt(_ data: Data, to cert: Data?, password: String?, signer: Data?, in directory: TemporaryDirectory)
+        throws -> Data
+    {
         let home = try Self.freshHome(directory)
         var arguments = ["--armor", "--trust-model", "always"]
         if let signer {
@@ -344,7 +375,10 @@ struct GnuPGSOP: SOPImplementation {
             arguments.append("--sign")
         }
         if let cert {
-            arguments += ["--encrypt", "--recipient-file", try directory.write("gpg-\(UUID().uuidString).cert", String(decoding: cert, as: UTF8.self))]
+            arguments += [
+                "--encrypt", "--recipient-file",
+                try directory.write("gpg-\(UUID().uuidString).cert", String(decoding: cert, as: UTF8.self)),
+            ]
         }
         if let password { arguments += ["--symmetric", "--passphrase", password] }
         return Data(try gpg(home, arguments, stdin: data).stdout.utf8)
@@ -358,7 +392,8 @@ struct GnuPGSOP: SOPImplementation {
         if let verifier { _ = try gpg(home, ["--import"], stdin: verifier) }
         let status = directory.file("gpg-\(UUID().uuidString).status")
         let result = try gpg(
-            home, ["--status-file", status, "--decrypt"] + (password.map { ["--passphrase", $0] } ?? []), stdin: message)
+            home, ["--status-file", status, "--decrypt"] + (password.map { ["--passphrase", $0] } ?? []), stdin: message
+        )
         // Status lines may carry raw bytes (file names from the message), so decode leniently.
         let lines = String(decoding: try Data(contentsOf: URL(fileURLWithPath: status)), as: UTF8.self)
         let signers = lines.split(separator: "\n").compactMap { line in
@@ -386,7 +421,8 @@ struct GnuPGSOP: SOPImplementation {
         let gpg = try Peer.command("gpg", debian: "gnupg")
         let home = try freshHome(directory)
         let result = try run(
-            gpg, ["--homedir", home, "--batch", "--with-colons", "--import-options", "show-only", "--import"], stdin: cert)
+            gpg, ["--homedir", home, "--batch", "--with-colons", "--import-options", "show-only", "--import"],
+            stdin: cert)
         guard let line = result.stdout.split(separator: "\n").first(where: { $0.hasPrefix("fpr:") }) else {
             throw SOPCommandFailed(command: "gpg --import-options show-only", result: result)
         }
@@ -463,7 +499,9 @@ struct PySequoiaSOP: SOPImplementation {
     }
 
     func verify(_ data: Data, signature: Data, cert: Data, in directory: TemporaryDirectory) throws -> [String] {
-        let output = try call(["verify", try file(signature, directory), try file(cert, directory), try file(data, directory)])
+        let output = try call([
+            "verify", try file(signature, directory), try file(cert, directory), try file(data, directory),
+        ])
         return output.split(separator: "\n").map(String.init)
     }
 
@@ -471,7 +509,9 @@ struct PySequoiaSOP: SOPImplementation {
         try call(["fingerprint", try file(cert, directory)]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    func encrypt(_ data: Data, to cert: Data?, password: String?, signer: Data?, in directory: TemporaryDirectory) throws -> Data {
+    func encrypt(_ data: Data, to cert: Data?, password: String?, signer: Data?, in directory: TemporaryDirectory)
+        throws -> Data
+    {
         Data(
             try call([
                 "encrypt", try cert.map { try file($0, directory) } ?? "", password ?? "",

@@ -71,7 +71,10 @@ import Testing
         }
     }
 
-    @Test(arguments: [(KeyProfile.rfc9580, EncryptionProfile.rfc9580), (.rfc9580, .rfc4880), (.rfc4880, .rfc9580), (.rfc4880, .rfc4880)])
+    @Test(arguments: [
+        (KeyProfile.rfc9580, EncryptionProfile.rfc9580), (.rfc9580, .rfc4880), (.rfc4880, .rfc9580),
+        (.rfc4880, .rfc4880),
+    ])
     func encryptSignAndDecryptRoundTrips(keyProfile: KeyProfile, profile: EncryptionProfile) throws {
         let alice = try Certificate.generate(profile: keyProfile, userIDs: ["Alice"], created: Self.now)
         let bob = try Certificate.generate(profile: keyProfile, userIDs: ["Bob"], created: Self.now)

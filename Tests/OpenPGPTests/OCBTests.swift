@@ -6,7 +6,10 @@ import Testing
 @Suite struct OCBTests {
     static let samples: [(nonce: String, associated: String, plaintext: String, sealed: String)] = [
         ("BBAA99887766554433221100", "", "", "785407BFFFC8AD9EDCC5520AC9111EE6"),
-        ("BBAA99887766554433221101", "0001020304050607", "0001020304050607", "6820B3657B6F615A5725BDA0D3B4EB3A257C9AF1F8F03009"),
+        (
+            "BBAA99887766554433221101", "0001020304050607", "0001020304050607",
+            "6820B3657B6F615A5725BDA0D3B4EB3A257C9AF1F8F03009"
+        ),
         ("BBAA99887766554433221102", "0001020304050607", "", "81017F8203F081277152FADE694A0A00"),
         ("BBAA99887766554433221103", "", "0001020304050607", "45DD69F8F5AAE72414054CD1F35D82760B2CD00D2F99BFA9"),
         (
@@ -27,7 +30,8 @@ import Testing
                 hexBytes(sample.plaintext), nonce: hexBytes(sample.nonce), associatedData: hexBytes(sample.associated))
             #expect(hexString(sealed) == sample.sealed)
             let opened = try ocb.open(
-                hexBytes(sample.sealed)[...], nonce: hexBytes(sample.nonce), associatedData: hexBytes(sample.associated))
+                hexBytes(sample.sealed)[...], nonce: hexBytes(sample.nonce), associatedData: hexBytes(sample.associated)
+            )
             #expect(opened == hexBytes(sample.plaintext))
             var tampered = hexBytes(sample.sealed)
             tampered[0] ^= 1

@@ -19,13 +19,15 @@ import Wire
 
     @Test func newFormatLengthsAtTheirBoundaries() throws {
         // RFC 9580 section 4.2.1: one octet up to 191, two octets up to 8383, then five octets.
-        for (length, header) in [(0, [0x00]), (191, [0xBF]), (192, [0xC0, 0x00]), (8383, [0xDF, 0xFF]),
+        for (length, header) in [
+            (0, [0x00]), (191, [0xBF]), (192, [0xC0, 0x00]), (8383, [0xDF, 0xFF]),
             (8384, [0xFF, 0x00, 0x00, 0x20, 0xC0]), (100_000, [0xFF, 0x00, 0x01, 0x86, 0xA0]),
         ] as [(Int, [UInt8])] {
             let body = [UInt8](repeating: 0x61, count: length)
             let encoded = PacketFraming.encode([Packet(.literalData, body: body)])
             #expect(Array(encoded.prefix(1 + header.count)) == [0xCB] + header, "length \(length)")
-            #expect(try PacketFraming.packets(encoded) == [Packet(tagValue: 11, body: body, bodyOffset: 1 + header.count)])
+            #expect(
+                try PacketFraming.packets(encoded) == [Packet(tagValue: 11, body: body, bodyOffset: 1 + header.count)])
         }
     }
 
@@ -40,7 +42,10 @@ import Wire
 
     @Test func partialLengthsAreRefusedOutsideDataPackets() {
         let bytes: [UInt8] = [0xC2, 0xE1, 0x04, 0x00, 0x01, 0x04]
-        #expect(throws: OpenPGPError.malformed(WireError(offset: 1, kind: .invalid("partial body length in a packet of type 2")))) {
+        #expect(
+            throws: OpenPGPError.malformed(
+                WireError(offset: 1, kind: .invalid("partial body length in a packet of type 2")))
+        ) {
             try PacketFraming.packets(bytes)
         }
     }
@@ -49,13 +54,19 @@ import Wire
         #expect(throws: OpenPGPError.malformed(WireError(offset: 2, kind: .truncated(needed: 5, available: 2)))) {
             try PacketFraming.packets([0xCD, 0x05, 0x41, 0x42])
         }
-        #expect(throws: OpenPGPError.malformed(WireError(offset: 3, kind: .invalid("packet header without its high bit (not OpenPGP data)")))) {
+        #expect(
+            throws: OpenPGPError.malformed(
+                WireError(offset: 3, kind: .invalid("packet header without its high bit (not OpenPGP data)")))
+        ) {
             try PacketFraming.packets([0xCD, 0x01, 0x41, 0x41])
         }
     }
 
     @Test func aKeyWithAnUnknownVersionIsMalformedAtItsVersionByte() {
-        #expect(throws: OpenPGPError.malformed(WireError(offset: 2, kind: .invalid("key version 5 (only 4 and 6 are supported)")))) {
+        #expect(
+            throws: OpenPGPError.malformed(
+                WireError(offset: 2, kind: .invalid("key version 5 (only 4 and 6 are supported)")))
+        ) {
             try Certificate.parseAll([0xC6, 0x06, 0x05, 0, 0, 0, 0, 27])
         }
     }
@@ -77,14 +88,19 @@ import Wire
         let data = Array("line one\nline two\n".utf8)
         for mode in [SignatureMode.binary, .text] {
             let signatures = try DetachedSignatures.sign(data, with: [key], mode: mode, at: Self.now)
-            let good = DetachedSignatures.verify(data, signatures: signatures, certificates: [certificate], now: Self.now)
+            let good = DetachedSignatures.verify(
+                data, signatures: signatures, certificates: [certificate], now: Self.now)
             #expect(good.map(\.mode) == [mode])
             #expect(good.first?.primaryKeyFingerprint == key.primary.fingerprint)
             let crlf = Array("line one\r\nline two\r\n".utf8)
-            let crlfResult = DetachedSignatures.verify(crlf, signatures: signatures, certificates: [certificate], now: Self.now)
+            let crlfResult = DetachedSignatures.verify(
+                crlf, signatures: signatures, certificates: [certificate], now: Self.now)
             // Only a text signature survives the change of line endings.
             #expect(crlfResult.count == (mode == .text ? 1 : 0))
-            #expect(DetachedSignatures.verify(data + [0x21], signatures: signatures, certificates: [certificate], now: Self.now).isEmpty)
+            #expect(
+                DetachedSignatures.verify(
+                    data + [0x21], signatures: signatures, certificates: [certificate], now: Self.now
+                ).isEmpty)
         }
     }
 
@@ -92,7 +108,10 @@ import Wire
         let alice = try Certificate.generate(profile: .rfc4880, userIDs: ["Alice"], created: Self.now)
         let bob = try Certificate.generate(profile: .rfc4880, userIDs: ["Bob"], created: Self.now)
         let signatures = try DetachedSignatures.sign([1, 2, 3], with: [alice], mode: .binary, at: Self.now)
-        #expect(DetachedSignatures.verify([1, 2, 3], signatures: signatures, certificates: [bob.publicCertificate], now: Self.now).isEmpty)
+        #expect(
+            DetachedSignatures.verify(
+                [1, 2, 3], signatures: signatures, certificates: [bob.publicCertificate], now: Self.now
+            ).isEmpty)
     }
 
     @Test func textSignaturesRefuseInputThatIsNotUTF8() throws {

@@ -83,7 +83,9 @@ import Testing
 
         let now: UInt32 = 1_700_000_000
         #expect(certificate.signingKeys(at: now).map(\.key) == [certificate.primary])
-        #expect(certificate.encryptionKeys(at: now).map(\.key.fingerprintHex) == [certificate.subkeys[0].key.fingerprintHex])
+        #expect(
+            certificate.encryptionKeys(at: now).map(\.key.fingerprintHex) == [certificate.subkeys[0].key.fingerprintHex]
+        )
         // Before the key existed nothing is valid.
         #expect(certificate.signingKeys(at: 1_600_000_000).isEmpty)
     }
@@ -91,7 +93,9 @@ import Testing
     @Test func theV6SecretKeyHoldsTheStatedSeedAndReencodesExactly() throws {
         let key = try #require(try Certificate.parseAll(Self.v6SecretKey).first)
         #expect(key.isSecret)
-        #expect(key.primarySecret == .ed25519Seed(hexBytes("1972817b12be707e8d5f586ce61361201d344eb266a2c82fde6835762b65b0b7")))
+        #expect(
+            key.primarySecret
+                == .ed25519Seed(hexBytes("1972817b12be707e8d5f586ce61361201d344eb266a2c82fde6835762b65b0b7")))
         #expect(PacketFraming.encode(key.packets()) == Self.v6SecretKey)
         #expect(PacketFraming.encode(key.packets(includingSecrets: false)) == Self.v6Certificate)
     }
@@ -106,7 +110,8 @@ import Testing
         #expect(good.first?.created == 1_670_947_683)  // 2022-12-13 16:08:03 UTC
         #expect(hexString(good.first?.primaryKeyFingerprint ?? []) == certificate.fingerprintHex)
         // The same text with CRLF line endings is the same text signature.
-        let crlf = Array(String(decoding: Self.groceryList, as: UTF8.self).replacingOccurrences(of: "\n", with: "\r\n").utf8)
+        let crlf = Array(
+            String(decoding: Self.groceryList, as: UTF8.self).replacingOccurrences(of: "\n", with: "\r\n").utf8)
         #expect(
             DetachedSignatures.verify(crlf, signatures: signatures, certificates: [certificate], now: 1_700_000_000)
                 .count == 1)
