@@ -37,10 +37,20 @@ public struct LOCRecord: RecordData {
         for value in [size, horizontalPrecision, verticalPrecision] where value >> 4 > 9 || value & 0xF > 9 {
             throw reader.invalid("LOC precision digit above 9")
         }
+        // Zero times any power of ten is zero: keep one form, the one presentation format reads back.
+        size = Self.normalized(size)
+        horizontalPrecision = Self.normalized(horizontalPrecision)
+        verticalPrecision = Self.normalized(verticalPrecision)
         latitude = try reader.readUInt32()
         longitude = try reader.readUInt32()
         altitude = try reader.readUInt32()
+        // Beyond the poles or past 180 degrees has no presentation form; BIND refuses it too.
+        guard abs(Int64(latitude) - Int64(Self.equator)) <= 90 * 3_600_000,
+            abs(Int64(longitude) - Int64(Self.equator)) <= 180 * 3_600_000
+        else { throw reader.invalid("LOC position beyond 90 degrees latitude or 180 longitude") }
     }
+
+    private static func normalized(_ precision: UInt8) -> UInt8 { precision >> 4 == 0 ? 0 : precision }
 
     public func encode(into writer: inout MessageWriter) throws(WireError) {
         writer.write(UInt8(0))

@@ -126,8 +126,8 @@ public struct RDataScanner: Sendable {
         return (text, first)
     }
 
-    public mutating func base64Rest(_ what: String) throws(PresentationError) -> [UInt8] {
-        let (text, first) = try joinedRest(what)
+    public mutating func base64Rest(_ what: String, allowEmpty: Bool = false) throws(PresentationError) -> [UInt8] {
+        let (text, first) = try joinedRest(what, allowEmpty: allowEmpty)
         guard let bytes = TextEncoding.decodeBase64(text) else { throw error("\(what) is not base64", at: first) }
         return bytes
     }
@@ -198,4 +198,9 @@ func quotedCharacterString(_ bytes: some Sequence<UInt8>) -> String {
         }
     }
     return text + "\""
+}
+
+/// Fixed fields, then a trailing binary field that may be empty (and then is left out).
+func presentationFields(_ head: String, _ tail: String) -> String {
+    tail.isEmpty ? head : head + " " + tail
 }

@@ -406,9 +406,9 @@ public struct TLSARecord: RecordData {
         usage = try scanner.integer("the certificate usage")
         selector = try scanner.integer("the selector")
         matchingType = try scanner.integer("the matching type")
-        data = try scanner.hexRest("the certificate association data")
+        data = try scanner.hexRest("the certificate association data", allowEmpty: true)
     }
-    public var presentation: String { "\(usage) \(selector) \(matchingType) \(TextEncoding.hex(data))" }
+    public var presentation: String { presentationFields("\(usage) \(selector) \(matchingType)", TextEncoding.hex(data)) }
     public var rdata: RData { .tlsa(self) }
     public static func extract(_ rdata: RData) -> Self? { if case .tlsa(let value) = rdata { value } else { nil } }
 }
@@ -437,9 +437,11 @@ public struct SSHFPRecord: RecordData {
     public init(presentation scanner: inout RDataScanner) throws(PresentationError) {
         algorithm = try scanner.integer("the algorithm")
         fingerprintType = try scanner.integer("the fingerprint type")
-        fingerprint = try scanner.hexRest("the fingerprint")
+        fingerprint = try scanner.hexRest("the fingerprint", allowEmpty: true)
     }
-    public var presentation: String { "\(algorithm) \(fingerprintType) \(TextEncoding.hex(fingerprint))" }
+    public var presentation: String {
+        presentationFields("\(algorithm) \(fingerprintType)", TextEncoding.hex(fingerprint))
+    }
     public var rdata: RData { .sshfp(self) }
     public static func extract(_ rdata: RData) -> Self? { if case .sshfp(let value) = rdata { value } else { nil } }
 }

@@ -24,9 +24,9 @@ extension DelegationSignerShape {
     public init(presentation scanner: inout RDataScanner) throws(PresentationError) {
         self.init(
             keyTag: try scanner.integer("the key tag"), algorithm: try scanner.integer("the algorithm"),
-            digestType: try scanner.integer("the digest type"), digest: try scanner.hexRest("the digest"))
+            digestType: try scanner.integer("the digest type"), digest: try scanner.hexRest("the digest", allowEmpty: true))
     }
-    public var presentation: String { "\(keyTag) \(algorithm) \(digestType) \(TextEncoding.hex(digest))" }
+    public var presentation: String { presentationFields("\(keyTag) \(algorithm) \(digestType)", TextEncoding.hex(digest)) }
 }
 
 public struct DSRecord: DelegationSignerShape {
@@ -85,9 +85,11 @@ extension KeyShape {
     public init(presentation scanner: inout RDataScanner) throws(PresentationError) {
         self.init(
             flags: try scanner.integer("the flags"), keyProtocol: try scanner.integer("the protocol"),
-            algorithm: try scanner.integer("the algorithm"), publicKey: try scanner.base64Rest("the public key"))
+            algorithm: try scanner.integer("the algorithm"), publicKey: try scanner.base64Rest("the public key", allowEmpty: true))
     }
-    public var presentation: String { "\(flags) \(keyProtocol) \(algorithm) \(TextEncoding.base64(publicKey))" }
+    public var presentation: String {
+        presentationFields("\(flags) \(keyProtocol) \(algorithm)", TextEncoding.base64(publicKey))
+    }
 }
 
 public struct DNSKEYRecord: KeyShape {
@@ -187,12 +189,12 @@ public struct RRSIGRecord: RecordData {
         inception = try scanner.dnssecTime("the inception time")
         keyTag = try scanner.integer("the key tag")
         signerName = try scanner.name("the signer's name")
-        signature = try scanner.base64Rest("the signature")
+        signature = try scanner.base64Rest("the signature", allowEmpty: true)
     }
 
     public var presentation: String {
         "\(typeCovered) \(algorithm) \(labels) \(originalTTL) \(DNSSECTime.format(expiration)) "
-            + "\(DNSSECTime.format(inception)) \(keyTag) \(signerName) \(TextEncoding.base64(signature))"
+            + presentationFields("\(DNSSECTime.format(inception)) \(keyTag) \(signerName)", TextEncoding.base64(signature))
     }
     public var rdata: RData { .rrsig(self) }
     public static func extract(_ rdata: RData) -> Self? { if case .rrsig(let value) = rdata { value } else { nil } }

@@ -35,7 +35,11 @@ public struct ServiceParameter: Hashable, Sendable {
     /// Whether the value has the shape its key requires (RFC 9460 §7).
     var isWellFormed: Bool {
         switch key {
-        case Self.mandatory: return !value.isEmpty && value.count % 2 == 0
+        case Self.mandatory:
+            // Keys in strictly increasing order, never "mandatory" itself (RFC 9460 §8).
+            guard !value.isEmpty, value.count % 2 == 0 else { return false }
+            let keys = stride(from: 0, to: value.count, by: 2).map { UInt16(value[$0]) << 8 | UInt16(value[$0 + 1]) }
+            return keys.first != 0 && zip(keys, keys.dropFirst()).allSatisfy { $0 < $1 }
         case Self.alpn: return !value.isEmpty && Self.splitCharacterStrings(value) != nil
         case Self.noDefaultALPN: return value.isEmpty
         case Self.port: return value.count == 2
