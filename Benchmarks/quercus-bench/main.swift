@@ -5,7 +5,9 @@ import Foundation
 // programs over sockets are scripts beside this folder (Benchmarks/*.sh); `Benchmarks/run` runs
 // both kinds. Add an entry here for each new in-process benchmark.
 let benchmarks: [(name: String, run: (_ smoke: Bool) -> String)] = [
-    ("wire", benchmarkWire)
+    ("wire", benchmarkWire),
+    ("tls", benchmarkTLS),
+    ("dns", benchmarkDNS),
 ]
 
 let arguments = CommandLine.arguments.dropFirst()

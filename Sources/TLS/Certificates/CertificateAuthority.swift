@@ -106,6 +106,15 @@ extension SigningKey {
     /// A fresh P-256 key.
     public static func generateP256() -> SigningKey { .p256(P256.Signing.PrivateKey()) }
 
+    /// A fresh RSA key of `bits` bits (2048 or more).
+    public static func generateRSA(bits: Int = 2048) throws(TLSError) -> SigningKey {
+        do {
+            return .rsa(try _RSA.Signing.PrivateKey(keySize: .init(bitCount: bits)))
+        } catch {
+            throw .internalError("cannot generate an RSA key of \(bits) bits")
+        }
+    }
+
     /// The key as PKCS#8 PEM (SEC 1 for EC keys, as OpenSSL writes them; PKCS#1 for RSA).
     public var pemRepresentation: String {
         switch self {

@@ -1,0 +1,84 @@
+import FuzzSupport
+import TLS
+
+// The TLS engine on arbitrary bytes. The first byte picks who reads the rest:
+//   0: a fresh server (ClientHello parsing, record framing, alerts),
+//   1: a client that has sent its ClientHello (ServerHello and everything after),
+//   2: a server in the middle of an established connection (protected records, post-handshake messages),
+//   3: application data sent by an established client, which the server must return unchanged.
+// Properties: the engine never traps; a failure always closes the connection and comes with the
+// alert its error maps to; after a failure every further input is refused.
+@_cdecl("fuzz_tls_engine_main")
+func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    runFuzzer(argc, argv, fuzzTLSEngine)
+}
+
+private let environment = TLSEnvironment.system(now: { 1_800_000_000 })
+
+private let fixtures: (server: TLSConfiguration, client: TLSConfiguration, connected: (TLSConnection, TLSConnection)) = {
+    do {
+        let authority = try CertificateAuthority(name: "Fuzz CA", notBefore: 0, lifetime: 1 << 32)
+        var server = TLSConfiguration()
+        server.identities = [try authority.issue(names: ["fuzz.test"], notBefore: 0, lifetime: 1 << 32)]
+        var client = TLSConfiguration()
+        client.authenticator = .certificateAuthorities([authority.certificate])
+        var clientConnection = TLSConnection(client: client, serverName: "fuzz.test", environment: environment)
+        var serverConnection = TLSConnection(server: server, environment: environment)
+        var toServer = clientConnection.start().bytesToSend
+        while !toServer.isEmpty {
+            let answer = serverConnection.receive(toServer)
+            toServer = clientConnection.receive(answer.bytesToSend).bytesToSend
+        }
+        guard clientConnection.isHandshakeComplete, serverConnection.isHandshakeComplete else {
+            fatalError("the fixture handshake did not complete")
+        }
+        return (server, client, (clientConnection, serverConnection))
+    } catch {
+        fatalError("fixture setup failed: \(error)")
+    }
+}()
+
+private func fuzzTLSEngine(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    let input = start.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? []
+    guard let mode = input.first else { return 0 }
+    let rest = Array(input.dropFirst())
+    switch mode % 4 {
+    case 0:
+        var server = TLSConnection(server: fixtures.server, environment: environment)
+        check(&server, feeding: rest)
+    case 1:
+        var client = TLSConnection(client: fixtures.client, serverName: "fuzz.test", environment: environment)
+        _ = client.start()
+        check(&client, feeding: rest)
+    case 2:
+        var server = fixtures.connected.1
+        check(&server, feeding: rest)
+    default:
+        var (client, server) = fixtures.connected
+        guard let records = try? client.send(rest) else { fatalError("an established client could not send") }
+        let output = server.receive(records)
+        let received = output.events.flatMap { event -> [UInt8] in
+            if case .applicationData(let data) = event { return data }
+            return []
+        }
+        guard output.error == nil, received == rest else { fatalError("application data did not round-trip") }
+    }
+    return 0
+}
+
+/// Feeds `bytes` in two pieces (so record reassembly is exercised) and checks the failure rules.
+private func check(_ connection: inout TLSConnection, feeding bytes: [UInt8]) {
+    let split = bytes.isEmpty ? 0 : Int(bytes[0]) % (bytes.count + 1)
+    for piece in [Array(bytes[..<split]), Array(bytes[split...])] {
+        let output = connection.receive(piece)
+        guard let error = output.error else { continue }
+        guard connection.isClosed else { fatalError("a failed connection stayed open") }
+        if error.alert != nil && error != .closed && output.bytesToSend.count < 7 {
+            fatalError("the error \(error) was not reported with an alert")
+        }
+        if !connection.receive([0x17, 0x03, 0x03, 0x00, 0x00]).bytesToSend.isEmpty {
+            fatalError("a closed connection produced output")
+        }
+        return
+    }
+}

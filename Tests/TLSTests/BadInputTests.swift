@@ -1,0 +1,111 @@
+import Testing
+
+@testable import TLS
+
+/// Malformed, truncated, reordered and oversized input: each must end the connection with the
+/// alert RFC 8446 names for it, never a trap.
+@Suite("Bad input ends the connection with the right alert")
+struct BadInputTests {
+    private func freshServer() throws -> TLSConnection {
+        TLSConnection(server: try serverConfiguration(), environment: .system(now: { testNow }))
+    }
+
+    /// The alert record (unprotected) a failed connection sent: level and description.
+    private func alert(in bytes: [UInt8]) -> (level: UInt8, description: UInt8)? {
+        guard bytes.count == 7, bytes[0] == 21 else { return nil }
+        return (bytes[5], bytes[6])
+    }
+
+    @Test("a record longer than 2^14 bytes is record_overflow")
+    func oversizedRecord() throws {
+        var server = try freshServer()
+        let output = server.receive([22, 3, 1, 0x40, 0x01])
+        #expect(output.error?.alert == .recordOverflow)
+        #expect(alert(in: output.bytesToSend)?.description == AlertDescription.recordOverflow.rawValue)
+        #expect(alert(in: output.bytesToSend)?.level == 2)
+        #expect(server.isClosed)
+    }
+
+    @Test("a truncated record waits for more bytes instead of failing")
+    func truncatedRecord() throws {
+        var server = try freshServer()
+        let output = server.receive([22, 3, 1, 0, 10, 1, 0])
+        #expect(output.error == nil)
+        #expect(output.bytesToSend.isEmpty)
+        #expect(!server.isClosed)
+    }
+
+    @Test("a ClientHello whose lengths disagree is decode_error")
+    func malformedClientHello() throws {
+        var server = try freshServer()
+        // Handshake header says 6 bytes of ClientHello, which is too short for the version and random.
+        let output = server.receive([22, 3, 1, 0, 10, 1, 0, 0, 6, 3, 3, 0, 0, 0, 0])
+        #expect(output.error?.alert == .decodeError)
+        #expect(alert(in: output.bytesToSend)?.description == AlertDescription.decodeError.rawValue)
+    }
+
+    @Test("a Finished before any ClientHello is unexpected_message")
+    func reorderedMessage() throws {
+        var server = try freshServer()
+        let output = server.receive([22, 3, 3, 0, 8, 20, 0, 0, 4, 1, 2, 3, 4])
+        #expect(output.error?.alert == .unexpectedMessage)
+    }
+
+    @Test("application data before the handshake is unexpected_message")
+    func earlyApplicationData() throws {
+        var server = try freshServer()
+        #expect(server.receive([23, 3, 3, 0, 1, 0]).error?.alert == .unexpectedMessage)
+    }
+
+    @Test("an unknown content type is unexpected_message")
+    func unknownContentType() throws {
+        var server = try freshServer()
+        #expect(server.receive([99, 3, 3, 0, 1, 0]).error?.alert == .unexpectedMessage)
+    }
+
+    @Test("a ClientHello without TLS 1.3 in supported_versions is protocol_version")
+    func noTLS13() throws {
+        var client = TLSConnection(client: clientConfiguration(), serverName: "server.test", environment: .system(now: { testNow }))
+        var hello = client.start().bytesToSend
+        // Rewrite the supported_versions body 02 03 04 to 02 03 03 (TLS 1.2 only).
+        let pattern: [UInt8] = [0x00, 0x2B, 0x00, 0x03, 0x02, 0x03, 0x04]
+        let index = try #require(hello.firstRange(of: pattern))
+        hello[index.upperBound - 1] = 0x03
+        var server = try freshServer()
+        #expect(server.receive(hello).error?.alert == .protocolVersion)
+    }
+
+    @Test("a tampered protected record is bad_record_mac, and the alert is protected")
+    func tamperedRecord() throws {
+        var pair = Pair(client: clientConfiguration(), server: try serverConfiguration())
+        pair.handshake()
+        var record = try pair.client.send([1, 2, 3])
+        record[record.count - 1] ^= 1
+        let output = pair.server.receive(record)
+        #expect(output.error == .fatal(.badRecordMAC))
+        #expect(output.bytesToSend.first == 23, "after the handshake the alert is a protected record")
+        #expect(pair.client.receive(output.bytesToSend).error == .peerAlert(.badRecordMAC))
+    }
+
+    @Test("a second ClientHello after the handshake is unexpected_message")
+    func renegotiationAttempt() throws {
+        var pair = Pair(client: clientConfiguration(), server: try serverConfiguration())
+        pair.handshake()
+        var other = TLSConnection(client: clientConfiguration(), serverName: "server.test", environment: .system(now: { testNow }))
+        let hello = other.start().bytesToSend
+        // Send the ClientHello message again, but inside a protected record of the live connection.
+        var connection = pair.client
+        let message = Array(hello.dropFirst(5))
+        let protected = try connection.protect(.handshake, message[...])
+        #expect(pair.server.receive(protected).error?.alert == .unexpectedMessage)
+    }
+
+    @Test("after a failure every input is refused")
+    func closedAfterFailure() throws {
+        var server = try freshServer()
+        _ = server.receive([99, 3, 3, 0, 1, 0])
+        let output = server.receive([22, 3, 1, 0, 1, 1])
+        #expect(output.error == .closed)
+        #expect(output.bytesToSend.isEmpty)
+    }
+}
