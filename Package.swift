@@ -10,6 +10,7 @@ let package = Package(
         // Libraries are products so that the fuzz package in Fuzz/ can link them.
         .library(name: "Wire", targets: ["Wire"]),
         .library(name: "DNS", targets: ["DNS", "DNSSecurity"]),
+        .library(name: "DNSServer", targets: ["DNSServer"]),
         .library(name: "ICalendar", targets: ["ICalendar"]),
         .library(name: "TLS", targets: ["TLS"]),
         .library(name: "OpenPGP", targets: ["OpenPGP"]),

@@ -1,7 +1,8 @@
 // swift-tools-version: 6.1
-// libFuzzer harnesses, one executable each, built only by `scripts/fuzz` with
-// `-sanitize=fuzzer,address` (libFuzzer supplies `main`, which is why they live outside the
-// main package: a plain `swift build` could not link them).
+// libFuzzer harnesses, one executable each, built only by `scripts/fuzz` with AddressSanitizer,
+// coverage instrumentation and libFuzzer's runtime (each harness hands libFuzzer its test from
+// its own entry point, which is why they live outside the main package: a plain `swift build`
+// could not link them).
 import PackageDescription
 
 let package = Package(
@@ -12,12 +13,18 @@ let package = Package(
         .executableTarget(
             name: "fuzz-wire-reader", dependencies: ["FuzzSupport", .product(name: "Wire", package: "Quercus")]),
         .executableTarget(
-            name: "fuzz-tls-engine", dependencies: ["FuzzSupport", .product(name: "TLS", package: "Quercus")]),
-        .executableTarget(
             name: "fuzz-dns-message", dependencies: ["FuzzSupport", .product(name: "DNS", package: "Quercus")]),
+        .executableTarget(
+            name: "fuzz-dns-server",
+            dependencies: [
+                "FuzzSupport", .product(name: "DNS", package: "Quercus"),
+                .product(name: "DNSServer", package: "Quercus"),
+            ]),
         .executableTarget(
             name: "fuzz-dns-zone", dependencies: ["FuzzSupport", .product(name: "DNS", package: "Quercus")]),
         .executableTarget(
             name: "fuzz-openpgp-packets", dependencies: ["FuzzSupport", .product(name: "OpenPGP", package: "Quercus")]),
+        .executableTarget(
+            name: "fuzz-tls-engine", dependencies: ["FuzzSupport", .product(name: "TLS", package: "Quercus")]),
     ]
 )
