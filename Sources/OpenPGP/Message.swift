@@ -73,9 +73,12 @@ public enum Messages {
     static func signedLiteral(
         _ data: [UInt8], mode: SignatureMode, signers: [Certificate], at time: UInt32
     ) throws(OpenPGPError) -> [Packet] {
-        let literal = Packet(.literalData, body: [mode == .text ? 0x75 : 0x62, 0, 0, 0, 0, 0] + data)
+        // Text is stored with CRLF line endings, as RFC 9580 says text is: GnuPG 2.2 hashes the
+        // stored bytes of a text signature as they are and reports LF-only text as a bad signature.
+        let stored = mode == .text ? crlfText(data) : data
+        let literal = Packet(.literalData, body: [mode == .text ? 0x75 : 0x62, 0, 0, 0, 0, 0] + stored)
         guard !signers.isEmpty else { return [literal] }
-        let signatures = try DetachedSignatures.sign(data, with: signers, mode: mode, at: time)
+        let signatures = try DetachedSignatures.sign(stored, with: signers, mode: mode, at: time)
         var onePass: [Packet] = []
         for (index, signature) in signatures.enumerated() {
             let nested: UInt8 = index == signatures.count - 1 ? 1 : 0
@@ -171,13 +174,24 @@ public enum Messages {
     static func readContent(
         _ bytes: [UInt8], verifyWith: [Certificate], now: UInt32, depth: Int
     ) throws(OpenPGPError) -> (plaintext: [UInt8], verifications: [Verification]) {
+        let (literal, signatures) = try readSigned(bytes, depth: depth)
+        let verifications = DetachedSignatures.verify(
+            literal, signatures: signatures, certificates: verifyWith, now: now)
+        return (literal, verifications)
+    }
+
+    /// The literal data of a signed message and the signatures over it, in whichever order
+    /// they come (one-pass signed or signatures first), decompressing on the way.
+    static func readSigned(_ bytes: [UInt8], depth: Int) throws(OpenPGPError) -> (
+        literal: [UInt8], signatures: [Signature]
+    ) {
         var literal: [UInt8]?
         var signatures: [Signature] = []
         for packet in try PacketFraming.packets(bytes) {
             switch packet.tag {
             case .compressedData:
                 guard depth < 4 else { throw .rejected("compressed data nested too deeply") }
-                return try readContent(try decompress(packet), verifyWith: verifyWith, now: now, depth: depth + 1)
+                return try readSigned(try decompress(packet), depth: depth + 1)
             case .onePassSignature, .marker, .padding:
                 continue
             case .literalData:
@@ -197,9 +211,21 @@ public enum Messages {
             }
         }
         guard let literal else { throw .wrongKind("the message has no literal data") }
-        let verifications = DetachedSignatures.verify(
-            literal, signatures: signatures, certificates: verifyWith, now: now)
-        return (literal, verifications)
+        return (literal, signatures)
+    }
+
+    /// An inline-signed message: one-pass signatures, the literal data, the signatures.
+    public static func inlineSign(
+        _ data: [UInt8], mode: SignatureMode, signers: [Certificate], at time: UInt32
+    ) throws(OpenPGPError) -> [UInt8] {
+        PacketFraming.encode(try signedLiteral(data, mode: mode, signers: signers, at: time))
+    }
+
+    /// The data of an inline-signed message and the signatures over it.
+    public static func inlineDetach(_ message: [UInt8]) throws(OpenPGPError) -> (data: [UInt8], signatures: [Signature])
+    {
+        let content = try readSigned(message, depth: 0)
+        return (content.literal, content.signatures)
     }
 
     private static func decompress(_ packet: Packet) throws(OpenPGPError) -> [UInt8] {
@@ -220,4 +246,17 @@ public enum Messages {
             throw .rejected("bad compressed data")
         }
     }
+}
+
+/// Text with every line ending as CRLF.
+func crlfText(_ data: [UInt8]) -> [UInt8] {
+    var output: [UInt8] = []
+    output.reserveCapacity(data.count + data.count / 32)
+    var previous: UInt8 = 0
+    for byte in data {
+        if byte == 0x0A, previous != 0x0D { output.append(0x0D) }
+        output.append(byte)
+        previous = byte
+    }
+    return output
 }

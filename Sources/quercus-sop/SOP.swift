@@ -13,11 +13,12 @@ struct QuercusSOP: QuercusCommand {
             + "algorithm, 17 certificate cannot encrypt, 19 missing argument, 23 incomplete verification, 29 cannot "
             + "decrypt, 31 password not human-readable, 37 unsupported option, 41 bad data, 53 expected text, "
             + "59 output exists, 61 missing input, 67 key is protected, 69 unsupported subcommand, 79 key cannot "
-            + "sign, 89 unsupported profile.",
+            + "sign, 83 incompatible options, 89 unsupported profile.",
         version: QuercusVersion.string,
         subcommands: [
             Version.self, ListProfiles.self, GenerateKey.self, ExtractCert.self, Sign.self, Verify.self,
-            Encrypt.self, Decrypt.self, ArmorCommand.self, Dearmor.self,
+            Encrypt.self, Decrypt.self, InlineSign.self, InlineVerify.self, InlineDetach.self, ArmorCommand.self,
+            Dearmor.self,
         ]
     )
 
@@ -69,6 +70,7 @@ enum SOPError: Int32 {
     case unsupportedSubcommand = 69
     case unsupportedSpecialPrefix = 71
     case keyCannotSign = 79
+    case incompatibleOptions = 83
     case unsupportedProfile = 89
 
     func exit(_ message: String) -> Never {

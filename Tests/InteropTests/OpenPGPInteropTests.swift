@@ -54,6 +54,57 @@ import Testing
             fingerprint: { try pysequoia.primaryFingerprint(of: $0, in: directory) }, in: directory)
     }
 
+    @Test func inlineSignAndVerifyMatrixWithSqopAndGnuPG() throws {
+        let directory = try TemporaryDirectory("openpgp-interop")
+        defer { directory.remove() }
+        let implementations: [any InlineSOP] = [
+            try CommandSOP(name: "quercus", path: Product.path("quercus-sop"), profile: "rfc4880"),
+            try CommandSOP(name: "sqop", path: Peer.command("sqop", debian: "sqop"), profile: nil),
+            try GnuPGSOP(directory: directory),
+        ]
+        // No trailing whitespace: GnuPG strips it from text signatures, RFC 9580 does not.
+        let data = Data("Inline interop\n- a dash-escaped line\nlast line".utf8)
+        var rows: [String] = []
+        var failures: [String] = []
+        for keyMaker in implementations {
+            let key = try keyMaker.generateKey(userID: "Inline <\(keyMaker.name)@example.org>", in: directory)
+            let cert = try keyMaker.extractCert(key, in: directory)
+            let expected = try GnuPGSOP.primaryFingerprint(of: cert, in: directory)
+            for signer in implementations {
+                for verifier in implementations {
+                    for mode in ["binary", "text", "clearsigned"] {
+                        let cell =
+                            "key \(keyMaker.name), inline-sign \(signer.name) --as=\(mode), inline-verify \(verifier.name)"
+                        let outcome: String
+                        do {
+                            let message = try signer.inlineSign(data, key: key, mode: mode, in: directory)
+                            let result = try verifier.inlineVerify(message, cert: cert, in: directory)
+                            // Text may come back with CRLF line endings (RFC 9580 stores text so), and the
+                            // cleartext framework does not carry a final line ending.
+                            let text = Data(result.data.filter { $0 != 0x0D })
+                            let same = text == data || text == data + Data("\n".utf8)
+                            outcome =
+                                !same
+                                ? "FAIL (data differs: \(String(decoding: result.data, as: UTF8.self)))"
+                                : result.signers.contains(expected)
+                                    ? "ok" : "FAIL (signers \(result.signers), expected \(expected))"
+                        } catch {
+                            outcome = "FAIL (\(error))"
+                        }
+                        // Cells between two peers are printed for context but do not count: GnuPG 2.2
+                        // rejects sqop's text-mode inline signatures (LF-only literal data).
+                        let peersOnly = signer.name != "quercus" && verifier.name != "quercus"
+                        rows.append(
+                            "\(cell): \(outcome)\(peersOnly && outcome != "ok" ? " (peers only, not counted)" : "")")
+                        if outcome != "ok" && !peersOnly { failures.append("\(cell): \(outcome)") }
+                    }
+                }
+            }
+        }
+        print("OpenPGP inline signature interop matrix:\n" + rows.joined(separator: "\n"))
+        #expect(failures.isEmpty, "\(failures.count) failing cells:\n\(failures.joined(separator: "\n"))")
+    }
+
     /// Key maker × encrypter × decrypter for public-key encryption, encryption signed with the
     /// same key (verified on decryption), and password encryption.
     private func runEncryptionMatrix(
@@ -228,6 +279,15 @@ protocol SOPImplementation {
     ) throws -> (plaintext: Data, signers: [String])
 }
 
+/// Inline signatures, for the implementations that make them.
+protocol InlineSOP: SOPImplementation {
+    func inlineSign(_ data: Data, key: Data, mode: String, in directory: TemporaryDirectory) throws -> Data
+    /// The data and the primary fingerprints of the good signatures.
+    func inlineVerify(_ message: Data, cert: Data, in directory: TemporaryDirectory) throws -> (
+        data: Data, signers: [String]
+    )
+}
+
 struct SOPCommandFailed: Error, CustomStringConvertible {
     let command: String
     let result: ProcessResult
@@ -235,7 +295,7 @@ struct SOPCommandFailed: Error, CustomStringConvertible {
 }
 
 /// A real SOP command line: quercus-sop or sqop.
-struct CommandSOP: SOPImplementation {
+struct CommandSOP: SOPImplementation, InlineSOP {
     let name: String
     var signsText: Bool { true }
     let path: String
@@ -266,6 +326,26 @@ struct CommandSOP: SOPImplementation {
 
     private func file(_ data: Data, _ directory: TemporaryDirectory) throws -> String {
         try directory.write("\(name)-\(UUID().uuidString)", String(decoding: data, as: UTF8.self))
+    }
+
+    func inlineSign(_ data: Data, key: Data, mode: String, in directory: TemporaryDirectory) throws -> Data {
+        try sop(["inline-sign", "--as=\(mode)", try file(key, directory)], stdin: data)
+    }
+
+    func inlineVerify(_ message: Data, cert: Data, in directory: TemporaryDirectory) throws -> (
+        data: Data, signers: [String]
+    ) {
+        let verifications = directory.file("\(name)-\(UUID().uuidString).verifications")
+        let data = try sop(
+            ["inline-verify", "--verifications-out", verifications, try file(cert, directory)], stdin: message)
+        let lines = try String(contentsOfFile: verifications, encoding: .utf8)
+        return (
+            data,
+            lines.split(separator: "\n").compactMap { line in
+                let fields = line.split(separator: " ")
+                return fields.count >= 3 ? fields[2].uppercased() : nil
+            }
+        )
     }
 
     func encrypt(_ data: Data, to cert: Data?, password: String?, signer: Data?, in directory: TemporaryDirectory)
@@ -318,7 +398,7 @@ struct CommandSOP: SOPImplementation {
 }
 
 /// GnuPG 2.2 behind the same verbs, each call in a fresh home directory.
-struct GnuPGSOP: SOPImplementation {
+struct GnuPGSOP: SOPImplementation, InlineSOP {
     let name = "gpg"
     var signsText: Bool { true }
     let gpg: String
@@ -382,6 +462,21 @@ struct GnuPGSOP: SOPImplementation {
         }
         if let password { arguments += ["--symmetric", "--passphrase", password] }
         return Data(try gpg(home, arguments, stdin: data).stdout.utf8)
+    }
+
+    func inlineSign(_ data: Data, key: Data, mode: String, in directory: TemporaryDirectory) throws -> Data {
+        let home = try Self.freshHome(directory)
+        _ = try gpg(home, ["--import"], stdin: key)
+        let arguments =
+            mode == "clearsigned" ? ["--clearsign"] : ["--armor", "--sign"] + (mode == "text" ? ["--textmode"] : [])
+        return Data(try gpg(home, arguments, stdin: data).stdout.utf8)
+    }
+
+    func inlineVerify(_ message: Data, cert: Data, in directory: TemporaryDirectory) throws -> (
+        data: Data, signers: [String]
+    ) {
+        let result = try decrypt(message, key: nil, password: nil, verifier: cert, in: directory)
+        return (result.plaintext, result.signers)
     }
 
     func decrypt(
