@@ -119,6 +119,11 @@ struct IndexedZone: Sendable {
     let zone: Zone
     let existingNames: Set<DomainName>
     let soa: RRSet<SOARecord>?
+    /// Names below the apex where a lookup is interrupted: delegations (NS) and DNAME owners,
+    /// shortest first. Most zones have few, so checking each beats walking every ancestor of the
+    /// query name; a zone with many (a TLD) walks the ancestors and looks them up instead.
+    let interruptingNames: [DomainName]
+    let interruptingSet: Set<DomainName>
 
     init(_ zone: Zone) {
         self.zone = zone
@@ -131,7 +136,25 @@ struct IndexedZone: Sendable {
         }
         existingNames = names
         soa = zone[.soa, at: zone.origin]
+        interruptingNames = zone.nodes
+            .filter { name, node in name != zone.origin && (node.rrset(.ns) != nil || node.rrset(.dname) != nil) }
+            .keys.sorted { $0.labelCount < $1.labelCount }
+        interruptingSet = Set(interruptingNames)
     }
 
     var origin: DomainName { zone.origin }
+
+    /// The apex and the interrupting names at or above `name`, from the apex down.
+    func interruptions(above name: DomainName) -> [DomainName] {
+        guard interruptingNames.count > 32 else {
+            return [origin] + interruptingNames.filter { name.isSubdomain(of: $0) }
+        }
+        var found: [DomainName] = []
+        var current: DomainName? = name
+        while let candidate = current, candidate != origin, candidate.isSubdomain(of: origin) {
+            if interruptingSet.contains(candidate) { found.append(candidate) }
+            current = candidate.parent
+        }
+        return [origin] + found.reversed()
+    }
 }

@@ -11,18 +11,21 @@ struct Resolution {
     var answers: [ResourceRecord] = []
     var authority: [ResourceRecord] = []
     var additional: [ResourceRecord] = []
-    private var visited: Set<DomainName> = []
+    /// Names already resolved in this walk (a chain is at most `maximumChain` long, so an array
+    /// is cheaper than hashing).
+    private var visited: [DomainName] = []
 
     init(dnssec: Bool) {
         self.dnssec = dnssec
     }
 
     mutating func resolve(_ name: DomainName, type: RecordType, in zone: IndexedZone) {
-        guard visited.insert(name).inserted, visited.count <= Self.maximumChain else { return }
+        guard !visited.contains(name), visited.count < Self.maximumChain else { return }
+        visited.append(name)
 
         // Walk down from the apex: a delegation (NS below the apex) or a DNAME above the name
         // takes over before the name itself is looked at.
-        for ancestor in ancestors(of: name, below: zone.origin) {
+        for ancestor in zone.interruptions(above: name) {
             guard let node = zone.zone.nodes[ancestor] else { continue }
             let isCut = ancestor != zone.origin && node.rrset(.ns) != nil
             // DS lives on the parent side of the cut it describes.
@@ -152,7 +155,7 @@ struct Resolution {
     }
 
     private func isBelowCut(_ name: DomainName, in zone: IndexedZone) -> Bool {
-        ancestors(of: name, below: zone.origin).contains {
+        zone.interruptions(above: name).contains {
             $0 != zone.origin && zone.zone.nodes[$0]?.rrset(.ns) != nil
         }
     }
@@ -172,18 +175,6 @@ struct Resolution {
             }
         }
     }
-}
-
-/// The names from `origin` down to `name`, shortest first (both included).
-func ancestors(of name: DomainName, below origin: DomainName) -> [DomainName] {
-    var chain: [DomainName] = []
-    var current: DomainName? = name
-    while let candidate = current, candidate.isSubdomain(of: origin) {
-        chain.append(candidate)
-        if candidate == origin { break }
-        current = candidate.parent
-    }
-    return chain.reversed()
 }
 
 extension RData {

@@ -262,3 +262,23 @@ extension AuthorityTests {
             ])
     }
 }
+
+@Suite struct ManyDelegationsTests {
+    @Test func aZoneWithManyDelegationsStillRefersAndAnswers() throws {
+        let origin = try DomainName("tld.")
+        var text = "$ORIGIN tld.\n$TTL 60\n@ IN SOA ns h 1 1 1 1 60\n@ IN NS ns\nns IN A 192.0.2.1\n"
+        for index in 0..<100 { text += "d\(index) IN NS ns.d\(index)\nns.d\(index) IN A 192.0.2.\(index + 2)\n" }
+        text += "plain IN A 192.0.2.200\n"
+        let zone = try Zone(origin: origin, records: try ZoneParser(origin: origin).parse(text))
+        let authority = Authority(zones: [zone])
+        let referral = authority.answer(
+            Message(id: 1, questions: [Question(name: try DomainName("www.d42.tld."), type: .a)]))
+        #expect(!referral.authoritative)
+        #expect(referral.authority.map(\.description) == ["d42.tld. 60 IN NS ns.d42.tld."])
+        #expect(referral.additional.map(\.description) == ["ns.d42.tld. 60 IN A 192.0.2.44"])
+        let answer = authority.answer(
+            Message(id: 2, questions: [Question(name: try DomainName("plain.tld."), type: .a)]))
+        #expect(answer.authoritative)
+        #expect(answer.answers.map(\.description) == ["plain.tld. 60 IN A 192.0.2.200"])
+    }
+}
