@@ -123,6 +123,10 @@ extension Property {
         line.append(contentsOf: name.utf8)
         for parameter in parameters {
             line.append(UInt8(ascii: ";"))
+            if parameter.isBare, parameter.values.count == 1 {
+                line.append(contentsOf: parameter.values[0].utf8)
+                continue
+            }
             line.append(contentsOf: parameter.name.utf8)
             line.append(UInt8(ascii: "="))
             for (index, value) in parameter.values.enumerated() {
@@ -315,7 +319,7 @@ struct ComponentParser {
                 if mode == .strict || parameterName.isEmpty {
                     throw ParseError(line: number, column: parameterStart + 1, reason: .badParameter(parameterName))
                 }
-                parameters.append(Parameter(name: "TYPE", value: parameterName))
+                parameters.append(Parameter(name: "TYPE", values: [parameterName], isBare: true))
                 continue
             }
             if parameterName.isEmpty, mode == .strict {
@@ -369,7 +373,8 @@ struct ComponentParser {
                         value = value.replacing("\\;", with: ";").replacing("\\,", with: ",").replacing("\\:", with: ":")
                     }
                     values.append(value)
-                    quoted.append(false)
+                    // An unescaped ; , or : needs quotes from now on.
+                    quoted.append(escaped)
                 }
                 guard index < bytes.count else {
                     if mode == .lenient { break }

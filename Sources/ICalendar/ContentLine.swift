@@ -8,11 +8,15 @@ public struct Parameter: Sendable, Hashable {
     /// Per value: whether it was written in double quotes. Printing quotes a value also when it
     /// needs quotes (it holds `;`, `:` or `,`), whatever this says.
     public var quoted: [Bool]
+    /// A vCard 2.1 parameter written as a bare value (`TEL;HOME:`), read as TYPE=HOME and
+    /// printed bare again so that a 2.1 card stays 2.1.
+    public var isBare: Bool
 
-    public init(name: String, values: [String], quoted: [Bool]? = nil) {
+    public init(name: String, values: [String], quoted: [Bool]? = nil, isBare: Bool = false) {
         self.name = name
         self.values = values
         self.quoted = quoted ?? values.map { _ in false }
+        self.isBare = isBare
     }
 
     public init(name: String, value: String) {

@@ -41,10 +41,7 @@ public struct Expander {
     public func occurrences(in calendar: Component, from: Int64, to: Int64) throws(ValueError) -> [Occurrence] {
         var groups: [String: [Component]] = [:]
         var order: [String] = []
-        // A bare VEVENT (no VCALENDAR around it) is expanded as if it were wrapped in one.
-        let members = calendar.is("VCALENDAR") ? calendar.components : [calendar]
-        for component in members
-        where component.is("VEVENT") || component.is("VTODO") || component.is("VJOURNAL") {
+        for component in Self.schedulable(in: calendar) {
             // Components without a UID are each their own series.
             let uid = component.property("UID").map { Text.unescape(Substring($0.value)) }
             let key = uid ?? "\u{0}\(order.count)"
@@ -59,6 +56,13 @@ public struct Expander {
         result.sort { ($0.start, $0.uid) < ($1.start, $1.uid) }
         if result.count > limits.maximumInstances { result.removeLast(result.count - limits.maximumInstances) }
         return result
+    }
+
+    /// The VEVENT, VTODO and VJOURNAL components, also a bare one (no VCALENDAR around it) and
+    /// ones nested in X- components, as the icalendar package finds them.
+    static func schedulable(in component: Component) -> [Component] {
+        if component.is("VEVENT") || component.is("VTODO") || component.is("VJOURNAL") { return [component] }
+        return component.components.flatMap { schedulable(in: $0) }
     }
 
     /// One UID's master component and its RECURRENCE-ID overrides.

@@ -72,8 +72,10 @@ import Testing
         #expect(telephone.parameters.map(\.values) == [["HOME"], ["VOICE"]])
         #expect(card.components.map(\.name) == ["X-THING"])
         let printed = card.printed()
-        #expect(printed.contains("TEL;TYPE=HOME;TYPE=VOICE:+1 555\r\n"))
-        #expect(try Component.parse(printed) == card)
+        // A 2.1 card prints as 2.1; the blank line and the END typo are gone.
+        #expect(printed == "BEGIN:VCARD\r\nVERSION:2.1\r\nTEL;HOME;VOICE:+1 555\r\nN:Doe;Jane\r\nBEGIN:X-THING\r\nEND:X-THING\r\nEND:VCARD\r\n")
+        #expect(telephone.parameter("TYPE") == "HOME")
+        #expect(try Component.parse(printed, mode: .lenient) == card)
     }
 
     @Test func unknownComponentsAndPropertiesRoundTripExactly() throws {
