@@ -32,11 +32,13 @@ private struct TLSBenchmark {
             names: ["bench.test"], key: try .generateRSA(bits: 2048), notBefore: now - 3600,
             lifetime: 86400)
         for (name, identity) in [("ecdsa", ecdsa), ("rsa", rsa)] {
-            try identity.chainPEM.write(to: directory.appendingPathComponent("\(name).pem"), atomically: true, encoding: .utf8)
+            try identity.chainPEM.write(
+                to: directory.appendingPathComponent("\(name).pem"), atomically: true, encoding: .utf8)
             try identity.key.pemRepresentation.write(
                 to: directory.appendingPathComponent("\(name).key"), atomically: true, encoding: .utf8)
         }
-        try authority.certificatePEM.write(to: directory.appendingPathComponent("ca.pem"), atomically: true, encoding: .utf8)
+        try authority.certificatePEM.write(
+            to: directory.appendingPathComponent("ca.pem"), atomically: true, encoding: .utf8)
         try pythonScript.write(to: directory.appendingPathComponent("bench.py"), atomically: true, encoding: .utf8)
     }
 
@@ -45,16 +47,22 @@ private struct TLSBenchmark {
         let handshakes = smoke ? 5 : 200
         let records = smoke ? 10 : 2000
         let rounds = smoke ? 1 : 5
-        var ecdsaResult = SideBySide(name: "tls 1.3 server handshake X25519+ECDSA-P256", unit: "µs CPU", baseline: "OpenSSL", ours: "Quercus")
-        var rsaResult = SideBySide(name: "tls 1.3 server handshake X25519+RSA-2048", unit: "µs CPU", baseline: "OpenSSL", ours: "Quercus")
-        var resumedResult = SideBySide(name: "tls 1.3 server resumed handshake", unit: "µs CPU", baseline: "OpenSSL", ours: "Quercus")
-        var bulkResult = SideBySide(name: "tls 1.3 AES-256-GCM bulk, 16 KiB records", unit: "MB/s CPU", baseline: "OpenSSL", ours: "Quercus")
+        var ecdsaResult = SideBySide(
+            name: "tls 1.3 server handshake X25519+ECDSA-P256", unit: "µs CPU", baseline: "OpenSSL", ours: "Quercus")
+        var rsaResult = SideBySide(
+            name: "tls 1.3 server handshake X25519+RSA-2048", unit: "µs CPU", baseline: "OpenSSL", ours: "Quercus")
+        var resumedResult = SideBySide(
+            name: "tls 1.3 server resumed handshake", unit: "µs CPU", baseline: "OpenSSL", ours: "Quercus")
+        var bulkResult = SideBySide(
+            name: "tls 1.3 AES-256-GCM bulk, 16 KiB records", unit: "MB/s CPU", baseline: "OpenSSL", ours: "Quercus")
         var version = ""
         for _ in 0..<rounds {
             let peer = try runPython(handshakes: handshakes, records: records)
             version = peer["version"] ?? ""
             func figure(_ key: String) throws -> Double {
-                guard let text = peer[key], let value = Double(text) else { throw BenchFailure(description: "python gave no \(key)") }
+                guard let text = peer[key], let value = Double(text) else {
+                    throw BenchFailure(description: "python gave no \(key)")
+                }
                 return value
             }
             ecdsaResult.record(baseline: try figure("ecdsa"), ours: try fullHandshake(ecdsa, count: handshakes))
@@ -63,8 +71,11 @@ private struct TLSBenchmark {
             bulkResult.record(baseline: try figure("bulk"), ours: try bulk(records: records))
         }
         // Bulk is a throughput: the ratio of interest is ours / OpenSSL, higher is better.
-        return [ecdsaResult.report(), rsaResult.report(), resumedResult.report(), bulkResult.report() + " (higher is better)", "tls baseline: \(version)"]
-            .joined(separator: "\n")
+        return [
+            ecdsaResult.report(), rsaResult.report(), resumedResult.report(),
+            bulkResult.report() + " (higher is better)", "tls baseline: \(version)",
+        ]
+        .joined(separator: "\n")
     }
 
     private var environment: TLSEnvironment { .system(now: { Int64(Date().timeIntervalSince1970) }) }
@@ -87,8 +98,11 @@ private struct TLSBenchmark {
     }
 
     /// Runs one handshake; returns the server's CPU seconds and the client's events.
-    private func handshake(server configuration: TLSConfiguration, ticket: SessionTicket?) throws -> (Double, [TLSEvent]) {
-        var client = TLSConnection(client: clientConfiguration, serverName: "bench.test", resuming: ticket, environment: environment)
+    private func handshake(server configuration: TLSConfiguration, ticket: SessionTicket?) throws -> (
+        Double, [TLSEvent]
+    ) {
+        var client = TLSConnection(
+            client: clientConfiguration, serverName: "bench.test", resuming: ticket, environment: environment)
         var server = TLSConnection(server: configuration, environment: environment)
         var serverSeconds = 0.0
         var events: [TLSEvent] = []
@@ -117,10 +131,12 @@ private struct TLSBenchmark {
     private func resumedHandshake(count: Int) throws -> Double {
         let configuration = serverConfiguration(ecdsa, tickets: true)
         let (_, events) = try handshake(server: configuration, ticket: nil)
-        guard let ticket = events.lazy.compactMap({ event -> SessionTicket? in
-            if case .sessionTicket(let ticket) = event { return ticket }
-            return nil
-        }).first else { throw BenchFailure(description: "no ticket") }
+        guard
+            let ticket = events.lazy.compactMap({ event -> SessionTicket? in
+                if case .sessionTicket(let ticket) = event { return ticket }
+                return nil
+            }).first
+        else { throw BenchFailure(description: "no ticket") }
         var total = 0.0
         for _ in 0..<count { total += try handshake(server: configuration, ticket: ticket).0 }
         return total / Double(count) * 1e6
@@ -146,13 +162,17 @@ private struct TLSBenchmark {
     private func runPython(handshakes: Int, records: Int) throws -> [String: String] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", directory.appendingPathComponent("bench.py").path, directory.path, "\(handshakes)", "\(records)"]
+        process.arguments = [
+            "python3", directory.appendingPathComponent("bench.py").path, directory.path, "\(handshakes)", "\(records)",
+        ]
         let output = Pipe()
         process.standardOutput = output
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw BenchFailure(description: "the Python/OpenSSL baseline failed") }
+        guard process.terminationStatus == 0 else {
+            throw BenchFailure(description: "the Python/OpenSSL baseline failed")
+        }
         var figures: [String: String] = [:]
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
             let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
@@ -168,80 +188,80 @@ private struct BenchFailure: Error, CustomStringConvertible {
 
 /// OpenSSL through Python's ssl module and MemoryBIO: the same work as ours, timed the same way.
 private let pythonScript = #"""
-import ssl, sys, time
-folder, handshakes, records = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    import ssl, sys, time
+    folder, handshakes, records = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 
-def server_context(name, tickets):
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_3
-    context.load_cert_chain(f"{folder}/{name}.pem", f"{folder}/{name}.key")
-    context.num_tickets = 1 if tickets else 0
-    return context
+    def server_context(name, tickets):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_3
+        context.load_cert_chain(f"{folder}/{name}.pem", f"{folder}/{name}.key")
+        context.num_tickets = 1 if tickets else 0
+        return context
 
-client_context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-client_context.minimum_version = ssl.TLSVersion.TLSv1_3
-client_context.load_verify_locations(f"{folder}/ca.pem")
+    client_context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client_context.minimum_version = ssl.TLSVersion.TLSv1_3
+    client_context.load_verify_locations(f"{folder}/ca.pem")
 
-def pump(source, target):
-    data = source.read()
-    if data:
-        target.write(data)
-    return len(data)
+    def pump(source, target):
+        data = source.read()
+        if data:
+            target.write(data)
+        return len(data)
 
-def handshake(server_ctx, session=None):
-    c_in, c_out, s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
-    client = client_context.wrap_bio(c_in, c_out, server_hostname="bench.test", session=session)
-    server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
-    server_cpu = 0.0
-    client_done = server_done = False
-    while not (client_done and server_done):
-        if not client_done:
-            try:
-                client.do_handshake(); client_done = True
-            except ssl.SSLWantReadError:
-                pass
+    def handshake(server_ctx, session=None):
+        c_in, c_out, s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
+        client = client_context.wrap_bio(c_in, c_out, server_hostname="bench.test", session=session)
+        server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
+        server_cpu = 0.0
+        client_done = server_done = False
+        while not (client_done and server_done):
+            if not client_done:
+                try:
+                    client.do_handshake(); client_done = True
+                except ssl.SSLWantReadError:
+                    pass
+            pump(c_out, s_in)
+            if not server_done:
+                start = time.process_time()
+                try:
+                    server.do_handshake(); server_done = True
+                except ssl.SSLWantReadError:
+                    pass
+                server_cpu += time.process_time() - start
+            pump(s_out, c_in)
+        # The client reads the tickets sent after the handshake.
+        try:
+            client.read(1)
+        except ssl.SSLWantReadError:
+            pass
+        return server_cpu, client, server, (c_in, c_out, s_in, s_out)
+
+    ecdsa, rsa = server_context("ecdsa", False), server_context("rsa", False)
+    for name, context in (("ecdsa", ecdsa), ("rsa", rsa)):
+        total = sum(handshake(context)[0] for _ in range(handshakes))
+        print(f"{name}={total / handshakes * 1e6:.1f}")
+
+    resumable = server_context("ecdsa", True)
+    _, first, _, _ = handshake(resumable)
+    session = first.session
+    total = 0.0
+    for _ in range(handshakes):
+        cpu, client, _, _ = handshake(resumable, session)
+        assert client.session_reused
+        total += cpu
+    print(f"resumed={total / handshakes * 1e6:.1f}")
+
+    bulk_client_context = client_context
+    _, client, server, (c_in, c_out, s_in, s_out) = handshake(ecdsa)
+    payload = b"\x5a" * 16384
+    received = 0
+    start = time.process_time()
+    for _ in range(records):
+        client.write(payload)
         pump(c_out, s_in)
-        if not server_done:
-            start = time.process_time()
-            try:
-                server.do_handshake(); server_done = True
-            except ssl.SSLWantReadError:
-                pass
-            server_cpu += time.process_time() - start
-        pump(s_out, c_in)
-    # The client reads the tickets sent after the handshake.
-    try:
-        client.read(1)
-    except ssl.SSLWantReadError:
-        pass
-    return server_cpu, client, server, (c_in, c_out, s_in, s_out)
-
-ecdsa, rsa = server_context("ecdsa", False), server_context("rsa", False)
-for name, context in (("ecdsa", ecdsa), ("rsa", rsa)):
-    total = sum(handshake(context)[0] for _ in range(handshakes))
-    print(f"{name}={total / handshakes * 1e6:.1f}")
-
-resumable = server_context("ecdsa", True)
-_, first, _, _ = handshake(resumable)
-session = first.session
-total = 0.0
-for _ in range(handshakes):
-    cpu, client, _, _ = handshake(resumable, session)
-    assert client.session_reused
-    total += cpu
-print(f"resumed={total / handshakes * 1e6:.1f}")
-
-bulk_client_context = client_context
-_, client, server, (c_in, c_out, s_in, s_out) = handshake(ecdsa)
-payload = b"\x5a" * 16384
-received = 0
-start = time.process_time()
-for _ in range(records):
-    client.write(payload)
-    pump(c_out, s_in)
-    received += len(server.read(16384))
-seconds = time.process_time() - start
-assert received == records * len(payload)
-print(f"bulk={received / seconds / 1e6:.1f}")
-print(f"version={ssl.OPENSSL_VERSION}")
-"""#
+        received += len(server.read(16384))
+    seconds = time.process_time() - start
+    assert received == records * len(payload)
+    print(f"bulk={received / seconds / 1e6:.1f}")
+    print(f"version={ssl.OPENSSL_VERSION}")
+    """#

@@ -7,7 +7,8 @@ import TLS
 struct Client: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Connect, verify the server, send standard input and print what comes back.",
-        discussion: "Exits 0 after the server closes cleanly (close_notify), 1 on any handshake, verification or network failure."
+        discussion:
+            "Exits 0 after the server closes cleanly (close_notify), 1 on any handshake, verification or network failure."
     )
 
     @Argument(help: "The server, HOST:PORT.")

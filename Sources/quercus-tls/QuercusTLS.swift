@@ -9,7 +9,8 @@ struct QuercusTLS: QuercusCommand {
     static let configuration = CommandConfiguration(
         commandName: "quercus-tls",
         abstract: "A TLS 1.3 server and client over the Quercus TLS engine.",
-        discussion: "Exit codes: 0 success (a clean close), 1 failure (handshake, verification, network), 64 bad usage.",
+        discussion:
+            "Exit codes: 0 success (a clean close), 1 failure (handshake, verification, network), 64 bad usage.",
         version: QuercusVersion.string,
         subcommands: [Server.self, Client.self]
     )

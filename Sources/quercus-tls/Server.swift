@@ -111,8 +111,12 @@ struct Server: AsyncParsableCommand {
             return Array("HTTP/1.0 405 Method Not Allowed\r\nContent-Type: text/plain\r\n\r\nonly GET\n".utf8)
         }
         let details = summary.map(describe) ?? "unknown"
-        let peer = summary.map { $0.peerCertificates.isEmpty ? "none" : "\($0.peerCertificates.count) certificate(s)" } ?? "none"
-        let body = "<html><body><h1>Quercus TLS</h1><p>Connection: \(details)</p><p>Client certificate: \(peer)</p></body></html>\n"
-        return Array("HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
+        let peer =
+            summary.map { $0.peerCertificates.isEmpty ? "none" : "\($0.peerCertificates.count) certificate(s)" }
+            ?? "none"
+        let body =
+            "<html><body><h1>Quercus TLS</h1><p>Connection: \(details)</p><p>Client certificate: \(peer)</p></body></html>\n"
+        return Array(
+            "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
     }
 }

@@ -87,14 +87,18 @@ final class TCPSocket {
             if count >= 0 { return Array(buffer.prefix(count)) }
             if errno == EINTR { continue }
             if errno == ECONNRESET { return [] }
-            throw Failure(description: errno == EAGAIN ? "timed out waiting for the peer" : "read: \(String(cString: strerror(errno)))")
+            throw Failure(
+                description: errno == EAGAIN
+                    ? "timed out waiting for the peer" : "read: \(String(cString: strerror(errno)))")
         }
     }
 
     func write(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let count = bytes[offset...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let count = bytes[offset...].withUnsafeBytes {
+                send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw Failure(description: "write: \(String(cString: strerror(errno)))")
@@ -110,7 +114,9 @@ struct Endpoint: CustomStringConvertible {
     var port: UInt16
 
     init?(_ text: String) {
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else {
+            return nil
+        }
         var host = String(text[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard !host.isEmpty else { return nil }

@@ -12,41 +12,59 @@ struct TLSInteropTests {
 
     // MARK: OpenSSL and GnuTLS clients against our server
 
-    @Test("openssl s_client → quercus-tls server, each suite", arguments: ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"])
+    @Test(
+        "openssl s_client → quercus-tls server, each suite",
+        arguments: ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"])
     func opensslClientSuites(_ suite: String) throws {
         try withPKI { pki in
             let server = try QuercusServer(pki, extra: ["--http"])
             defer { server.stop() }
             let result = try run(
                 try Peer.command("openssl", debian: "openssl"),
-                ["s_client", "-connect", server.address, "-servername", "localhost", "-CAfile", pki.caFile, "-ciphersuites", suite, "-quiet"],
+                [
+                    "s_client", "-connect", server.address, "-servername", "localhost", "-CAfile", pki.caFile,
+                    "-ciphersuites", suite, "-quiet",
+                ],
                 stdin: getRequest, timeout: 20)
             #expect(result.stdout.contains("Quercus TLS"), "\(result.stdout) \(result.stderr)")
             #expect(result.stdout.contains(suite))
         }
     }
 
-    @Test("openssl s_client → quercus-tls server, each group", arguments: [("X25519", "X25519"), ("P-256", "P-256"), ("P-384", "P-384")])
+    @Test(
+        "openssl s_client → quercus-tls server, each group",
+        arguments: [("X25519", "X25519"), ("P-256", "P-256"), ("P-384", "P-384")])
     func opensslClientGroups(_ opensslName: String, _ ourName: String) throws {
         try withPKI { pki in
             let server = try QuercusServer(pki, extra: ["--http"])
             defer { server.stop() }
             let result = try run(
                 try Peer.command("openssl", debian: "openssl"),
-                ["s_client", "-connect", server.address, "-servername", "localhost", "-CAfile", pki.caFile, "-groups", opensslName, "-quiet"],
+                [
+                    "s_client", "-connect", server.address, "-servername", "localhost", "-CAfile", pki.caFile,
+                    "-groups", opensslName, "-quiet",
+                ],
                 stdin: getRequest, timeout: 20)
             #expect(result.stdout.contains("group \(ourName)"), "\(result.stdout) \(result.stderr)")
         }
     }
 
-    @Test("openssl s_client → quercus-tls server, each key type", arguments: [("ec", "ecdsa_secp256r1_sha256"), ("ec384", "ecdsa_secp384r1_sha384"), ("rsa", "rsa_pss_rsae_sha256"), ("ed25519", "ed25519")])
+    @Test(
+        "openssl s_client → quercus-tls server, each key type",
+        arguments: [
+            ("ec", "ecdsa_secp256r1_sha256"), ("ec384", "ecdsa_secp384r1_sha384"), ("rsa", "rsa_pss_rsae_sha256"),
+            ("ed25519", "ed25519"),
+        ])
     func opensslClientKeyTypes(_ keyType: String, _ scheme: String) throws {
         try withPKI(serverKey: keyType) { pki in
             let server = try QuercusServer(pki, extra: ["--http"])
             defer { server.stop() }
             let result = try run(
                 try Peer.command("openssl", debian: "openssl"),
-                ["s_client", "-connect", server.address, "-servername", "localhost", "-CAfile", pki.caFile, "-verify_return_error", "-quiet"],
+                [
+                    "s_client", "-connect", server.address, "-servername", "localhost", "-CAfile", pki.caFile,
+                    "-verify_return_error", "-quiet",
+                ],
                 stdin: getRequest, timeout: 20)
             #expect(result.stdout.contains("signature \(scheme)"), "\(result.stdout) \(result.stderr)")
         }
@@ -59,17 +77,29 @@ struct TLSInteropTests {
             defer { server.stop() }
             let openssl = try Peer.command("openssl", debian: "openssl")
             let alpn = try run(
-                openssl, ["s_client", "-connect", server.address, "-servername", "localhost", "-CAfile", pki.caFile, "-alpn", "h2,http/1.1", "-ign_eof"],
+                openssl,
+                [
+                    "s_client", "-connect", server.address, "-servername", "localhost", "-CAfile", pki.caFile, "-alpn",
+                    "h2,http/1.1", "-ign_eof",
+                ],
                 stdin: getRequest, timeout: 20)
             #expect(alpn.stdout.contains("ALPN protocol: http/1.1"), "\(alpn.stdout)")
 
             let session = pki.directory.file("session.pem")
             let first = try run(
-                openssl, ["s_client", "-connect", server.address, "-servername", "localhost", "-CAfile", pki.caFile, "-sess_out", session, "-ign_eof"],
+                openssl,
+                [
+                    "s_client", "-connect", server.address, "-servername", "localhost", "-CAfile", pki.caFile,
+                    "-sess_out", session, "-ign_eof",
+                ],
                 stdin: getRequest, timeout: 20)
             #expect(first.stdout.contains("New, TLSv1.3"))
             let second = try run(
-                openssl, ["s_client", "-connect", server.address, "-servername", "localhost", "-CAfile", pki.caFile, "-sess_in", session, "-ign_eof"],
+                openssl,
+                [
+                    "s_client", "-connect", server.address, "-servername", "localhost", "-CAfile", pki.caFile,
+                    "-sess_in", session, "-ign_eof",
+                ],
                 stdin: getRequest, timeout: 20)
             #expect(second.stdout.contains("Reused, TLSv1.3"), "\(second.stdout)")
             #expect(second.stdout.contains("resumed"))
@@ -78,7 +108,8 @@ struct TLSInteropTests {
             // Echo mode: "K" asks s_client to send a KeyUpdate that requests ours; data still flows after it.
             let server = try QuercusServer(pki, extra: [])
             defer { server.stop() }
-            let script = "(printf 'K\\n'; sleep 0.5; printf 'after key update\\n'; sleep 1) | openssl s_client -connect \(server.address) -servername localhost -CAfile \(pki.caFile) -msg"
+            let script =
+                "(printf 'K\\n'; sleep 0.5; printf 'after key update\\n'; sleep 1) | openssl s_client -connect \(server.address) -servername localhost -CAfile \(pki.caFile) -msg"
             let result = try run("/bin/sh", ["-c", script], timeout: 20)
             #expect(result.stdout.contains("KeyUpdate"), "\(result.stdout)")
             #expect(result.stdout.components(separatedBy: "after key update").count >= 2, "the echo comes back")
@@ -93,24 +124,30 @@ struct TLSInteropTests {
             let openssl = try Peer.command("openssl", debian: "openssl")
             let with = try run(
                 openssl,
-                ["s_client", "-connect", server.address, "-servername", "localhost", "-CAfile", pki.caFile, "-cert", pki.clientCert, "-key", pki.clientKey, "-quiet"],
+                [
+                    "s_client", "-connect", server.address, "-servername", "localhost", "-CAfile", pki.caFile, "-cert",
+                    pki.clientCert, "-key", pki.clientKey, "-quiet",
+                ],
                 stdin: getRequest, timeout: 20)
             // OpenSSL sends its chain with the CA, so count is not checked, only that one arrived.
             #expect(with.stdout.contains("Quercus TLS"), "\(with.stdout) \(with.stderr)")
             #expect(!with.stdout.contains("Client certificate: none"))
             let without = try run(
-                openssl, ["s_client", "-connect", server.address, "-servername", "localhost", "-CAfile", pki.caFile, "-quiet"],
+                openssl,
+                ["s_client", "-connect", server.address, "-servername", "localhost", "-CAfile", pki.caFile, "-quiet"],
                 stdin: getRequest, timeout: 20)
             #expect(!without.stdout.contains("Quercus TLS"))
             #expect(without.stderr.contains("certificate required"), "\(without.stderr)")
         }
     }
 
-    @Test("gnutls-cli → quercus-tls server, each suite and group", arguments: [
-        ("+AES-128-GCM", "+GROUP-X25519", "TLS_AES_128_GCM_SHA256", "X25519"),
-        ("+AES-256-GCM", "+GROUP-SECP256R1", "TLS_AES_256_GCM_SHA384", "P-256"),
-        ("+CHACHA20-POLY1305", "+GROUP-SECP384R1", "TLS_CHACHA20_POLY1305_SHA256", "P-384"),
-    ])
+    @Test(
+        "gnutls-cli → quercus-tls server, each suite and group",
+        arguments: [
+            ("+AES-128-GCM", "+GROUP-X25519", "TLS_AES_128_GCM_SHA256", "X25519"),
+            ("+AES-256-GCM", "+GROUP-SECP256R1", "TLS_AES_256_GCM_SHA384", "P-256"),
+            ("+CHACHA20-POLY1305", "+GROUP-SECP384R1", "TLS_CHACHA20_POLY1305_SHA256", "P-384"),
+        ])
     func gnutlsClient(_ cipher: String, _ group: String, _ suiteName: String, _ groupName: String) throws {
         try withPKI { pki in
             let server = try QuercusServer(pki, extra: ["--http"])
@@ -133,7 +170,10 @@ struct TLSInteropTests {
             defer { server.stop() }
             let result = try run(
                 try Peer.command("gnutls-cli", debian: "gnutls-bin"),
-                ["--port", String(server.port), "--x509cafile", pki.caFile, "--x509certfile", pki.clientCert, "--x509keyfile", pki.clientKey, "localhost"],
+                [
+                    "--port", String(server.port), "--x509cafile", pki.caFile, "--x509certfile", pki.clientCert,
+                    "--x509keyfile", pki.clientKey, "localhost",
+                ],
                 stdin: getRequest, timeout: 20)
             #expect(result.stdout.contains("Quercus TLS"), "\(result.stdout) \(result.stderr)")
             #expect(!result.stdout.contains("Client certificate: none"))
@@ -142,15 +182,22 @@ struct TLSInteropTests {
 
     // MARK: Our client against OpenSSL and GnuTLS servers
 
-    @Test("quercus-tls client → openssl s_server -www, each suite and group", arguments: [
-        ("aes128", "x25519", "TLS_AES_128_GCM_SHA256"), ("aes256", "p256", "TLS_AES_256_GCM_SHA384"),
-        ("chacha20", "p384", "TLS_CHACHA20_POLY1305_SHA256"),
-    ])
+    @Test(
+        "quercus-tls client → openssl s_server -www, each suite and group",
+        arguments: [
+            ("aes128", "x25519", "TLS_AES_128_GCM_SHA256"), ("aes256", "p256", "TLS_AES_256_GCM_SHA384"),
+            ("chacha20", "p384", "TLS_CHACHA20_POLY1305_SHA256"),
+        ])
     func ourClientOpenSSLServer(_ suite: String, _ group: String, _ suiteName: String) throws {
         try withPKI { pki in
             let server = try PeerServer(
                 try Peer.command("openssl", debian: "openssl"),
-                { port in ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", pki.serverCert, "-key", pki.serverKey, "-www", "-naccept", "1"] })
+                { port in
+                    [
+                        "s_server", "-accept", "127.0.0.1:\(port)", "-cert", pki.serverCert, "-key", pki.serverKey,
+                        "-www", "-naccept", "1",
+                    ]
+                })
             defer { server.stop() }
             let result = try run(
                 try Product.path("quercus-tls"),
@@ -167,14 +214,20 @@ struct TLSInteropTests {
             let server = try PeerServer(
                 try Peer.command("openssl", debian: "openssl"),
                 { port in
-                    ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", pki.serverCert, "-key", pki.serverKey, "-www", "-naccept", "2",
-                     "-Verify", "1", "-CAfile", pki.caFile]
+                    [
+                        "s_server", "-accept", "127.0.0.1:\(port)", "-cert", pki.serverCert, "-key", pki.serverKey,
+                        "-www", "-naccept", "2",
+                        "-Verify", "1", "-CAfile", pki.caFile,
+                    ]
                 })
             defer { server.stop() }
             let result = try run(
                 try Product.path("quercus-tls"),
-                ["client", "localhost:\(server.port)", "--ca", pki.caFile, "--cert", pki.clientCert, "--key", pki.clientKey,
-                 "--connections", "2", "--key-update"],
+                [
+                    "client", "localhost:\(server.port)", "--ca", pki.caFile, "--cert", pki.clientCert, "--key",
+                    pki.clientKey,
+                    "--connections", "2", "--key-update",
+                ],
                 stdin: getRequest, timeout: 20)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout.contains("Reused, TLSv1.3"), "\(result.stdout)")
@@ -211,10 +264,16 @@ struct TLSInteropTests {
         try withPKI { pki in
             let server = try PeerServer(
                 try Peer.command("openssl", debian: "openssl"),
-                { port in ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", pki.serverCert, "-key", pki.serverKey, "-www", "-naccept", "2"] })
+                { port in
+                    [
+                        "s_server", "-accept", "127.0.0.1:\(port)", "-cert", pki.serverCert, "-key", pki.serverKey,
+                        "-www", "-naccept", "2",
+                    ]
+                })
             defer { server.stop() }
             let wrongName = try run(
-                try Product.path("quercus-tls"), ["client", "127.0.0.1:\(server.port)", "--ca", pki.caFile, "--servername", "other.example"],
+                try Product.path("quercus-tls"),
+                ["client", "127.0.0.1:\(server.port)", "--ca", pki.caFile, "--servername", "other.example"],
                 stdin: getRequest, timeout: 20)
             #expect(wrongName.status == 1)
             #expect(wrongName.stderr.contains("not for other.example"), "\(wrongName.stderr)")
@@ -230,7 +289,8 @@ struct TLSInteropTests {
     func ourCertificatesVerify() throws {
         let directory = try TemporaryDirectory("tls-ca")
         defer { directory.remove() }
-        let authority = try CertificateAuthority(name: "Quercus Interop CA", notBefore: 1_700_000_000, lifetime: 1 << 30)
+        let authority = try CertificateAuthority(
+            name: "Quercus Interop CA", notBefore: 1_700_000_000, lifetime: 1 << 30)
         let leaf = try authority.issue(names: ["service.test"], notBefore: 1_700_000_000, lifetime: 1 << 29)
         let ca = try directory.write("ca.pem", authority.certificatePEM)
         let chain = try directory.write("leaf.pem", leaf.chainPEM)
@@ -269,18 +329,27 @@ func withPKI(serverKey: String = "ec", _ body: (TestPKI) throws -> Void) throws 
     }
     func openSSL(_ arguments: [String]) throws {
         let result = try run(openssl, arguments, currentDirectory: directory.path)
-        guard result.status == 0 else { throw PeerFailure(description: "openssl \(arguments.first ?? ""): \(result.stderr)") }
+        guard result.status == 0 else {
+            throw PeerFailure(description: "openssl \(arguments.first ?? ""): \(result.stderr)")
+        }
     }
     try openSSL(
         ["req", "-x509"] + keyArguments("ec") + [
             "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "30", "-subj", "/CN=Interop CA",
             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign",
         ])
-    for (name, type, usage, san) in [("server", serverKey, "serverAuth", "DNS:localhost"), ("client", "ec", "clientAuth", "DNS:client.test")] {
-        try openSSL(["req"] + keyArguments(type) + ["-nodes", "-keyout", "\(name).key", "-out", "\(name).csr", "-subj", "/CN=\(name)"])
-        try directory.write("\(name).ext", "subjectAltName=\(san)\nextendedKeyUsage=\(usage)\nkeyUsage=digitalSignature\n")
+    for (name, type, usage, san) in [
+        ("server", serverKey, "serverAuth", "DNS:localhost"), ("client", "ec", "clientAuth", "DNS:client.test"),
+    ] {
+        try openSSL(
+            ["req"] + keyArguments(type) + [
+                "-nodes", "-keyout", "\(name).key", "-out", "\(name).csr", "-subj", "/CN=\(name)",
+            ])
+        try directory.write(
+            "\(name).ext", "subjectAltName=\(san)\nextendedKeyUsage=\(usage)\nkeyUsage=digitalSignature\n")
         try openSSL([
-            "x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "\(name).pem",
+            "x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+            "\(name).pem",
             "-days", "30", "-extfile", "\(name).ext",
         ])
     }

@@ -65,7 +65,8 @@ struct BadInputTests {
 
     @Test("a ClientHello without TLS 1.3 in supported_versions is protocol_version")
     func noTLS13() throws {
-        var client = TLSConnection(client: clientConfiguration(), serverName: "server.test", environment: .system(now: { testNow }))
+        var client = TLSConnection(
+            client: clientConfiguration(), serverName: "server.test", environment: .system(now: { testNow }))
         var hello = client.start().bytesToSend
         // Rewrite the supported_versions body 02 03 04 to 02 03 03 (TLS 1.2 only).
         let pattern: [UInt8] = [0x00, 0x2B, 0x00, 0x03, 0x02, 0x03, 0x04]
@@ -91,7 +92,8 @@ struct BadInputTests {
     func renegotiationAttempt() throws {
         var pair = Pair(client: clientConfiguration(), server: try serverConfiguration())
         pair.handshake()
-        var other = TLSConnection(client: clientConfiguration(), serverName: "server.test", environment: .system(now: { testNow }))
+        var other = TLSConnection(
+            client: clientConfiguration(), serverName: "server.test", environment: .system(now: { testNow }))
         let hello = other.start().bytesToSend
         // Send the ClientHello message again, but inside a protected record of the live connection.
         var connection = pair.client
@@ -107,5 +109,30 @@ struct BadInputTests {
         let output = server.receive([22, 3, 1, 0, 1, 1])
         #expect(output.error == .closed)
         #expect(output.bytesToSend.isEmpty)
+    }
+}
+
+@Suite("0-RTT is refused safely")
+struct EarlyDataTests {
+    @Test("records of refused early data are skipped, up to a limit, and the handshake goes on")
+    func earlyDataSkipped() throws {
+        var client = TLSConnection(
+            client: clientConfiguration(), serverName: "server.test", environment: .system(now: { testNow }))
+        let record = client.start().bytesToSend
+        var hello = try ClientHello.parse(Array(record.dropFirst(9)))
+        hello.extensions.insert(Extension(type: 42, body: []), at: 0)
+        let message = handshakeMessage(.clientHello, try hello.encode())
+        let helloRecord = [22, 3, 1, UInt8(message.count >> 8), UInt8(message.count & 0xFF)] + message
+        let earlyRecord: [UInt8] = [23, 3, 3, 0, 100] + Array(repeating: 0xAB, count: 100)
+
+        var server = TLSConnection(server: try serverConfiguration(), environment: .system(now: { testNow }))
+        let output = server.receive(helloRecord + earlyRecord + earlyRecord)
+        #expect(output.error == nil)
+        #expect(!output.bytesToSend.isEmpty, "the server flight is sent")
+        #expect(!server.isClosed)
+
+        // Without early_data in the ClientHello, the same record is an attack: bad_record_mac.
+        var strict = TLSConnection(server: try serverConfiguration(), environment: .system(now: { testNow }))
+        #expect(strict.receive(record + earlyRecord).error == .fatal(.badRecordMAC))
     }
 }

@@ -13,7 +13,10 @@ struct Pair {
     var clientError: TLSError?
     var serverError: TLSError?
 
-    init(client: TLSConfiguration, server: TLSConfiguration, serverName: String? = "server.test", ticket: SessionTicket? = nil) {
+    init(
+        client: TLSConfiguration, server: TLSConfiguration, serverName: String? = "server.test",
+        ticket: SessionTicket? = nil
+    ) {
         self.client = TLSConnection(
             client: client, serverName: serverName, resuming: ticket, environment: .system(now: { testNow }))
         self.server = TLSConnection(server: server, environment: .system(now: { testNow }))
@@ -46,7 +49,9 @@ struct Pair {
 
 let testNow: Int64 = 1_800_000_000
 
-func serverConfiguration(key: SigningKey = .generateP256(), names: [String] = ["server.test"]) throws -> TLSConfiguration {
+func serverConfiguration(key: SigningKey = .generateP256(), names: [String] = ["server.test"]) throws
+    -> TLSConfiguration
+{
     var configuration = TLSConfiguration()
     configuration.identities = [try testAuthority.issue(names: names, key: key, notBefore: 0, lifetime: 1 << 32)]
     return configuration
@@ -126,7 +131,9 @@ struct HandshakeTests {
     @Test("mutual TLS: the server asks for and verifies a client certificate")
     func mutualTLS() throws {
         var client = clientConfiguration()
-        client.identities = [try testAuthority.issue(names: ["client.test"], usage: .client, notBefore: 0, lifetime: 1 << 32)]
+        client.identities = [
+            try testAuthority.issue(names: ["client.test"], usage: .client, notBefore: 0, lifetime: 1 << 32)
+        ]
         var server = try serverConfiguration()
         server.authenticator = .certificateAuthorities([testAuthority.certificate])
         var pair = Pair(client: client, server: server)
@@ -261,7 +268,9 @@ struct AuthenticationTests {
     @Test("a client certificate is not accepted as a server certificate")
     func extendedKeyUsage() throws {
         var server = TLSConfiguration()
-        server.identities = [try testAuthority.issue(names: ["server.test"], usage: .client, notBefore: 0, lifetime: 1 << 32)]
+        server.identities = [
+            try testAuthority.issue(names: ["server.test"], usage: .client, notBefore: 0, lifetime: 1 << 32)
+        ]
         var pair = Pair(client: clientConfiguration(), server: server)
         pair.handshake()
         #expect(pair.clientError?.alert == .certificateUnknown)

@@ -15,28 +15,29 @@ func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>
 
 private let environment = TLSEnvironment.system(now: { 1_800_000_000 })
 
-private let fixtures: (server: TLSConfiguration, client: TLSConfiguration, connected: (TLSConnection, TLSConnection)) = {
-    do {
-        let authority = try CertificateAuthority(name: "Fuzz CA", notBefore: 0, lifetime: 1 << 32)
-        var server = TLSConfiguration()
-        server.identities = [try authority.issue(names: ["fuzz.test"], notBefore: 0, lifetime: 1 << 32)]
-        var client = TLSConfiguration()
-        client.authenticator = .certificateAuthorities([authority.certificate])
-        var clientConnection = TLSConnection(client: client, serverName: "fuzz.test", environment: environment)
-        var serverConnection = TLSConnection(server: server, environment: environment)
-        var toServer = clientConnection.start().bytesToSend
-        while !toServer.isEmpty {
-            let answer = serverConnection.receive(toServer)
-            toServer = clientConnection.receive(answer.bytesToSend).bytesToSend
+private let fixtures: (server: TLSConfiguration, client: TLSConfiguration, connected: (TLSConnection, TLSConnection)) =
+    {
+        do {
+            let authority = try CertificateAuthority(name: "Fuzz CA", notBefore: 0, lifetime: 1 << 32)
+            var server = TLSConfiguration()
+            server.identities = [try authority.issue(names: ["fuzz.test"], notBefore: 0, lifetime: 1 << 32)]
+            var client = TLSConfiguration()
+            client.authenticator = .certificateAuthorities([authority.certificate])
+            var clientConnection = TLSConnection(client: client, serverName: "fuzz.test", environment: environment)
+            var serverConnection = TLSConnection(server: server, environment: environment)
+            var toServer = clientConnection.start().bytesToSend
+            while !toServer.isEmpty {
+                let answer = serverConnection.receive(toServer)
+                toServer = clientConnection.receive(answer.bytesToSend).bytesToSend
+            }
+            guard clientConnection.isHandshakeComplete, serverConnection.isHandshakeComplete else {
+                fatalError("the fixture handshake did not complete")
+            }
+            return (server, client, (clientConnection, serverConnection))
+        } catch {
+            fatalError("fixture setup failed: \(error)")
         }
-        guard clientConnection.isHandshakeComplete, serverConnection.isHandshakeComplete else {
-            fatalError("the fixture handshake did not complete")
-        }
-        return (server, client, (clientConnection, serverConnection))
-    } catch {
-        fatalError("fixture setup failed: \(error)")
-    }
-}()
+    }()
 
 private func fuzzTLSEngine(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let input = start.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? []

@@ -64,7 +64,8 @@ public struct CertificateAuthority: Sendable {
                 notValidAfter: .init(timeIntervalSince1970: Double(notBefore + lifetime)),
                 issuer: certificate.subject,
                 subject: try Self.distinguishedName(commonName),
-                signatureAlgorithm: key.map { _ in self.key.certificateSignatureAlgorithm } ?? self.key.certificateSignatureAlgorithm,
+                signatureAlgorithm: key.map { _ in self.key.certificateSignatureAlgorithm }
+                    ?? self.key.certificateSignatureAlgorithm,
                 extensions: try Certificate.Extensions {
                     Critical(BasicConstraints.notCertificateAuthority)
                     Critical(KeyUsage(digitalSignature: true))
@@ -122,7 +123,9 @@ extension SigningKey {
         case .p384(let key): return key.pemRepresentation
         case .rsa(let key): return key.pemRepresentation
         case .ed25519(let key):
-            let prefix: [UInt8] = [0x30, 0x2E, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]
+            let prefix: [UInt8] = [
+                0x30, 0x2E, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+            ]
             return PEMDocument(type: "PRIVATE KEY", derBytes: prefix + Array(key.rawRepresentation)).pemString
         }
     }

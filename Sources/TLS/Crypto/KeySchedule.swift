@@ -50,7 +50,8 @@ struct KeySchedule: Sendable {
 
     func extract(salt: [UInt8], inputKeyingMaterial: [UInt8]) -> [UInt8] {
         // HMAC pads a short key with zeros, so an empty salt is the all-zero salt the RFC asks for.
-        hash.hmac(key: salt, inputKeyingMaterial.isEmpty ? [UInt8](repeating: 0, count: hash.length) : inputKeyingMaterial)
+        hash.hmac(
+            key: salt, inputKeyingMaterial.isEmpty ? [UInt8](repeating: 0, count: hash.length) : inputKeyingMaterial)
     }
 
     func expand(secret: [UInt8], info: [UInt8], length: Int) -> [UInt8] {

@@ -52,7 +52,8 @@ struct RecordProtection: Sendable {
         do {
             switch cipher {
             case .aesGCM(let key):
-                let box = try AES.GCM.seal(inner, using: key, nonce: AES.GCM.Nonce(data: nonce()), authenticating: header)
+                let box = try AES.GCM.seal(
+                    inner, using: key, nonce: AES.GCM.Nonce(data: nonce()), authenticating: header)
                 record += box.ciphertext
                 record += box.tag
             case .chaCha20Poly1305(let key):

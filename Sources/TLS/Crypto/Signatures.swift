@@ -26,7 +26,9 @@ public enum SigningKey: Sendable {
 
     /// An Ed25519 PKCS#8 document is a fixed 16-byte prefix followed by the 32-byte seed (RFC 8410).
     private static func ed25519(pkcs8 der: [UInt8]) -> Curve25519.Signing.PrivateKey? {
-        let prefix: [UInt8] = [0x30, 0x2E, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]
+        let prefix: [UInt8] = [
+            0x30, 0x2E, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+        ]
         guard der.count == 48, Array(der.prefix(16)) == prefix else { return nil }
         return try? Curve25519.Signing.PrivateKey(rawRepresentation: der.suffix(32))
     }
@@ -86,8 +88,10 @@ struct PeerPublicKey {
         subjectPublicKeyInfo = spki.bytes
         do {
             switch (spki.algorithm, spki.curve) {
-            case (Self.ecPublicKey, Self.prime256v1): key = .p256(try P256.Signing.PublicKey(x963Representation: spki.key))
-            case (Self.ecPublicKey, Self.secp384r1): key = .p384(try P384.Signing.PublicKey(x963Representation: spki.key))
+            case (Self.ecPublicKey, Self.prime256v1):
+                key = .p256(try P256.Signing.PublicKey(x963Representation: spki.key))
+            case (Self.ecPublicKey, Self.secp384r1):
+                key = .p384(try P384.Signing.PublicKey(x963Representation: spki.key))
             case (Self.ed25519OID, _): key = .ed25519(try Curve25519.Signing.PublicKey(rawRepresentation: spki.key))
             case (Self.rsaEncryption, _):
                 let rsa = try _RSA.Signing.PublicKey(unsafeDERRepresentation: spki.bytes)

@@ -89,7 +89,8 @@ extension TLSConnection {
         hello.extensions.append(
             Extension(
                 type: ExtensionType.preSharedKey,
-                body: try pskExtension(identity: ticket.ticket, age: age, binder: [UInt8](repeating: 0, count: binderLength))
+                body: try pskExtension(
+                    identity: ticket.ticket, age: age, binder: [UInt8](repeating: 0, count: binderLength))
             ))
         var message = handshakeMessage(.clientHello, try hello.encode())
         let truncated = Array(message.dropLast(binderLength + 3))
@@ -97,7 +98,8 @@ extension TLSConnection {
         if transcript.hashAlgorithm == nil { transcript.select(schedule.hash) }
         let binderKey = schedule.deriveSecret(
             schedule.earlySecret(psk: ticket.psk), label: "res binder", transcriptHash: schedule.emptyHash)
-        let binder = schedule.finishedVerifyData(trafficSecret: binderKey, transcriptHash: transcript.hash(appending: truncated))
+        let binder = schedule.finishedVerifyData(
+            trafficSecret: binderKey, transcriptHash: transcript.hash(appending: truncated))
         message.replaceSubrange((message.count - binderLength)..., with: binder)
         handshake.clientHello = hello
         handshake.transcript.append(try sendHandshake(.clientHello, Array(message.dropFirst(4))))
@@ -127,18 +129,26 @@ extension TLSConnection {
         var extensions: [Extension] = []
         if let serverName, !isIPAddress(serverName) {
             extensions.append(
-                Extension(type: ExtensionType.serverName, body: try decoding { () throws(WireError) in try ExtensionBody.encodeServerName(serverName) }))
+                Extension(
+                    type: ExtensionType.serverName,
+                    body: try decoding { () throws(WireError) in try ExtensionBody.encodeServerName(serverName) }))
         }
         extensions.append(Extension(type: ExtensionType.renegotiationInfo, body: [0]))
         extensions.append(
-            Extension(type: ExtensionType.supportedGroups, body: ExtensionBody.encodeUInt16List(configuration.groups.map(\.rawValue))))
+            Extension(
+                type: ExtensionType.supportedGroups,
+                body: ExtensionBody.encodeUInt16List(configuration.groups.map(\.rawValue))))
         if configuration.offerLegacySessionTicket {
             extensions.append(Extension(type: ExtensionType.sessionTicket, body: []))
         }
         extensions.append(
-            Extension(type: ExtensionType.keyShare, body: try KeyShareExtension.encodeClient(keyShares.map { ($0.group, $0.publicKey) })))
+            Extension(
+                type: ExtensionType.keyShare,
+                body: try KeyShareExtension.encodeClient(keyShares.map { ($0.group, $0.publicKey) })))
         extensions.append(
-            Extension(type: ExtensionType.supportedVersions, body: ExtensionBody.encodeUInt16List([ProtocolVersion.tls13.rawValue], width: .uint8)))
+            Extension(
+                type: ExtensionType.supportedVersions,
+                body: ExtensionBody.encodeUInt16List([ProtocolVersion.tls13.rawValue], width: .uint8)))
         extensions.append(
             Extension(
                 type: ExtensionType.signatureAlgorithms,
@@ -148,27 +158,36 @@ extension TLSConnection {
         }
         extensions.append(Extension(type: ExtensionType.pskKeyExchangeModes, body: [1, 1]))
         if let limit = configuration.recordSizeLimit {
-            extensions.append(Extension(type: ExtensionType.recordSizeLimit, body: [UInt8(limit >> 8), UInt8(limit & 0xFF)]))
+            extensions.append(
+                Extension(type: ExtensionType.recordSizeLimit, body: [UInt8(limit >> 8), UInt8(limit & 0xFF)]))
         }
         if !configuration.applicationProtocols.isEmpty {
             extensions.append(
                 Extension(
                     type: ExtensionType.applicationLayerProtocolNegotiation,
-                    body: try decoding { () throws(WireError) in try ExtensionBody.encodeProtocolNames(configuration.applicationProtocols) }))
+                    body: try decoding { () throws(WireError) in
+                        try ExtensionBody.encodeProtocolNames(configuration.applicationProtocols)
+                    }))
         }
         return extensions
     }
 
     // MARK: - ServerHello
 
-    private mutating func clientReceiveServerHello(_ start: ClientHandshake, body: [UInt8], raw: [UInt8]) throws(TLSError) {
+    private mutating func clientReceiveServerHello(_ start: ClientHandshake, body: [UInt8], raw: [UInt8])
+        throws(TLSError)
+    {
         var handshake = start
         let hello = try ServerHello.parse(body)
         guard let versions = hello.extensions[ExtensionType.supportedVersions] else {
             throw .negotiation(.noCommonVersion)
         }
-        let version = try ExtensionBody.parse(versions, "supported_versions") { (reader) throws(WireError) in try reader.readUInt16() }
-        guard version == ProtocolVersion.tls13.rawValue else { throw .fatal(.illegalParameter("selected version \(version)")) }
+        let version = try ExtensionBody.parse(versions, "supported_versions") { (reader) throws(WireError) in
+            try reader.readUInt16()
+        }
+        guard version == ProtocolVersion.tls13.rawValue else {
+            throw .fatal(.illegalParameter("selected version \(version)"))
+        }
         guard hello.sessionID == handshake.clientHello.sessionID else {
             throw .fatal(.illegalParameter("legacy_session_id_echo differs"))
         }
@@ -182,7 +201,9 @@ extension TLSConnection {
         if handshake.retried && hello.cipherSuite != handshake.suite {
             throw .fatal(.illegalParameter("cipher suite changed after HelloRetryRequest"))
         }
-        let allowed: Set<UInt16> = [ExtensionType.keyShare, ExtensionType.supportedVersions, ExtensionType.preSharedKey]
+        let allowed: Set<UInt16> = [
+            ExtensionType.keyShare, ExtensionType.supportedVersions, ExtensionType.preSharedKey,
+        ]
         if let stray = hello.extensions.first(where: { !allowed.contains($0.type) }) {
             throw .fatal(.unsupportedExtension(stray.type))
         }
@@ -193,7 +214,9 @@ extension TLSConnection {
 
         var psk: [UInt8]?
         if let selected = hello.extensions[ExtensionType.preSharedKey] {
-            let index = try ExtensionBody.parse(selected, "pre_shared_key") { (reader) throws(WireError) in try reader.readUInt16() }
+            let index = try ExtensionBody.parse(selected, "pre_shared_key") { (reader) throws(WireError) in
+                try reader.readUInt16()
+            }
             guard index == 0, let ticket = handshake.ticket, ticket.cipherSuite.hash == hello.cipherSuite.hash else {
                 throw .fatal(.illegalParameter("the server selected a PSK that was not offered"))
             }
@@ -236,7 +259,9 @@ extension TLSConnection {
         var keyShares = handshake.keyShares
         if let groupBody = hello.extensions[ExtensionType.keyShare] {
             let group = NamedGroup(
-                rawValue: try ExtensionBody.parse(groupBody, "key_share") { (reader) throws(WireError) in try reader.readUInt16() })
+                rawValue: try ExtensionBody.parse(groupBody, "key_share") { (reader) throws(WireError) in
+                    try reader.readUInt16()
+                })
             guard configuration.groups.contains(group), KeyShare.canGenerate(group),
                 !handshake.keyShares.contains(where: { $0.group == group })
             else {
@@ -282,7 +307,8 @@ extension TLSConnection {
             throw .fatal(.unsupportedExtension(stray.type))
         }
         if let alpn = extensions[ExtensionType.applicationLayerProtocolNegotiation] {
-            let names = try ExtensionBody.parse(alpn, "application_layer_protocol_negotiation", ExtensionBody.protocolNames)
+            let names = try ExtensionBody.parse(
+                alpn, "application_layer_protocol_negotiation", ExtensionBody.protocolNames)
             guard names.count == 1, let name = names.first, configuration.applicationProtocols.contains(name) else {
                 throw .fatal(.illegalParameter("the server chose an application protocol that was not offered"))
             }
@@ -292,10 +318,14 @@ extension TLSConnection {
         state = handshake.pskAccepted ? .clientExpectFinished(handshake) : .clientExpectCertificateOrRequest(handshake)
     }
 
-    private mutating func clientReceiveCertificate(_ start: ClientHandshake, body: [UInt8], raw: [UInt8]) throws(TLSError) {
+    private mutating func clientReceiveCertificate(_ start: ClientHandshake, body: [UInt8], raw: [UInt8])
+        throws(TLSError)
+    {
         var handshake = start
         let certificate = try CertificateMessage.parse(body)
-        guard certificate.context.isEmpty else { throw .fatal(.illegalParameter("certificate_request_context from a server")) }
+        guard certificate.context.isEmpty else {
+            throw .fatal(.illegalParameter("certificate_request_context from a server"))
+        }
         guard !certificate.chain.isEmpty else { throw .fatal(.decode("the server sent no certificate")) }
         let key = try PeerPublicKey(certificate: certificate.chain[0], minimumRSABits: configuration.minimumRSABits)
         guard let authenticator = configuration.authenticator else {
@@ -310,7 +340,8 @@ extension TLSConnection {
         state = .clientExpectCertificateVerify(handshake)
     }
 
-    private mutating func clientReceiveFinished(_ start: ClientHandshake, body: [UInt8], raw: [UInt8]) throws(TLSError) {
+    private mutating func clientReceiveFinished(_ start: ClientHandshake, body: [UInt8], raw: [UInt8]) throws(TLSError)
+    {
         var handshake = start
         let schedule = handshake.schedule
         let expected = schedule.finishedVerifyData(
@@ -353,7 +384,8 @@ extension TLSConnection {
         guard let identity = configuration.identities.first,
             let body = request.extensions[ExtensionType.signatureAlgorithms]
         else {
-            transcript.append(try sendHandshake(.certificate, try CertificateMessage(context: request.context, chain: []).encode()))
+            transcript.append(
+                try sendHandshake(.certificate, try CertificateMessage(context: request.context, chain: []).encode()))
             return
         }
         let offered = try ExtensionBody.parse(body, "signature_algorithms") { (reader) throws(WireError) in
@@ -363,11 +395,13 @@ extension TLSConnection {
             throw .negotiation(.noCommonParameter("signature scheme for the client certificate"))
         }
         transcript.append(
-            try sendHandshake(.certificate, try CertificateMessage(context: request.context, chain: identity.chain).encode()))
+            try sendHandshake(
+                .certificate, try CertificateMessage(context: request.context, chain: identity.chain).encode()))
         let signature = try identity.key.sign(
             scheme, certificateVerifyContent(server: false, transcriptHash: transcript.currentHash))
         transcript.append(
-            try sendHandshake(.certificateVerify, try CertificateVerifyMessage(scheme: scheme, signature: signature).encode()))
+            try sendHandshake(
+                .certificateVerify, try CertificateVerifyMessage(scheme: scheme, signature: signature).encode()))
     }
 
     // MARK: - After the handshake
@@ -388,7 +422,9 @@ extension TLSConnection {
                         ticket: message.ticket, psk: psk, cipherSuite: traffic.suite, ageAdd: message.ageAdd,
                         receivedAt: environment.now(), lifetime: message.lifetime, serverName: nil)))
         case .keyUpdate:
-            let request = try ExtensionBody.parse(body, "KeyUpdate") { (reader) throws(WireError) in try reader.readUInt8() }
+            let request = try ExtensionBody.parse(body, "KeyUpdate") { (reader) throws(WireError) in
+                try reader.readUInt8()
+            }
             guard request <= 1 else { throw .fatal(.illegalParameter("KeyUpdate request \(request)")) }
             traffic.rotateReadSecret()
             readProtection = RecordProtection(suite: traffic.suite, trafficSecret: traffic.readSecret)

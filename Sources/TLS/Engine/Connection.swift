@@ -26,6 +26,10 @@ public struct TLSConnection {
     private var receivedCloseNotify = false
     /// Set by a state transition that changes the read key: no handshake data may straddle it.
     var readKeyChanged = false
+    /// Server: bytes of refused 0-RTT data still allowed to be skipped (RFC 8446 section 4.2.10);
+    /// nonzero only between a ClientHello that offered early data and the first record that opens.
+    var earlyDataToSkip = 0
+    static let maximumSkippedEarlyData = 1 << 16
 
     /// A client connection; call `start()` for the ClientHello.
     public init(
@@ -163,7 +167,14 @@ public struct TLSConnection {
             guard outerType == .applicationData else {
                 throw .fatal(.unexpectedMessage("unprotected \(outerType) record after keys were set"))
             }
-            (type, content) = try protection.open(header: record.header, body: record.body)
+            do {
+                (type, content) = try protection.open(header: record.header, body: record.body)
+            } catch .fatal(.badRecordMAC) where earlyDataToSkip >= record.body.count {
+                // Early data we refused is protected with keys we never derived: drop it.
+                earlyDataToSkip -= record.body.count
+                return
+            }
+            earlyDataToSkip = 0
             readProtection = protection
         } else {
             guard outerType != .applicationData else {

@@ -65,7 +65,8 @@ extension TLSConnection {
         }
         guard versions.contains(ProtocolVersion.tls13.rawValue) else { throw .negotiation(.noCommonVersion) }
         guard hello.compressionMethods == [0] else { throw .fatal(.illegalParameter("compression methods")) }
-        if let last = hello.extensions.last, hello.extensions.contains(where: { $0.type == ExtensionType.preSharedKey }),
+        if let last = hello.extensions.last,
+            hello.extensions.contains(where: { $0.type == ExtensionType.preSharedKey }),
             last.type != ExtensionType.preSharedKey
         {
             throw .fatal(.illegalParameter("pre_shared_key is not the last extension"))
@@ -128,7 +129,8 @@ extension TLSConnection {
         if let alpnBody = hello.extensions[ExtensionType.applicationLayerProtocolNegotiation],
             !configuration.applicationProtocols.isEmpty
         {
-            let offered = try ExtensionBody.parse(alpnBody, "application_layer_protocol_negotiation", ExtensionBody.protocolNames)
+            let offered = try ExtensionBody.parse(
+                alpnBody, "application_layer_protocol_negotiation", ExtensionBody.protocolNames)
             guard let chosen = configuration.applicationProtocols.first(where: offered.contains) else {
                 throw .negotiation(.noApplicationProtocol)
             }
@@ -164,9 +166,12 @@ extension TLSConnection {
         }
 
         // ServerHello, in clear.
-        let (serverShare, sharedSecret) = try KeyShare.respond(to: share.key, group: share.group, random: environment.random)
+        let (serverShare, sharedSecret) = try KeyShare.respond(
+            to: share.key, group: share.group, random: environment.random)
         var extensions = [
-            Extension(type: ExtensionType.keyShare, body: try KeyShareExtension.encodeServer(group: share.group, key: serverShare)),
+            Extension(
+                type: ExtensionType.keyShare,
+                body: try KeyShareExtension.encodeServer(group: share.group, key: serverShare)),
             Extension(type: ExtensionType.supportedVersions, body: [0x03, 0x04]),
         ]
         if resumedPSK != nil { extensions.append(Extension(type: ExtensionType.preSharedKey, body: [0, 0])) }
@@ -183,6 +188,10 @@ extension TLSConnection {
         writeProtection = RecordProtection(suite: suite, trafficSecret: serverHandshake)
         readProtection = RecordProtection(suite: suite, trafficSecret: clientHandshake)
         readKeyChanged = true
+        // 0-RTT is refused (EncryptedExtensions never accepts it), so the early records are skipped.
+        if hello.extensions[ExtensionType.earlyData] != nil && retried == nil {
+            earlyDataToSkip = Self.maximumSkippedEarlyData
+        }
 
         // The encrypted flight.
         var encrypted: [Extension] = []
@@ -207,13 +216,16 @@ extension TLSConnection {
             transcript.append(try sendHandshake(.certificateRequest, try request.encode()))
         }
         if let identity, let scheme {
-            transcript.append(try sendHandshake(.certificate, try CertificateMessage(context: [], chain: identity.chain).encode()))
+            transcript.append(
+                try sendHandshake(.certificate, try CertificateMessage(context: [], chain: identity.chain).encode()))
             let signature = try identity.key.sign(
                 scheme, certificateVerifyContent(server: true, transcriptHash: transcript.currentHash))
             transcript.append(
-                try sendHandshake(.certificateVerify, try CertificateVerifyMessage(scheme: scheme, signature: signature).encode()))
+                try sendHandshake(
+                    .certificateVerify, try CertificateVerifyMessage(scheme: scheme, signature: signature).encode()))
         }
-        let finished = schedule.finishedVerifyData(trafficSecret: serverHandshake, transcriptHash: transcript.currentHash)
+        let finished = schedule.finishedVerifyData(
+            trafficSecret: serverHandshake, transcriptHash: transcript.currentHash)
         transcript.append(try sendHandshake(.finished, finished))
 
         let master = schedule.masterSecret(handshakeSecret: handshakeSecret)
@@ -223,12 +235,15 @@ extension TLSConnection {
         writeProtection = RecordProtection(suite: suite, trafficSecret: serverApplication)
         let handshake = ServerHandshake(
             transcript: transcript, suite: suite, group: share.group, clientHandshakeSecret: clientHandshake,
-            clientApplicationSecret: clientApplication, serverApplicationSecret: serverApplication, masterSecret: master,
+            clientApplicationSecret: clientApplication, serverApplicationSecret: serverApplication,
+            masterSecret: master,
             summary: summary, peerKey: nil)
         state = requestsCertificate ? .serverExpectCertificate(handshake) : .serverExpectFinished(handshake)
     }
 
-    private mutating func sendHelloRetryRequest(_ hello: ClientHello, raw: [UInt8], suite: CipherSuite, group: NamedGroup)
+    private mutating func sendHelloRetryRequest(
+        _ hello: ClientHello, raw: [UInt8], suite: CipherSuite, group: NamedGroup
+    )
         throws(TLSError)
     {
         var transcript = Transcript()
@@ -238,7 +253,8 @@ extension TLSConnection {
         let retry = ServerHello(
             random: helloRetryRequestRandom, sessionID: hello.sessionID, cipherSuite: suite,
             extensions: [
-                Extension(type: ExtensionType.keyShare, body: [UInt8(group.rawValue >> 8), UInt8(group.rawValue & 0xFF)]),
+                Extension(
+                    type: ExtensionType.keyShare, body: [UInt8(group.rawValue >> 8), UInt8(group.rawValue & 0xFF)]),
                 Extension(type: ExtensionType.supportedVersions, body: [0x03, 0x04]),
             ])
         transcript.append(try sendHandshake(.serverHello, try retry.encode()))
@@ -251,7 +267,8 @@ extension TLSConnection {
 
     /// The PSK of the first offered ticket if it decrypts, is fresh, matches the suite's hash and
     /// its binder verifies; nil means a full handshake (an unusable ticket is not an error).
-    private func acceptedPSK(_ hello: ClientHello, raw: [UInt8], suite: CipherSuite, transcript: Transcript) throws(TLSError)
+    private func acceptedPSK(_ hello: ClientHello, raw: [UInt8], suite: CipherSuite, transcript: Transcript)
+        throws(TLSError)
         -> [UInt8]?
     {
         guard let body = hello.extensions[ExtensionType.preSharedKey], let ticketKey = configuration.ticketKey else {
@@ -286,7 +303,8 @@ extension TLSConnection {
         let truncated = Array(raw.dropLast(bindersLength))
         let binderKey = schedule.deriveSecret(
             schedule.earlySecret(psk: state.psk), label: "res binder", transcriptHash: schedule.emptyHash)
-        let expected = schedule.finishedVerifyData(trafficSecret: binderKey, transcriptHash: transcript.hash(appending: truncated))
+        let expected = schedule.finishedVerifyData(
+            trafficSecret: binderKey, transcriptHash: transcript.hash(appending: truncated))
         guard constantTimeEqual(expected, binder) else { throw .fatal(.decryptError("PSK binder")) }
         return state.psk
     }
@@ -332,7 +350,8 @@ struct TicketState {
     static func open(_ ticket: [UInt8], key: [UInt8]) -> TicketState? {
         guard ticket.count > 12 + 16,
             let nonce = try? AES.GCM.Nonce(data: ticket.prefix(12)),
-            let box = try? AES.GCM.SealedBox(nonce: nonce, ciphertext: ticket.dropFirst(12).dropLast(16), tag: ticket.suffix(16)),
+            let box = try? AES.GCM.SealedBox(
+                nonce: nonce, ciphertext: ticket.dropFirst(12).dropLast(16), tag: ticket.suffix(16)),
             let plain = try? AES.GCM.open(box, using: SymmetricKey(data: key))
         else { return nil }
         var reader = WireReader(Array(plain))

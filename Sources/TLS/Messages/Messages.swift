@@ -33,8 +33,10 @@ struct ClientHello: Sendable {
             guard sessionID.remaining <= 32 else { throw sessionID.invalid("session id longer than 32 bytes") }
             let suites = try ExtensionBody.uint16List(&reader)
             var compression = try reader.readLengthPrefixed(.uint8)
-            return (version, random, Array(sessionID.bytes[sessionID.offset..<sessionID.end]), suites,
-                Array(compression.readRemainingBytes()))
+            return (
+                version, random, Array(sessionID.bytes[sessionID.offset..<sessionID.end]), suites,
+                Array(compression.readRemainingBytes())
+            )
         }
         let extensions: [Extension] = reader.isAtEnd ? [] : try .read(&reader)
         try decoding { () throws(WireError) in try reader.expectEnd() }
@@ -265,7 +267,8 @@ struct NewSessionTicketMessage: Sendable {
         let extensions: [Extension] = try .read(&reader)
         try decoding { () throws(WireError) in try reader.expectEnd() }
         guard lifetime <= 604_800 else { throw .fatal(.illegalParameter("ticket lifetime over seven days")) }
-        return NewSessionTicketMessage(lifetime: lifetime, ageAdd: ageAdd, nonce: nonce, ticket: ticket, extensions: extensions)
+        return NewSessionTicketMessage(
+            lifetime: lifetime, ageAdd: ageAdd, nonce: nonce, ticket: ticket, extensions: extensions)
     }
 
     func encode() throws(TLSError) -> [UInt8] {
