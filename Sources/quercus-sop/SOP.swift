@@ -100,12 +100,37 @@ struct SOPFailure: Error {
 
 /// Reading inputs and writing outputs the way SOP asks: standard input, files, `@ENV:` and `@FD:`.
 enum IO {
+    /// All of standard input, read straight into one buffer (sized from the file when it is one),
+    /// since messages are held whole and every extra copy of a large one costs page faults.
     static func standardInput() -> [UInt8] {
-        Array(FileHandle.standardInput.readDataToEndOfFile())
+        var status = stat()
+        var capacity = 1 << 16
+        if fstat(0, &status) == 0, status.st_size > 0 { capacity = Int(status.st_size) + 1 }
+        var bytes = [UInt8](repeating: 0, count: capacity)
+        var count = 0
+        while true {
+            if count == bytes.count { bytes.append(contentsOf: repeatElement(0, count: bytes.count)) }
+            let read = bytes.withUnsafeMutableBytes { buffer in
+                Foundation.read(0, buffer.baseAddress.map { $0 + count }, buffer.count - count)
+            }
+            if read < 0, errno == EINTR { continue }
+            guard read > 0 else { break }
+            count += read
+        }
+        bytes.removeLast(bytes.count - count)
+        return bytes
     }
 
     static func write(_ bytes: [UInt8]) {
-        FileHandle.standardOutput.write(Data(bytes))
+        var written = 0
+        while written < bytes.count {
+            let result = bytes.withUnsafeBytes { buffer in
+                Foundation.write(1, buffer.baseAddress.map { $0 + written }, buffer.count - written)
+            }
+            if result < 0, errno == EINTR { continue }
+            guard result > 0 else { return }
+            written += result
+        }
     }
 
     static func write(_ text: String) {
