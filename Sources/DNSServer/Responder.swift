@@ -16,13 +16,20 @@ public struct Responder: Sendable {
     public static let advertisedPayloadSize: UInt16 = 1232
 
     public var authority: Authority
+    /// With a secret, queries carrying a client cookie get a server cookie back (RFC 7873/9018).
+    public var cookieSecret: CookieSecret?
 
-    public init(authority: Authority) {
+    public init(authority: Authority, cookieSecret: CookieSecret? = nil) {
         self.authority = authority
+        self.cookieSecret = cookieSecret
     }
 
-    /// The response to send for `query`, or nil when nothing should be sent.
-    public func respond(to query: [UInt8], over transport: Transport) -> [UInt8]? {
+    /// The response to send for `query`, or nil when nothing should be sent. `clientAddress` is
+    /// the sender's IP address (4 or 16 bytes) and `now` the time in seconds since 1970; both only
+    /// matter for cookies.
+    public func respond(
+        to query: [UInt8], over transport: Transport, from clientAddress: [UInt8] = [], at now: UInt32 = 0
+    ) -> [UInt8]? {
         let message: Message
         do {
             message = try Message.decode(query)
@@ -38,6 +45,14 @@ public struct Responder: Sendable {
             response.questions = message.questions
         } else {
             response = authority.answer(message)
+        }
+        if let cookieSecret, response.edns != nil {
+            for case .cookie(let client, let server) in message.edns?.options ?? [] {
+                let cookie = cookieSecret.responseOption(
+                    client: client, server: server, clientAddress: clientAddress, now: now)
+                response.edns?.options.append(.cookie(client: cookie.client, server: cookie.server))
+                break
+            }
         }
         return encode(response, for: message, over: transport)
     }

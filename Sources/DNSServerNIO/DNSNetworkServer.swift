@@ -4,6 +4,10 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Carries a `Responder` over UDP and TCP with SwiftNIO: the shell around the pure core. Each
 /// listen address gets a UDP socket and a TCP listener (RFC 7766: several queries per connection,
 /// an idle timeout, a cap on open connections).
@@ -90,7 +94,8 @@ final class UDPQueryHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         let query = Array(envelope.data.readableBytesView)
-        guard let reply = responder.respond(to: query, over: .udp) else { return }
+        let (address, now) = cookieInputs(responder, envelope.remoteAddress)
+        guard let reply = responder.respond(to: query, over: .udp, from: address, at: now) else { return }
         let buffer = context.channel.allocator.buffer(bytes: reply)
         context.write(
             wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: buffer)), promise: nil)
@@ -162,7 +167,9 @@ final class TCPQueryHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        guard let reply = responder.respond(to: Array(frame.readableBytesView), over: .tcp) else { return }
+        let (address, now) = context.channel.remoteAddress.map { cookieInputs(responder, $0) } ?? ([], 0)
+        guard let reply = responder.respond(to: Array(frame.readableBytesView), over: .tcp, from: address, at: now)
+        else { return }
         var buffer = context.channel.allocator.buffer(capacity: reply.count + 2)
         buffer.writeInteger(UInt16(truncatingIfNeeded: reply.count))
         buffer.writeBytes(reply)
@@ -184,6 +191,20 @@ final class TCPQueryHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("tcp: \(error)")
         context.close(promise: nil)
+    }
+}
+
+/// The client's address bytes and the time, which only cookies need; skipped without a secret.
+private func cookieInputs(_ responder: Responder, _ address: SocketAddress) -> (address: [UInt8], now: UInt32) {
+    guard responder.cookieSecret != nil else { return ([], 0) }
+    let now = UInt32(truncatingIfNeeded: time(nil))
+    switch address {
+    case .v4(let v4):
+        return (withUnsafeBytes(of: v4.address.sin_addr) { Array($0) }, now)
+    case .v6(let v6):
+        return (withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }, now)
+    default:
+        return ([], now)
     }
 }
 

@@ -33,11 +33,21 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Open TCP connections at most.")
     var tcpMaxConnections: Int = 256
 
+    @Option(
+        help: """
+            The 16-byte secret of RFC 9018 server cookies, as 32 hex digits; servers sharing an address \
+            should share it. Default: a random secret per start.
+            """)
+    var cookieSecret: String?
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
         guard !zone.isEmpty else { throw ValidationError("give at least one --zone ORIGIN=FILE") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        if let cookieSecret, TextEncoding.decodeHex(cookieSecret).flatMap(CookieSecret.init) == nil {
+            throw ValidationError("--cookie-secret must be 32 hex digits (16 bytes)")
+        }
     }
 
     func run() async throws {
@@ -56,9 +66,13 @@ struct Serve: AsyncParsableCommand {
         let addresses = try listen.map { text in
             do { return try parseListenAddress(text) } catch { throw ValidationError("--listen \(error)") }
         }
+        var generator = SystemRandomNumberGenerator()
+        let secret =
+            cookieSecret.flatMap { TextEncoding.decodeHex($0) }.flatMap(CookieSecret.init)
+            ?? CookieSecret((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let server = DNSNetworkServer(
-            responder: Responder(authority: Authority(zones: zones)),
+            responder: Responder(authority: Authority(zones: zones), cookieSecret: secret),
             limits: .init(tcpIdleTimeout: .seconds(Int64(tcpIdleTimeout)), maximumTCPConnections: tcpMaxConnections),
             group: group, logger: logger)
         var channels: [any Channel] = []
