@@ -285,6 +285,39 @@ struct TLSInteropTests {
         }
     }
 
+    // MARK: The post-quantum hybrid against tlslite-ng (with kyber-py's ML-KEM)
+
+    @Test("tlslite-ng client offering only X25519MLKEM768 → quercus-tls server")
+    func postQuantumClient() throws {
+        try withPKI { pki in
+            let python = try Peer.python(module: "tlslite", pypi: "tlslite-ng")
+            try Peer.python(module: "kyber_py", pypi: "kyber-py")
+            let server = try QuercusServer(pki, extra: ["--http"])
+            defer { server.stop() }
+            let script = try pki.directory.write("client.py", tlsliteClient)
+            let result = try run(python, [script, String(server.port)], timeout: 60)
+            #expect(result.stdout.contains("group X25519MLKEM768"), "\(result.stdout) \(result.stderr)")
+        }
+    }
+
+    @Test("quercus-tls client → tlslite-ng server accepting only X25519MLKEM768")
+    func postQuantumServer() throws {
+        try withPKI { pki in
+            let python = try Peer.python(module: "tlslite", pypi: "tlslite-ng")
+            try Peer.python(module: "kyber_py", pypi: "kyber-py")
+            let script = try pki.directory.write("server.py", tlsliteServer)
+            let server = try PeerServer(python) { port in [script, pki.serverCert, pki.serverKey, String(port)] }
+            defer { server.stop() }
+            let result = try run(
+                try Product.path("quercus-tls"),
+                ["client", "localhost:\(server.port)", "--ca", pki.caFile, "--groups", "x25519mlkem768"],
+                stdin: getRequest, timeout: 60)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("tlslite-ng answered GET /"), "\(result.stdout)")
+            #expect(result.stderr.contains("group X25519MLKEM768"))
+        }
+    }
+
     @Test("openssl verify accepts certificates issued by our CertificateAuthority")
     func ourCertificatesVerify() throws {
         let directory = try TemporaryDirectory("tls-ca")
@@ -427,3 +460,47 @@ final class QuercusServer: PeerServer {
         }
     }
 }
+
+/// A tlslite-ng client that offers only the X25519MLKEM768 hybrid and prints the page it gets.
+let tlsliteClient = """
+    import socket, sys
+    from tlslite import TLSConnection, HandshakeSettings
+    settings = HandshakeSettings()
+    settings.minVersion = (3, 4)
+    settings.keyShares = ["x25519mlkem768"]
+    settings.eccCurves = ["x25519mlkem768"]
+    connection = TLSConnection(socket.create_connection(("127.0.0.1", int(sys.argv[1]))))
+    connection.handshakeClientCert(settings=settings, serverName="localhost")
+    connection.write(b"GET / HTTP/1.0\\r\\n\\r\\n")
+    data = b""
+    while True:
+        chunk = connection.read()
+        if not chunk:
+            break
+        data += chunk
+    print(data.decode())
+    """
+
+/// A tlslite-ng server on 127.0.0.1 that accepts only X25519MLKEM768 and answers one request.
+let tlsliteServer = """
+    import socket, sys
+    from tlslite import TLSConnection, HandshakeSettings, X509CertChain, parsePEMKey
+    certificate, key, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    chain = X509CertChain()
+    chain.parsePemList(open(certificate).read())
+    private = parsePEMKey(open(key).read(), private=True)
+    settings = HandshakeSettings()
+    settings.minVersion = (3, 4)
+    settings.eccCurves = ["x25519mlkem768"]
+    settings.keyShares = ["x25519mlkem768"]
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(1)
+    sock, _ = listener.accept()
+    connection = TLSConnection(sock)
+    connection.handshakeServer(certChain=chain, privateKey=private, settings=settings)
+    request = connection.read()
+    connection.write(b"HTTP/1.0 200 OK\\r\\n\\r\\ntlslite-ng answered " + request.split(b"\\r\\n")[0] + b"\\n")
+    connection.close()
+    """
