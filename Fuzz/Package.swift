@@ -23,6 +23,8 @@ let package = Package(
         .executableTarget(
             name: "fuzz-dns-zone", dependencies: ["FuzzSupport", .product(name: "DNS", package: "Quercus")]),
         .executableTarget(
+            name: "fuzz-openpgp-message", dependencies: ["FuzzSupport", .product(name: "OpenPGP", package: "Quercus")]),
+        .executableTarget(
             name: "fuzz-openpgp-packets", dependencies: ["FuzzSupport", .product(name: "OpenPGP", package: "Quercus")]),
         .executableTarget(
             name: "fuzz-tls-engine", dependencies: ["FuzzSupport", .product(name: "TLS", package: "Quercus")]),
