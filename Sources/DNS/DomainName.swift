@@ -294,7 +294,8 @@ extension DomainName {
                 let low = try cursor.readUInt8()
                 let target = Int(length & 0x3F) << 8 | Int(low)
                 guard target < position else {
-                    throw WireError(offset: position, kind: .invalid("compression pointer to \(target) is not backwards"))
+                    throw WireError(
+                        offset: position, kind: .invalid("compression pointer to \(target) is not backwards"))
                 }
                 if !jumped {
                     reader = cursor

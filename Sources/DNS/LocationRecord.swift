@@ -86,7 +86,9 @@ public struct LOCRecord: RecordData {
             if upper == hemispheres.0 || upper == hemispheres.1 {
                 hemisphere = upper
             } else {
-                guard parts.count < 3 else { throw scanner.error("expected \(hemispheres.0) or \(hemispheres.1)", at: token) }
+                guard parts.count < 3 else {
+                    throw scanner.error("expected \(hemispheres.0) or \(hemispheres.1)", at: token)
+                }
                 parts.append(token.string)
             }
         }
@@ -158,7 +160,8 @@ public struct LOCRecord: RecordData {
         let seconds = magnitude / 1000 % 60
         let minutes = magnitude / 60_000 % 60
         let degrees = magnitude / 3_600_000
-        return "\(degrees) \(minutes) \(seconds).\(padded(milliseconds, 3)) \(signed >= 0 ? hemispheres.0 : hemispheres.1)"
+        return
+            "\(degrees) \(minutes) \(seconds).\(padded(milliseconds, 3)) \(signed >= 0 ? hemispheres.0 : hemispheres.1)"
     }
 
     private var formatAltitude: String {

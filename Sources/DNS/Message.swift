@@ -240,7 +240,9 @@ public struct Message: Hashable, Sendable {
         writer.write(flags)
         let counts = [questions.count, answers.count, authority.count, additional.count + (edns == nil ? 0 : 1)]
         for count in counts {
-            guard count <= 0xFFFF else { throw WireError(offset: writer.count, kind: .lengthTooLarge(length: count, limit: 0xFFFF)) }
+            guard count <= 0xFFFF else {
+                throw WireError(offset: writer.count, kind: .lengthTooLarge(length: count, limit: 0xFFFF))
+            }
             writer.write(UInt16(count))
         }
         for question in questions {

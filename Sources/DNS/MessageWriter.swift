@@ -12,46 +12,108 @@ public struct MessageWriter: Sendable {
         case canonical
     }
 
-    public private(set) var wire: WireWriter
+    /// The bytes written so far. Owned here rather than by a `WireWriter` so that `reset()` can
+    /// reuse the storage: a server answering query after query allocates nothing.
+    public private(set) var bytes: [UInt8]
     public let mode: Mode
     /// Offsets of label starts already written that later names may point to (below 0x4000).
     private var compressionTargets: [UInt16] = []
 
     public init(mode: Mode = .compressed, capacity: Int = 512) {
-        wire = WireWriter(capacity: capacity)
+        bytes = []
+        bytes.reserveCapacity(capacity)
         self.mode = mode
-        if mode == .compressed { compressionTargets.reserveCapacity(32) }
+        if mode == .compressed { compressionTargets.reserveCapacity(64) }
     }
 
-    public var bytes: [UInt8] { wire.bytes }
-    public var count: Int { wire.count }
+    public var count: Int { bytes.count }
 
-    public mutating func write(_ value: UInt8) { wire.write(value) }
-    public mutating func write(_ value: UInt16) { wire.write(value) }
-    public mutating func write(_ value: UInt32) { wire.write(value) }
-    public mutating func writeUInt48(_ value: UInt64) { wire.writeUInt48(value) }
-    public mutating func write<Bytes: Sequence>(bytes: Bytes) where Bytes.Element == UInt8 { wire.write(bytes: bytes) }
-    public mutating func beginLength(_ width: LengthWidth) -> WireWriter.LengthMark { wire.beginLength(width) }
-    public mutating func endLength(_ mark: WireWriter.LengthMark) throws(WireError) { try wire.endLength(mark) }
+    /// Empties the writer, keeping its storage.
+    public mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        compressionTargets.removeAll(keepingCapacity: true)
+    }
+
+    public mutating func write(_ value: UInt8) { bytes.append(value) }
+
+    public mutating func write(_ value: UInt16) {
+        bytes.append(UInt8(truncatingIfNeeded: value >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: value))
+    }
+
+    public mutating func write(_ value: UInt32) {
+        bytes.append(UInt8(truncatingIfNeeded: value >> 24))
+        bytes.append(UInt8(truncatingIfNeeded: value >> 16))
+        bytes.append(UInt8(truncatingIfNeeded: value >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: value))
+    }
+
+    public mutating func writeUInt48(_ value: UInt64) {
+        for shift in stride(from: 40, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+        }
+    }
+
+    public mutating func write<Bytes: Sequence>(bytes other: Bytes) where Bytes.Element == UInt8 {
+        bytes.append(contentsOf: other)
+    }
+
+    /// A reserved length prefix waiting for its body.
+    public struct LengthMark: Sendable {
+        fileprivate let position: Int
+        fileprivate let width: LengthWidth
+    }
+
+    public mutating func beginLength(_ width: LengthWidth) -> LengthMark {
+        let mark = LengthMark(position: bytes.count, width: width)
+        for _ in 0..<width.rawValue { bytes.append(0) }
+        return mark
+    }
+
+    /// Fills in the prefix reserved by `mark`; fails rather than truncating when the body is too long.
+    public mutating func endLength(_ mark: LengthMark) throws(WireError) {
+        let length = bytes.count - mark.position - mark.width.rawValue
+        guard length <= mark.width.maximum else {
+            throw WireError(offset: mark.position, kind: .lengthTooLarge(length: length, limit: mark.width.maximum))
+        }
+        for index in 0..<mark.width.rawValue {
+            bytes[mark.position + index] = UInt8(truncatingIfNeeded: length >> ((mark.width.rawValue - 1 - index) * 8))
+        }
+    }
+
+    /// Overwrites a 16-bit field written earlier (section counts, flags).
     public mutating func setUInt16(_ value: UInt16, at position: Int) throws(WireError) {
-        try wire.setUInt16(value, at: position)
+        guard position >= 0, position + 2 <= bytes.count else {
+            throw WireError(offset: position, kind: .truncated(needed: 2, available: max(0, bytes.count - position)))
+        }
+        bytes[position] = UInt8(truncatingIfNeeded: value >> 8)
+        bytes[position + 1] = UInt8(truncatingIfNeeded: value)
     }
 
     /// Drops everything written from `count` on (truncation backs out a record that does not fit).
     mutating func rewind(to count: Int) {
-        var trimmed = WireWriter(capacity: wire.bytes.capacity)
-        trimmed.write(bytes: wire.bytes[..<count])
-        wire = trimmed
+        bytes.removeSubrange(count...)
         compressionTargets.removeAll { Int($0) >= count }
     }
 
-    /// Writes a length-prefixed character string (at most 255 bytes).
-    public mutating func writeCharacterString(_ bytes: [UInt8]) throws(WireError) {
-        guard bytes.count <= 255 else {
-            throw WireError(offset: count, kind: .lengthTooLarge(length: bytes.count, limit: 255))
+    /// Makes an uncompressed name already in the output (a question copied from the query)
+    /// available as a compression target.
+    public mutating func registerName(at offset: Int) {
+        guard mode == .compressed else { return }
+        var position = offset
+        while position < bytes.count, position < 0x4000, bytes[position] != 0, bytes[position] & 0xC0 == 0 {
+            compressionTargets.append(UInt16(position))
+            position += 1 + Int(bytes[position])
         }
-        wire.write(UInt8(bytes.count))
-        wire.write(bytes: bytes)
+    }
+
+    /// Writes a length-prefixed character string (at most 255 bytes).
+    public mutating func writeCharacterString(_ string: [UInt8]) throws(WireError) {
+        guard string.count <= 255 else {
+            throw WireError(offset: count, kind: .lengthTooLarge(length: string.count, limit: 255))
+        }
+        write(UInt8(string.count))
+        write(bytes: string)
     }
 
     /// Writes a name. `compressible` says whether this position may use a pointer (owner names,
@@ -60,12 +122,12 @@ public struct MessageWriter: Sendable {
     public mutating func writeName(_ name: DomainName, compressible: Bool = true, canonicalLowercase: Bool = true) {
         switch mode {
         case .uncompressed:
-            wire.write(bytes: name.wire)
+            bytes.append(contentsOf: name.wire)
         case .canonical:
             if canonicalLowercase {
-                for byte in name.wire { wire.write(asciiLowercase(byte)) }
+                for byte in name.wire { bytes.append(asciiLowercase(byte)) }
             } else {
-                wire.write(bytes: name.wire)
+                bytes.append(contentsOf: name.wire)
             }
         case .compressed:
             writeCompressed(name, usePointer: compressible)
@@ -80,15 +142,15 @@ public struct MessageWriter: Sendable {
         var position = 0
         while labels[position] != 0 {
             if usePointer, let target = findSuffix(labels, from: position, among: candidates) {
-                wire.write(0xC000 | target)
+                write(0xC000 | target)
                 return
             }
-            if wire.count < 0x4000 { compressionTargets.append(UInt16(wire.count)) }
+            if bytes.count < 0x4000 { compressionTargets.append(UInt16(bytes.count)) }
             let length = Int(labels[position])
-            wire.write(bytes: labels[position...(position + length)])
+            bytes.append(contentsOf: labels[position...(position + length)])
             position += 1 + length
         }
-        wire.write(UInt8(0))
+        bytes.append(0)
     }
 
     /// An earlier offset whose name equals `labels[from...]`, ignoring case.
@@ -100,7 +162,7 @@ public struct MessageWriter: Sendable {
     }
 
     private func nameAt(_ offset: Int, equals labels: [UInt8], from start: Int) -> Bool {
-        let output = wire.bytes
+        let output = bytes
         var outputPosition = offset
         var position = start
         while true {

@@ -93,7 +93,9 @@ public struct RDataScanner: Sendable {
 
     public mutating func recordType(_ what: String) throws(PresentationError) -> RecordType {
         let token = try next(what)
-        guard let type = RecordType(token.string) else { throw error("unknown record type \"\(token.string)\"", at: token) }
+        guard let type = RecordType(token.string) else {
+            throw error("unknown record type \"\(token.string)\"", at: token)
+        }
         return type
     }
 

@@ -408,7 +408,9 @@ public struct TLSARecord: RecordData {
         matchingType = try scanner.integer("the matching type")
         data = try scanner.hexRest("the certificate association data", allowEmpty: true)
     }
-    public var presentation: String { presentationFields("\(usage) \(selector) \(matchingType)", TextEncoding.hex(data)) }
+    public var presentation: String {
+        presentationFields("\(usage) \(selector) \(matchingType)", TextEncoding.hex(data))
+    }
     public var rdata: RData { .tlsa(self) }
     public static func extract(_ rdata: RData) -> Self? { if case .tlsa(let value) = rdata { value } else { nil } }
 }

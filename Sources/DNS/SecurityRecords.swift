@@ -24,9 +24,12 @@ extension DelegationSignerShape {
     public init(presentation scanner: inout RDataScanner) throws(PresentationError) {
         self.init(
             keyTag: try scanner.integer("the key tag"), algorithm: try scanner.integer("the algorithm"),
-            digestType: try scanner.integer("the digest type"), digest: try scanner.hexRest("the digest", allowEmpty: true))
+            digestType: try scanner.integer("the digest type"),
+            digest: try scanner.hexRest("the digest", allowEmpty: true))
     }
-    public var presentation: String { presentationFields("\(keyTag) \(algorithm) \(digestType)", TextEncoding.hex(digest)) }
+    public var presentation: String {
+        presentationFields("\(keyTag) \(algorithm) \(digestType)", TextEncoding.hex(digest))
+    }
 }
 
 public struct DSRecord: DelegationSignerShape {
@@ -85,7 +88,8 @@ extension KeyShape {
     public init(presentation scanner: inout RDataScanner) throws(PresentationError) {
         self.init(
             flags: try scanner.integer("the flags"), keyProtocol: try scanner.integer("the protocol"),
-            algorithm: try scanner.integer("the algorithm"), publicKey: try scanner.base64Rest("the public key", allowEmpty: true))
+            algorithm: try scanner.integer("the algorithm"),
+            publicKey: try scanner.base64Rest("the public key", allowEmpty: true))
     }
     public var presentation: String {
         presentationFields("\(flags) \(keyProtocol) \(algorithm)", TextEncoding.base64(publicKey))
@@ -194,7 +198,8 @@ public struct RRSIGRecord: RecordData {
 
     public var presentation: String {
         "\(typeCovered) \(algorithm) \(labels) \(originalTTL) \(DNSSECTime.format(expiration)) "
-            + presentationFields("\(DNSSECTime.format(inception)) \(keyTag) \(signerName)", TextEncoding.base64(signature))
+            + presentationFields(
+                "\(DNSSECTime.format(inception)) \(keyTag) \(signerName)", TextEncoding.base64(signature))
     }
     public var rdata: RData { .rrsig(self) }
     public static func extract(_ rdata: RData) -> Self? { if case .rrsig(let value) = rdata { value } else { nil } }

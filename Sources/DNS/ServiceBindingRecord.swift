@@ -187,7 +187,10 @@ extension ServiceBindingShape {
         case ServiceParameter.mandatory:
             var keys: [UInt16] = []
             for item in items() {
-                guard let listed = ServiceParameter.key(named: item) else { keys = []; break }
+                guard let listed = ServiceParameter.key(named: item) else {
+                    keys = []
+                    break
+                }
                 keys.append(listed)
             }
             value = keys.isEmpty ? nil : keys.sorted().flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }

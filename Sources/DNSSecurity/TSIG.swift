@@ -309,7 +309,8 @@ public struct TSIGSequenceSigner: Sendable {
 
     public mutating func sign(_ message: [UInt8], time: UInt64) throws(WireError) -> [UInt8] {
         let variables: TSIG.Variables = signedOne ? .timersOnly : .full(error: 0, otherData: [])
-        let signed = try TSIG.sign(message, key: key, time: time, fudge: fudge, priorMAC: priorMAC, variables: variables)
+        let signed = try TSIG.sign(
+            message, key: key, time: time, fudge: fudge, priorMAC: priorMAC, variables: variables)
         priorMAC = signed.mac
         signedOne = true
         return signed.bytes

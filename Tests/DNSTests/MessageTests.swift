@@ -47,7 +47,8 @@ import Wire
 
     /// RFC 4034 §4.3: the NSEC example's type bitmap, byte for byte.
     @Test func nsecTypeBitmapMatchesRFC4034Example() throws {
-        let record = NSECRecord(nextName: try name("host.example.com."), types: [.a, .mx, .rrsig, .nsec, RecordType(rawValue: 1234)])
+        let record = NSECRecord(
+            nextName: try name("host.example.com."), types: [.a, .mx, .rrsig, .nsec, RecordType(rawValue: 1234)])
         var writer = MessageWriter(mode: .uncompressed)
         try record.encode(into: &writer)
         let bitmap = Array(writer.bytes.dropFirst((try name("host.example.com.")).wire.count))
@@ -83,9 +84,11 @@ import Wire
 
         // Additional data that does not fit is dropped without TC (RFC 2181 §9).
         let glue = try (0..<100).map {
-            ResourceRecord(name: try DomainName("ns\($0).example."), ttl: 60, data: .a(ARecord(address: IPv4Address(UInt32($0)))))
+            ResourceRecord(
+                name: try DomainName("ns\($0).example."), ttl: 60, data: .a(ARecord(address: IPv4Address(UInt32($0)))))
         }
-        let referral = Message(id: 9, isResponse: true, answers: [answers[0]], additional: glue, edns: EDNS(udpPayloadSize: 600))
+        let referral = Message(
+            id: 9, isResponse: true, answers: [answers[0]], additional: glue, edns: EDNS(udpPayloadSize: 600))
         let cut = try Message.decode(try referral.encode(maximumSize: 600))
         #expect(!cut.truncated)
         #expect(cut.answers.count == 1)

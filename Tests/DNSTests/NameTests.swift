@@ -10,7 +10,9 @@ import Wire
         #expect(throws: NameError.labelTooLong(64)) { try DomainName(String(repeating: "a", count: 64) + ".") }
         // 4 labels of 63 bytes is 4 * 64 + 1 = 257 bytes: too long. 3 of 63 and one of 61 is exactly 255.
         let label63 = String(repeating: "b", count: 63)
-        #expect(throws: NameError.nameTooLong(257)) { try DomainName([label63, label63, label63, label63, ""].joined(separator: ".")) }
+        #expect(throws: NameError.nameTooLong(257)) {
+            try DomainName([label63, label63, label63, label63, ""].joined(separator: "."))
+        }
         let exact = [label63, label63, label63, String(repeating: "c", count: 61), ""].joined(separator: ".")
         #expect(try DomainName(exact).wire.count == 255)
         #expect(throws: NameError.emptyLabel) { try DomainName("a..b.") }

@@ -62,13 +62,15 @@ struct MessageGenerator {
                 NAPTRRecord(
                     order: u16(), preference: u16(), flags: bytes(0...2), services: bytes(0...8), regexp: bytes(0...20),
                     replacement: name()))
-        case 12: return .caa(CAARecord(flags: u8(), tag: Array("issuewild".utf8.prefix(int(1...9))), value: bytes(0...30)))
+        case 12:
+            return .caa(CAARecord(flags: u8(), tag: Array("issuewild".utf8.prefix(int(1...9))), value: bytes(0...30)))
         case 13: return .tlsa(TLSARecord(usage: u8(), selector: u8(), matchingType: u8(), data: bytes(1...64)))
         case 14: return .sshfp(SSHFPRecord(algorithm: u8(), fingerprintType: u8(), fingerprint: bytes(1...32)))
         case 15: return .ds(DSRecord(keyTag: u16(), algorithm: u8(), digestType: u8(), digest: bytes(1...48)))
         case 16: return .cds(CDSRecord(keyTag: u16(), algorithm: u8(), digestType: u8(), digest: bytes(1...48)))
         case 17: return .dnskey(DNSKEYRecord(flags: u16(), keyProtocol: 3, algorithm: u8(), publicKey: bytes(1...100)))
-        case 18: return .cdnskey(CDNSKEYRecord(flags: u16(), keyProtocol: u8(), algorithm: u8(), publicKey: bytes(1...64)))
+        case 18:
+            return .cdnskey(CDNSKEYRecord(flags: u16(), keyProtocol: u8(), algorithm: u8(), publicKey: bytes(1...64)))
         case 19:
             return .rrsig(
                 RRSIGRecord(
@@ -78,9 +80,12 @@ struct MessageGenerator {
         case 21:
             return .nsec3(
                 NSEC3Record(
-                    hashAlgorithm: u8(), flags: u8(), iterations: u16(), salt: bytes(0...8), nextHashedOwner: bytes(1...20),
+                    hashAlgorithm: u8(), flags: u8(), iterations: u16(), salt: bytes(0...8),
+                    nextHashedOwner: bytes(1...20),
                     types: types()))
-        case 22: return .nsec3param(NSEC3PARAMRecord(hashAlgorithm: u8(), flags: u8(), iterations: u16(), salt: bytes(0...8)))
+        case 22:
+            return .nsec3param(
+                NSEC3PARAMRecord(hashAlgorithm: u8(), flags: u8(), iterations: u16(), salt: bytes(0...8)))
         case 23: return .zonemd(ZONEMDRecord(serial: u32(), scheme: u8(), hashAlgorithm: u8(), digest: bytes(12...64)))
         case 24, 25:
             var parameters: [ServiceParameter] = []
@@ -113,7 +118,8 @@ struct MessageGenerator {
         case 29:
             return .tsig(
                 TSIGRecord(
-                    algorithm: name(), timeSigned: random.next() >> 16, fudge: u16(), mac: bytes(0...32), originalID: u16(),
+                    algorithm: name(), timeSigned: random.next() >> 16, fudge: u16(), mac: bytes(0...32),
+                    originalID: u16(),
                     error: u16(), otherData: bytes(0...6)))
         default:
             // Unknown types live above every type this library names.
@@ -132,7 +138,9 @@ struct MessageGenerator {
         case 0: return .nsid(bytes(0...10))
         case 1:
             let prefix = UInt8(int(0...32))
-            return .clientSubnet(family: 1, sourcePrefix: prefix, scopePrefix: UInt8(int(0...32)), address: bytes(Int(prefix + 7) / 8...Int(prefix + 7) / 8))
+            return .clientSubnet(
+                family: 1, sourcePrefix: prefix, scopePrefix: UInt8(int(0...32)),
+                address: bytes(Int(prefix + 7) / 8...Int(prefix + 7) / 8))
         case 2: return .cookie(client: bytes(8...8), server: bool() ? [] : bytes(8...32))
         case 3: return .tcpKeepalive(timeout: bool() ? nil : u16())
         case 4: return .padding(bytes(0...20))
@@ -160,7 +168,9 @@ struct MessageGenerator {
         } else {
             message.rcode = ResponseCode(rawValue: UInt16(int(0...15)))
         }
-        if int(0...3) == 0 { message.tsig = ResourceRecord(name: name(), recordClass: .any, ttl: 0, data: record(allowTSIG: true).data) }
+        if int(0...3) == 0 {
+            message.tsig = ResourceRecord(name: name(), recordClass: .any, ttl: 0, data: record(allowTSIG: true).data)
+        }
         if let tsig = message.tsig, tsig.type != .tsig { message.tsig = nil }
         return message
     }

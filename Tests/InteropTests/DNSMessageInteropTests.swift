@@ -77,7 +77,8 @@ import Testing
         let python = try Peer.python(module: "dns", pypi: "dnspython")
         let records = try corpusRecords()
         let message = Message(
-            id: 0xBEEF, isResponse: true, authoritative: true, questions: [Question(name: try Self.origin(), type: .any)],
+            id: 0xBEEF, isResponse: true, authoritative: true,
+            questions: [Question(name: try Self.origin(), type: .any)],
             answers: records,
             edns: EDNS(
                 udpPayloadSize: 4096, dnssecOK: true,
@@ -104,7 +105,8 @@ import Testing
     @Test func dnspythonAcceptsOurTruncatedResponse() throws {
         let python = try Peer.python(module: "dns", pypi: "dnspython")
         let records = try corpusRecords()
-        let message = Message(id: 7, isResponse: true, questions: [Question(name: try Self.origin(), type: .any)], answers: records)
+        let message = Message(
+            id: 7, isResponse: true, questions: [Question(name: try Self.origin(), type: .any)], answers: records)
         let bytes = try message.encode(maximumSize: 512)
         #expect(bytes.count <= 512)
         let result = try run(python, ["-c", Self.decodeScript], stdin: Data(TextEncoding.hex(bytes).utf8))

@@ -91,7 +91,9 @@ import Testing
         tampered[0].data = .a(ARecord(address: IPv4Address(198, 51, 100, 1)))
         let signature = try #require(
             signed.records.lazy.compactMap { record -> RRSIGRecord? in
-                guard record.name == mail, case .rrsig(let rrsig) = record.data, rrsig.typeCovered == .a else { return nil }
+                guard record.name == mail, case .rrsig(let rrsig) = record.data, rrsig.typeCovered == .a else {
+                    return nil
+                }
                 return rrsig
             }.first)
         let key = try #require(keys.first { DNSSEC.keyTag($0) == signature.keyTag })
@@ -101,10 +103,14 @@ import Testing
         var flipped = signature
         flipped.signature[flipped.signature.count / 2] ^= 0x01
         #expect(throws: DNSSECError.badSignature) {
-            try DNSSEC.verify(flipped, rrset: self.rrset(signed.records, owner: mail, type: .a), key: key, keyOwner: origin, now: Self.now)
+            try DNSSEC.verify(
+                flipped, rrset: self.rrset(signed.records, owner: mail, type: .a), key: key, keyOwner: origin,
+                now: Self.now)
         }
         #expect(throws: DNSSECError.expired) {
-            try DNSSEC.verify(signature, rrset: self.rrset(signed.records, owner: mail, type: .a), key: key, keyOwner: origin, now: signature.expiration &+ 1)
+            try DNSSEC.verify(
+                signature, rrset: self.rrset(signed.records, owner: mail, type: .a), key: key, keyOwner: origin,
+                now: signature.expiration &+ 1)
         }
 
         // Key tags as BIND names its key files, DS records as dnssec-dsfromkey computes them (their
@@ -114,7 +120,10 @@ import Testing
             let tag = try #require(file.split(separator: "+").last.flatMap { UInt16($0) })
             let keyText = try String(contentsOfFile: signed.directory.file("\(file).key"), encoding: .utf8)
             let keyRecord = try #require(try ZoneParser(origin: origin).parse("$TTL 0\n" + keyText).first)
-            guard case .dnskey(let dnskey) = keyRecord.data else { Issue.record("not a DNSKEY"); continue }
+            guard case .dnskey(let dnskey) = keyRecord.data else {
+                Issue.record("not a DNSKEY")
+                continue
+            }
             #expect(DNSSEC.keyTag(dnskey) == tag)
             for (digestName, digestType) in [("SHA-256", UInt8(2)), ("SHA-384", UInt8(4))] {
                 let output = try run(dsfromkey, ["-a", digestName, signed.directory.file("\(file).key")])

@@ -57,7 +57,11 @@ import Testing
             id: request.id, isResponse: true, opcode: request.opcode, authoritative: true,
             recursionDesired: request.recursionDesired, questions: request.questions,
             answers: request.opcode == .query
-                ? [ResourceRecord(name: try DomainName("example.com."), ttl: 300, data: .a(ARecord(address: IPv4Address(192, 0, 2, 1))))]
+                ? [
+                    ResourceRecord(
+                        name: try DomainName("example.com."), ttl: 300,
+                        data: .a(ARecord(address: IPv4Address(192, 0, 2, 1))))
+                ]
                 : [])
         var signed = try TSIG.sign(try response.encode(), key: key, time: Self.now, requestMAC: verified.mac).bytes
         if tamper { signed[signed.count - 10] ^= 0xFF }
@@ -95,7 +99,10 @@ import Testing
             launch: { port in
                 let (process, output) = try launch(
                     dig,
-                    ["-y", "hmac-sha256:tsig-key:\(Self.secret)", "@127.0.0.1", "-p", "\(port)", "example.com", "+tries=1", "+time=5"])
+                    [
+                        "-y", "hmac-sha256:tsig-key:\(Self.secret)", "@127.0.0.1", "-p", "\(port)", "example.com",
+                        "+tries=1", "+time=5",
+                    ])
                 pipe = output
                 return process
             }, respond: { try signedAnswer(to: $0, key: key, tamper: true) })
@@ -112,7 +119,8 @@ import Testing
             launch: { port in
                 let (process, output) = try launch(
                     nsupdate, ["-y", "hmac-sha512:tsig-key:\(Self.secret)", "-t", "5"],
-                    stdin: "server 127.0.0.1 \(port)\nzone example.com\nupdate add x.example.com 300 A 192.0.2.9\nsend\n")
+                    stdin:
+                        "server 127.0.0.1 \(port)\nzone example.com\nupdate add x.example.com 300 A 192.0.2.9\nsend\n")
                 pipe = output
                 return process
             }, respond: { try signedAnswer(to: $0, key: key, tamper: tamper) })
@@ -164,7 +172,11 @@ import Testing
         for index in 0..<3 {
             let message = Message(
                 id: query.message.id, isResponse: true, questions: query.message.questions,
-                answers: [ResourceRecord(name: try DomainName("example.com."), ttl: 300, data: .a(ARecord(address: IPv4Address(192, 0, 2, UInt8(index + 10)))))])
+                answers: [
+                    ResourceRecord(
+                        name: try DomainName("example.com."), ttl: 300,
+                        data: .a(ARecord(address: IPv4Address(192, 0, 2, UInt8(index + 10)))))
+                ])
             ours.append(TextEncoding.hex(try signer.sign(try message.encode(), time: Self.now)))
         }
         let check = """
@@ -220,7 +232,9 @@ private final class LoopbackUDPSocket {
         var peer = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let count = withUnsafeMutablePointer(to: &peer) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(descriptor, &buffer, buffer.count, 0, $0, &length) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                recvfrom(descriptor, &buffer, buffer.count, 0, $0, &length)
+            }
         }
         guard count > 0 else { throw Failure(description: "no datagram within \(timeoutSeconds)s") }
         return (Array(buffer[..<count]), peer)

@@ -46,7 +46,8 @@ import Testing
 
         // The same records in the same order, compared as data rather than text.
         let parser = ZoneParser(origin: .root)
-        let bindRecords = try parser.parse(bind.stdout.split(separator: "\n").filter { !$0.hasPrefix(";") }.joined(separator: "\n"))
+        let bindRecords = try parser.parse(
+            bind.stdout.split(separator: "\n").filter { !$0.hasPrefix(";") }.joined(separator: "\n"))
         let ourRecords = try parser.parse(ours.stdout)
         #expect(ourRecords == bindRecords)
         #expect(ourRecords.count > 5)
