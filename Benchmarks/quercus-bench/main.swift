@@ -7,6 +7,7 @@ import Foundation
 let benchmarks: [(name: String, run: (_ smoke: Bool) -> String)] = [
     ("wire", benchmarkWire),
     ("tls", benchmarkTLS),
+    ("dns", benchmarkDNS),
 ]
 
 let arguments = CommandLine.arguments.dropFirst()
