@@ -7,7 +7,7 @@ import Wire
 /// A pure value: `answer(_:)` is a function of the zones and the question, so tests and fuzzers
 /// drive it with no network, and a server swaps in new zones by replacing the value.
 public struct Authority: Sendable {
-    private var zones: [DomainName: IndexedZone] = [:]
+    private(set) var zones: [DomainName: IndexedZone] = [:]
 
     public init(zones: [Zone] = []) {
         for zone in zones { add(zone) }

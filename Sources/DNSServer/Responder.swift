@@ -19,9 +19,34 @@ public struct Responder: Sendable {
     /// With a secret, queries carrying a client cookie get a server cookie back (RFC 7873/9018).
     public var cookieSecret: CookieSecret?
 
-    public init(authority: Authority, cookieSecret: CookieSecret? = nil) {
+    /// Who may ask for AXFR and IXFR (over TCP only); nobody by default.
+    public var transferPolicy: AddressPolicy
+
+    public init(
+        authority: Authority, cookieSecret: CookieSecret? = nil, transferPolicy: AddressPolicy = AddressPolicy()
+    ) {
         self.authority = authority
         self.cookieSecret = cookieSecret
+        self.transferPolicy = transferPolicy
+    }
+
+    /// Every message to send for `query`: several for a zone transfer, otherwise what
+    /// `respond(to:over:from:at:)` gives.
+    public func responses(
+        to query: [UInt8], over transport: Transport, from clientAddress: [UInt8] = [], at now: UInt32 = 0
+    ) -> [[UInt8]] {
+        if transport == .tcp, let message = try? Message.decode(query), !message.isResponse,
+            message.edns.map({ $0.version == 0 }) ?? true,
+            let messages = authority.transfer(message)
+        {
+            guard transferPolicy.allows(clientAddress) else {
+                var refused = Message.response(to: message)
+                refused.rcode = .refused
+                return [refused].compactMap { try? $0.encode() }
+            }
+            return messages.compactMap { try? $0.encode() }
+        }
+        return respond(to: query, over: transport, from: clientAddress, at: now).map { [$0] } ?? []
     }
 
     /// The response to send for `query`, or nil when nothing should be sent. `clientAddress` is

@@ -167,13 +167,14 @@ final class TCPQueryHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        let (address, now) = context.channel.remoteAddress.map { cookieInputs(responder, $0) } ?? ([], 0)
-        guard let reply = responder.respond(to: Array(frame.readableBytesView), over: .tcp, from: address, at: now)
-        else { return }
-        var buffer = context.channel.allocator.buffer(capacity: reply.count + 2)
-        buffer.writeInteger(UInt16(truncatingIfNeeded: reply.count))
-        buffer.writeBytes(reply)
-        context.write(wrapOutboundOut(buffer), promise: nil)
+        let address = context.channel.remoteAddress.map(addressBytes) ?? []
+        let now = UInt32(truncatingIfNeeded: time(nil))
+        for reply in responder.responses(to: Array(frame.readableBytesView), over: .tcp, from: address, at: now) {
+            var buffer = context.channel.allocator.buffer(capacity: reply.count + 2)
+            buffer.writeInteger(UInt16(truncatingIfNeeded: reply.count))
+            buffer.writeBytes(reply)
+            context.write(wrapOutboundOut(buffer), promise: nil)
+        }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -194,17 +195,19 @@ final class TCPQueryHandler: ChannelInboundHandler {
     }
 }
 
-/// The client's address bytes and the time, which only cookies need; skipped without a secret.
+/// The client's address bytes and the time, which over UDP only cookies need: skipped on that
+/// hot path without a cookie secret.
 private func cookieInputs(_ responder: Responder, _ address: SocketAddress) -> (address: [UInt8], now: UInt32) {
     guard responder.cookieSecret != nil else { return ([], 0) }
-    let now = UInt32(truncatingIfNeeded: time(nil))
+    return (addressBytes(address), UInt32(truncatingIfNeeded: time(nil)))
+}
+
+/// 4 bytes for IPv4, 16 for IPv6, as cookies and address policies compare them.
+private func addressBytes(_ address: SocketAddress) -> [UInt8] {
     switch address {
-    case .v4(let v4):
-        return (withUnsafeBytes(of: v4.address.sin_addr) { Array($0) }, now)
-    case .v6(let v6):
-        return (withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }, now)
-    default:
-        return ([], now)
+    case .v4(let v4): return withUnsafeBytes(of: v4.address.sin_addr) { Array($0) }
+    case .v6(let v6): return withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
+    default: return []
     }
 }
 

@@ -40,11 +40,21 @@ struct Serve: AsyncParsableCommand {
             """)
     var cookieSecret: String?
 
+    @Option(
+        help:
+            "Addresses or prefixes allowed to transfer zones (AXFR, IXFR) over TCP (repeatable): 127.0.0.1, 192.0.2.0/24."
+    )
+    var allowTransfer: [String] = []
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
         guard !zone.isEmpty else { throw ValidationError("give at least one --zone ORIGIN=FILE") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        for prefix in allowTransfer where AddressPolicy.Prefix(prefix) == nil {
+            throw ValidationError(
+                "--allow-transfer \"\(prefix)\": expected an IP address or prefix such as 192.0.2.0/24")
+        }
         if let cookieSecret, TextEncoding.decodeHex(cookieSecret).flatMap(CookieSecret.init) == nil {
             throw ValidationError("--cookie-secret must be 32 hex digits (16 bytes)")
         }
@@ -72,7 +82,9 @@ struct Serve: AsyncParsableCommand {
             ?? CookieSecret((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let server = DNSNetworkServer(
-            responder: Responder(authority: Authority(zones: zones), cookieSecret: secret),
+            responder: Responder(
+                authority: Authority(zones: zones), cookieSecret: secret,
+                transferPolicy: AddressPolicy(allowTransfer.compactMap(AddressPolicy.Prefix.init))),
             limits: .init(tcpIdleTimeout: .seconds(Int64(tcpIdleTimeout)), maximumTCPConnections: tcpMaxConnections),
             group: group, logger: logger)
         var channels: [any Channel] = []

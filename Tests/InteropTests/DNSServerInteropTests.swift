@@ -278,4 +278,72 @@ import Testing
 
                 """)
     }
+
+    /// Knot DNS as our secondary: it transfers the zone from quercus-dns by AXFR at start, and
+    /// then serves exactly the records we serve (compared by a second AXFR, from Knot).
+    @Test func knotTransfersTheZoneFromUs() throws {
+        let knotd = try Peer.command("knotd", debian: "knot")
+        let python = try Peer.python(module: "dns", pypi: "dnspython")
+        let directory = try TemporaryDirectory("dns-axfr")
+        defer { directory.remove() }
+        let zoneFile = try directory.write("example.com.zone", Self.zone)
+        let ourPort = try freeLocalPort()
+        let knotPort = try freeLocalPort()
+        let ours = try BackgroundProcess(
+            try Product.path("quercus-dns"),
+            [
+                "serve", "--listen", "127.0.0.1:\(ourPort)", "--zone", "example.com=\(zoneFile)",
+                "--allow-transfer", "127.0.0.1",
+            ])
+        defer { ours.stop() }
+        try ours.waitForOutput(containing: "serving example.com.")
+        let config = try directory.write(
+            "knot.conf",
+            """
+            server:
+                listen: 127.0.0.1@\(knotPort)
+                rundir: "\(directory.path)"
+            database:
+                storage: "\(directory.file("db"))"
+            remote:
+              - id: primary
+                address: 127.0.0.1@\(ourPort)
+            acl:
+              - id: transfer
+                address: 127.0.0.1
+                action: transfer
+            zone:
+              - domain: example.com
+                master: primary
+                acl: transfer
+                file: "\(directory.file("secondary.zone"))"
+            log:
+              - target: stderr
+                any: info
+            """)
+        let knot = try BackgroundProcess(knotd, ["-c", config])
+        defer { knot.stop() }
+        try knot.waitForOutput(containing: "AXFR, incoming")
+        try knot.waitForOutput(containing: "finished")
+        let transferLines = knot.output.split(separator: "\n").filter { $0.contains("AXFR") }
+        #expect(!transferLines.contains { $0.contains("failed") }, "\(knot.output)")
+
+        let script = try directory.write(
+            "compare.py",
+            """
+            import sys
+            import dns.query, dns.zone
+            def records(port):
+                zone = dns.zone.from_xfr(dns.query.xfr("127.0.0.1", "example.com.", port=int(port), timeout=10))
+                return sorted(zone.to_text().decode().splitlines() if isinstance(zone.to_text(), bytes) else zone.to_text().splitlines())
+            ours, knot = records(sys.argv[1]), records(sys.argv[2])
+            print(len(ours), "records" if ours == knot else "DIFFERENT")
+            if ours != knot:
+                print("\\n".join(sorted(set(ours) ^ set(knot))))
+            """)
+        let result = try run(python, [script, "\(ourPort)", "\(knotPort)"], timeout: 60)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasSuffix(" records\n"), "\(result.stdout)")
+        #expect(Int(result.stdout.split(separator: " ").first ?? "") ?? 0 > 30)
+    }
 }

@@ -1,0 +1,90 @@
+import DNS
+import DNSServer
+import Testing
+
+@Suite struct TransferTests {
+    let origin: DomainName
+    let zone: Zone
+
+    init() throws {
+        origin = try DomainName("example.com.")
+        var text = "$ORIGIN example.com.\n$TTL 60\n@ IN SOA ns h 42 1 1 1 60\n@ IN NS ns\nns IN A 192.0.2.1\n"
+        for index in 0..<2000 { text += "host\(index) IN TXT \"\(String(repeating: "t", count: 40))\"\n" }
+        zone = try Zone(origin: origin, records: try ZoneParser(origin: origin).parse(text))
+    }
+
+    private func responder(allowing prefixes: [String]) -> Responder {
+        Responder(
+            authority: Authority(zones: [zone]),
+            transferPolicy: AddressPolicy(prefixes.compactMap(AddressPolicy.Prefix.init)))
+    }
+
+    private func query(_ type: RecordType, name: String = "example.com.", authority: [ResourceRecord] = []) throws
+        -> [UInt8]
+    {
+        try Message(id: 9, questions: [Question(name: try DomainName(name), type: type)], authority: authority).encode()
+    }
+
+    @Test func axfrIsTheSOAEveryRecordAndTheSOAInSeveralMessages() throws {
+        let replies = responder(allowing: ["127.0.0.0/8"]).responses(
+            to: try query(.axfr), over: .tcp, from: [127, 0, 0, 1])
+        let messages = try replies.map(Message.decode)
+        #expect(messages.count > 1)
+        #expect(messages.allSatisfy { $0.id == 9 && $0.authoritative && $0.rcode == .noError })
+        #expect(messages.first?.questions.count == 1)
+        #expect(messages.dropFirst().allSatisfy { $0.questions.isEmpty })
+        #expect(replies.allSatisfy { $0.count <= 65535 })
+        let records = messages.flatMap(\.answers)
+        #expect(records.first?.type == .soa)
+        #expect(records.last?.type == .soa)
+        #expect(records.count == 2 + 1 + 1 + 2000)
+        #expect(Set(records.dropFirst().dropLast()) == Set(zone.canonicalRecords.filter { $0.type != .soa }))
+    }
+
+    @Test func ixfrFromTheCurrentSerialIsJustTheSOA() throws {
+        let responder = responder(allowing: ["127.0.0.1"])
+        func ixfr(from serial: UInt32) throws -> [Message] {
+            let soa = ResourceRecord(
+                name: origin, ttl: 60,
+                data: .soa(
+                    SOARecord(
+                        primary: origin, mailbox: origin, serial: serial, refresh: 1, retry: 1, expire: 1, minimum: 1)))
+            return try responder.responses(to: try query(.ixfr, authority: [soa]), over: .tcp, from: [127, 0, 0, 1])
+                .map(Message.decode)
+        }
+        #expect(try ixfr(from: 42).flatMap(\.answers).map(\.type) == [.soa])
+        // Newer than ours (serial arithmetic wraps): nothing to send either.
+        #expect(try ixfr(from: 43).flatMap(\.answers).count == 1)
+        // Older: the whole zone, in AXFR form, since there is no journal yet.
+        #expect(try ixfr(from: 41).flatMap(\.answers).count == 2004)
+    }
+
+    @Test func transfersNeedAnAllowedAddressAndTCP() throws {
+        let allowed = responder(allowing: ["192.0.2.0/24", "2001:db8::/32"])
+        func rcode(_ replies: [[UInt8]]) throws -> ResponseCode? { try replies.first.map(Message.decode)?.rcode }
+        #expect(try rcode(allowed.responses(to: try query(.axfr), over: .tcp, from: [192, 0, 2, 200])) == .noError)
+        #expect(try rcode(allowed.responses(to: try query(.axfr), over: .tcp, from: [192, 0, 3, 1])) == .refused)
+        let v6 = [0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 11) + [1]
+        #expect(try rcode(allowed.responses(to: try query(.axfr), over: .tcp, from: v6)) == .noError)
+        #expect(try rcode(allowed.responses(to: try query(.axfr), over: .udp, from: [192, 0, 2, 1])) == .refused)
+        #expect(
+            try rcode(responder(allowing: []).responses(to: try query(.axfr), over: .tcp, from: [127, 0, 0, 1]))
+                == .refused)
+        // A zone we do not have.
+        #expect(
+            try rcode(allowed.responses(to: try query(.axfr, name: "example.org."), over: .tcp, from: [192, 0, 2, 1]))
+                == .notAuthoritative)
+    }
+
+    @Test func prefixesParseAndMatchBitByBit() throws {
+        let prefix = try #require(AddressPolicy.Prefix("10.1.0.0/15"))
+        #expect(AddressPolicy([prefix]).allows([10, 1, 255, 255]))
+        #expect(AddressPolicy([prefix]).allows([10, 0, 0, 1]))
+        #expect(!AddressPolicy([prefix]).allows([10, 2, 0, 0]))
+        #expect(!AddressPolicy([prefix]).allows([0x20, 0x01] + [UInt8](repeating: 0, count: 14)))
+        #expect(AddressPolicy.Prefix("10.0.0.0/33") == nil)
+        #expect(AddressPolicy.Prefix("example.com") == nil)
+        #expect(
+            AddressPolicy.Prefix("::/0").map { AddressPolicy([$0]).allows([UInt8](repeating: 7, count: 16)) } == true)
+    }
+}
