@@ -45,30 +45,17 @@ struct CanonicalHasher {
     }
 }
 
-extension Signature {
-    /// Hashes `data` as this signature's type requires; nil for types that do not sign data.
-    func feedData(_ data: [UInt8]) -> ((inout Digest) -> Void)? {
-        let mode: SignatureMode
-        switch type {
-        case .binary: mode = .binary
-        case .text: mode = .text
-        default: return nil
-        }
-        return { digest in
-            var hasher = CanonicalHasher(digest, mode: mode)
-            hasher.update(data[...])
-            digest = hasher.digest
-        }
-    }
-}
+/// Detached signatures made over data that arrives in pieces, so that signing a large file needs
+/// only one piece in memory at a time.
+public struct DetachedSigner {
+    private var builders: [SignatureBuilder] = []
+    private var hashers: [CanonicalHasher] = []
+    private var utf8 = UTF8Check()
+    private let mode: SignatureMode
 
-public enum DetachedSignatures {
-    /// Signs `data` with every signing-capable key of each key, as SOP's `sign` does.
-    public static func sign(
-        _ data: [UInt8], with keys: [Certificate], mode: SignatureMode, at time: UInt32
-    ) throws(OpenPGPError) -> [Signature] {
-        if mode == .text, !isUTF8(data) { throw .wrongKind("text signatures need UTF-8 input") }
-        var signatures: [Signature] = []
+    /// Prepares one signature per signing-capable key of each key, as SOP's `sign` does.
+    public init(keys: [Certificate], mode: SignatureMode, at time: UInt32) throws(OpenPGPError) {
+        self.mode = mode
         for key in keys {
             guard key.isSecret else { throw .wrongKind("\(key.fingerprintHex) is a certificate, not a secret key") }
             let signers = key.signingKeys(at: time)
@@ -79,17 +66,117 @@ public enum DetachedSignatures {
                 guard let secret = signer.secret, case .ed25519Seed = secret else {
                     throw .rejected("the signing key \(signer.key.fingerprintHex) is locked or unusable")
                 }
-                let signature = try Signature.make(
-                    mode.signatureType, by: SecretKey(publicKey: signer.key, secret: secret), created: time
-                ) { digest in
-                    var hasher = CanonicalHasher(digest, mode: mode)
-                    hasher.update(data[...])
-                    digest = hasher.digest
-                }
-                signatures.append(signature)
+                let builder = try SignatureBuilder(
+                    mode.signatureType, by: SecretKey(publicKey: signer.key, secret: secret), created: time)
+                builders.append(builder)
+                hashers.append(CanonicalHasher(builder.digest, mode: mode))
             }
         }
+    }
+
+    public mutating func update(_ data: ArraySlice<UInt8>) throws(OpenPGPError) {
+        if mode == .text, !utf8.accept(data) { throw .wrongKind("text signatures need UTF-8 input") }
+        for index in hashers.indices { hashers[index].update(data) }
+    }
+
+    public func finish() throws(OpenPGPError) -> [Signature] {
+        if mode == .text, !utf8.isComplete { throw .wrongKind("text signatures need UTF-8 input") }
+        var signatures: [Signature] = []
+        for (builder, hasher) in zip(builders, hashers) {
+            var builder = builder
+            builder.digest = hasher.digest
+            signatures.append(try builder.finish())
+        }
         return signatures
+    }
+}
+
+/// Detached signatures checked over data that arrives in pieces.
+public struct DetachedVerifier {
+    private let signatures: [Signature]
+    private var hashers: [CanonicalHasher?]
+
+    public init(signatures: [Signature]) {
+        self.signatures = signatures
+        hashers = signatures.map { signature in
+            guard let digest = signature.startDigest() else { return nil }
+            switch signature.type {
+            case .binary: return CanonicalHasher(digest, mode: .binary)
+            case .text: return CanonicalHasher(digest, mode: .text)
+            default: return nil
+            }
+        }
+    }
+
+    public mutating func update(_ data: ArraySlice<UInt8>) {
+        for index in hashers.indices { hashers[index]?.update(data) }
+    }
+
+    /// Every signature that a key of `certificates` made, by a key valid at the signature's
+    /// creation time, within [notBefore, notAfter] and unexpired at `now`.
+    public func finish(
+        certificates: [Certificate], notBefore: UInt32 = 0, notAfter: UInt32 = .max, now: UInt32
+    ) -> [Verification] {
+        var verifications: [Verification] = []
+        for (signature, hasher) in zip(signatures, hashers) {
+            guard let hasher, let created = signature.created, created >= notBefore, created <= notAfter else {
+                continue
+            }
+            if let lifetime = signature.hashed[.signatureExpirationTime], lifetime != 0,
+                UInt64(created) + UInt64(lifetime) <= UInt64(now)
+            {
+                continue
+            }
+            search: for certificate in certificates {
+                for candidate in certificate.signingKeys(at: created) where signature.mightBeIssued(by: candidate.key) {
+                    if signature.verify(by: candidate.key, fedDigest: hasher.digest) {
+                        verifications.append(
+                            Verification(
+                                created: created, signingKeyFingerprint: candidate.key.fingerprint,
+                                primaryKeyFingerprint: candidate.primary.fingerprint, mode: hasher.mode))
+                        break search
+                    }
+                }
+            }
+        }
+        return verifications
+    }
+}
+
+/// Whether bytes arriving in pieces are UTF-8, carrying an unfinished sequence between pieces.
+struct UTF8Check {
+    private var pending: [UInt8] = []
+    private(set) var isValid = true
+
+    var isComplete: Bool { isValid && pending.isEmpty }
+
+    mutating func accept(_ data: ArraySlice<UInt8>) -> Bool {
+        guard isValid else { return false }
+        var bytes = pending + data
+        // Hold back a sequence the piece cut short: at most three bytes after its lead byte.
+        var cut = bytes.count
+        for back in 1...min(3, bytes.count) {
+            let byte = bytes[bytes.count - back]
+            if byte & 0xC0 == 0x80 { continue }
+            let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1
+            if length > back { cut = bytes.count - back }
+            break
+        }
+        pending = Array(bytes[cut...])
+        bytes.removeLast(bytes.count - cut)
+        isValid = isUTF8(bytes)
+        return isValid
+    }
+}
+
+public enum DetachedSignatures {
+    /// Signs `data` with every signing-capable key of each key, as SOP's `sign` does.
+    public static func sign(
+        _ data: [UInt8], with keys: [Certificate], mode: SignatureMode, at time: UInt32
+    ) throws(OpenPGPError) -> [Signature] {
+        var signer = try DetachedSigner(keys: keys, mode: mode, at: time)
+        try signer.update(data[...])
+        return try signer.finish()
     }
 
     /// Every signature in `signatures` that a key of `certificates` made over `data`, made by a key
@@ -98,30 +185,9 @@ public enum DetachedSignatures {
         _ data: [UInt8], signatures: [Signature], certificates: [Certificate],
         notBefore: UInt32 = 0, notAfter: UInt32 = .max, now: UInt32
     ) -> [Verification] {
-        var verifications: [Verification] = []
-        for signature in signatures {
-            guard let created = signature.created, created >= notBefore, created <= notAfter,
-                let feed = signature.feedData(data)
-            else { continue }
-            if let lifetime = signature.hashed[.signatureExpirationTime], lifetime != 0,
-                UInt64(created) + UInt64(lifetime) <= UInt64(now)
-            {
-                continue
-            }
-            search: for certificate in certificates {
-                for candidate in certificate.signingKeys(at: created) where signature.mightBeIssued(by: candidate.key) {
-                    if signature.verify(by: candidate.key, feed: feed) {
-                        verifications.append(
-                            Verification(
-                                created: created, signingKeyFingerprint: candidate.key.fingerprint,
-                                primaryKeyFingerprint: candidate.primary.fingerprint,
-                                mode: signature.type == .text ? .text : .binary))
-                        break search
-                    }
-                }
-            }
-        }
-        return verifications
+        var verifier = DetachedVerifier(signatures: signatures)
+        verifier.update(data[...])
+        return verifier.finish(certificates: certificates, notBefore: notBefore, notAfter: notAfter, now: now)
     }
 
     /// The signatures in a sequence of packets (what `sop verify` takes).

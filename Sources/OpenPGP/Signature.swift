@@ -168,15 +168,28 @@ public struct Signature: Sendable, Equatable {
 
     /// Checks the signature by `key` over whatever `feed` hashes (the data or the keys and user ID).
     public func verify(by key: PublicKey, feed: (inout Digest) -> Void) -> Bool {
-        guard let hashAlgorithm, hashAlgorithm != .sha1, key.algorithm == publicKeyAlgorithm else { return false }
-        guard version == key.version || (key.version == 4 && version == 4) else { return false }
+        guard var digest = startDigest() else { return false }
+        feed(&digest)
+        return verify(by: key, fedDigest: digest)
+    }
+
+    /// A digest ready for the signed data: for v6, the salt is already in it. Nil when the hash
+    /// algorithm is unknown or SHA-1, which signatures over data must not use.
+    func startDigest() -> Digest? {
+        guard let hashAlgorithm, hashAlgorithm != .sha1 else { return nil }
+        var digest = Digest(hashAlgorithm)
+        if version == 6 { digest.update(salt) }
+        return digest
+    }
+
+    /// Checks the signature by `key`, given a digest from `startDigest()` that has seen the data.
+    func verify(by key: PublicKey, fedDigest: Digest) -> Bool {
+        guard key.algorithm == publicKeyAlgorithm, version == key.version else { return false }
         guard hashed[.creationTime] != nil else { return false }
         // An unknown critical subpacket makes the signature invalid (RFC 9580 section 5.2.3.7).
         let understood: Set<UInt8> = [2, 3, 9, 11, 16, 20, 21, 22, 23, 25, 27, 30, 32, 33, 39]
         guard hashed.subpackets.allSatisfy({ !$0.isCritical || understood.contains($0.type) }) else { return false }
-        var digest = Digest(hashAlgorithm)
-        if version == 6 { digest.update(salt) }
-        feed(&digest)
+        var digest = fedDigest
         digest.update(hashedTrailer)
         let hash = digest.finalize()
         guard Array(hash.prefix(2)) == digestPrefix else { return false }
@@ -202,6 +215,24 @@ public struct Signature: Sendable, Equatable {
         _ type: SignatureType, by key: SecretKey, hash hashAlgorithm: HashAlgorithm = .sha512, created: UInt32,
         subpackets: [Subpacket] = [], feed: (inout Digest) -> Void
     ) throws(OpenPGPError) -> Signature {
+        var builder = try SignatureBuilder(type, by: key, hash: hashAlgorithm, created: created, subpackets: subpackets)
+        feed(&builder.digest)
+        return try builder.finish()
+    }
+}
+
+/// A signature being made: the data goes into `digest` in as many pieces as it comes, then
+/// `finish` hashes the signature fields and signs.
+struct SignatureBuilder {
+    private let key: SecretKey
+    private let seed: [UInt8]
+    private var signature: Signature
+    var digest: Digest
+
+    init(
+        _ type: SignatureType, by key: SecretKey, hash hashAlgorithm: HashAlgorithm = .sha512, created: UInt32,
+        subpackets: [Subpacket] = []
+    ) throws(OpenPGPError) {
         guard case .ed25519Seed(let seed) = key.secret, key.publicKey.material.canSign else {
             throw .rejected("the key \(key.publicKey.fingerprintHex) cannot make signatures")
         }
@@ -211,29 +242,30 @@ public struct Signature: Sendable, Equatable {
         hashed.append(contentsOf: subpackets)
         // v4 readers such as GnuPG 2.2 look for the issuer key ID.
         let unhashed = publicKey.version == 4 ? [Subpacket(.issuerKeyID, publicKey.keyID)] : []
-        var salt: [UInt8] = []
-        if publicKey.version == 6 {
-            var generator = SystemRandomNumberGenerator()
-            salt = (0..<hashAlgorithm.v6SaltLength).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        }
-        var signature = Signature(
+        let salt = publicKey.version == 6 ? randomBytes(hashAlgorithm.v6SaltLength) : []
+        self.key = key
+        self.seed = seed
+        signature = Signature(
             version: publicKey.version, typeValue: type.rawValue, publicKeyAlgorithm: publicKey.algorithm,
             hashAlgorithmValue: hashAlgorithm.rawValue, hashed: SubpacketArea(hashed),
-            unhashed: SubpacketArea(unhashed),
-            digestPrefix: [], salt: salt, value: .other([]))
-        var digest = Digest(hashAlgorithm)
+            unhashed: SubpacketArea(unhashed), digestPrefix: [], salt: salt, value: .other([]))
+        digest = Digest(hashAlgorithm)
         if publicKey.version == 6 { digest.update(salt) }
-        feed(&digest)
+    }
+
+    func finish() throws(OpenPGPError) -> Signature {
+        var digest = digest
         digest.update(signature.hashedTrailer)
         let hash = digest.finalize()
         let raw: [UInt8]
         do {
             raw = Array(try Curve25519.Signing.PrivateKey(rawRepresentation: seed).signature(for: hash))
         } catch {
-            throw .rejected("the Ed25519 key \(publicKey.fingerprintHex) is unusable: \(error)")
+            throw .rejected("the Ed25519 key \(key.publicKey.fingerprintHex) is unusable: \(error)")
         }
+        var signature = signature
         signature.digestPrefix = Array(hash.prefix(2))
-        if case .ed25519Legacy = publicKey.material {
+        if case .ed25519Legacy = key.publicKey.material {
             signature.value = .ed25519Legacy(r: Array(raw.prefix(32)), s: Array(raw.suffix(32)))
         } else {
             signature.value = .ed25519(raw)

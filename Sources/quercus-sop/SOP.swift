@@ -121,6 +121,17 @@ enum IO {
         return bytes
     }
 
+    /// Standard input in pieces of 1 MiB, one buffer reused, for the verbs that can stream.
+    static func forEachPieceOfStandardInput(_ body: (ArraySlice<UInt8>) throws -> Void) throws {
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let read = buffer.withUnsafeMutableBytes { Foundation.read(0, $0.baseAddress, $0.count) }
+            if read < 0, errno == EINTR { continue }
+            guard read > 0 else { return }
+            try body(buffer[..<read])
+        }
+    }
+
     static func write(_ bytes: [UInt8]) {
         var written = 0
         while written < bytes.count {

@@ -103,15 +103,18 @@ struct Sign: ParsableCommand {
         }) {
             throw SOPFailure(.keyIsProtected, "\(locked.fingerprintHex) is password-protected")
         }
-        let data = IO.standardInput()
         let signatures: [Signature]
         do {
-            signatures = try DetachedSignatures.sign(data, with: secretKeys, mode: signatureMode, at: IO.now())
-        } catch .wrongKind(let reason) where signatureMode == .text {
+            var signer = try DetachedSigner(keys: secretKeys, mode: signatureMode, at: IO.now())
+            try IO.forEachPieceOfStandardInput { piece throws(OpenPGPError) in try signer.update(piece) }
+            signatures = try signer.finish()
+        } catch let failure as SOPFailure {
+            throw failure
+        } catch OpenPGPError.wrongKind(let reason) where signatureMode == .text {
             throw SOPFailure(.expectedText, "standard input: \(reason)")
-        } catch .rejected(let reason) {
+        } catch OpenPGPError.rejected(let reason) {
             throw SOPFailure(.keyCannotSign, reason)
-        } catch {
+        } catch let error as OpenPGPError {
             throw SOPFailure(error, reading: "standard input")
         }
         if let micalgOut {
@@ -147,10 +150,11 @@ struct Verify: ParsableCommand {
         var certificates: [Certificate] = []
         for file in files.dropFirst() { certificates += try IO.certificates(try IO.read(file), from: file) }
         let now = IO.now()
-        let verifications = DetachedSignatures.verify(
-            IO.standardInput(), signatures: signatures, certificates: certificates,
-            notBefore: try date(notBefore, ifDash: 0, now: now), notAfter: try date(notAfter, ifDash: .max, now: now),
-            now: now)
+        var verifier = DetachedVerifier(signatures: signatures)
+        try IO.forEachPieceOfStandardInput { verifier.update($0) }
+        let verifications = verifier.finish(
+            certificates: certificates, notBefore: try date(notBefore, ifDash: 0, now: now),
+            notAfter: try date(notAfter, ifDash: .max, now: now), now: now)
         guard !verifications.isEmpty else {
             throw SOPFailure(.noSignature, "no valid signature by the given certificates")
         }
