@@ -24,14 +24,16 @@ public final class DNSNetworkServer: Sendable {
         }
     }
 
-    private let responder: Responder
+    /// The responder every packet is answered with; `replaceResponder` swaps it (a zone reload)
+    /// without dropping a packet.
+    private let current: NIOLockedValueBox<Responder>
     private let limits: Limits
     private let group: any EventLoopGroup
     private let logger: Logger
     private let openConnections = NIOLockedValueBox(0)
 
     public init(responder: Responder, limits: Limits = Limits(), group: any EventLoopGroup, logger: Logger) {
-        self.responder = responder
+        self.current = NIOLockedValueBox(responder)
         self.limits = limits
         self.group = group
         self.logger = logger
@@ -39,8 +41,14 @@ public final class DNSNetworkServer: Sendable {
 
     /// Binds UDP and TCP on `address`; returns both channels (their local addresses tell the
     /// port when 0 was asked for).
+    public var responder: Responder { current.withLockedValue { $0 } }
+
+    public func replaceResponder(_ responder: Responder) {
+        current.withLockedValue { $0 = responder }
+    }
+
     public func bind(_ address: SocketAddress) async throws -> [any Channel] {
-        let responder = self.responder
+        let responder = self.current
         let logger = self.logger
         let udp = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -83,10 +91,10 @@ final class UDPQueryHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
 
-    private let responder: Responder
+    private let responder: NIOLockedValueBox<Responder>
     private let logger: Logger
 
-    init(responder: Responder, logger: Logger) {
+    init(responder: NIOLockedValueBox<Responder>, logger: Logger) {
         self.responder = responder
         self.logger = logger
     }
@@ -94,6 +102,7 @@ final class UDPQueryHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         let query = Array(envelope.data.readableBytesView)
+        let responder = self.responder.withLockedValue { $0 }
         let (address, now) = cookieInputs(responder, envelope.remoteAddress)
         guard let reply = responder.respond(to: query, over: .udp, from: address, at: now) else { return }
         let buffer = context.channel.allocator.buffer(bytes: reply)
@@ -130,13 +139,16 @@ final class TCPQueryHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private let responder: Responder
+    private let responder: NIOLockedValueBox<Responder>
     private let maximumConnections: Int
     private let openConnections: NIOLockedValueBox<Int>
     private let logger: Logger
     private var counted = false
 
-    init(responder: Responder, maximumConnections: Int, openConnections: NIOLockedValueBox<Int>, logger: Logger) {
+    init(
+        responder: NIOLockedValueBox<Responder>, maximumConnections: Int, openConnections: NIOLockedValueBox<Int>,
+        logger: Logger
+    ) {
         self.responder = responder
         self.maximumConnections = maximumConnections
         self.openConnections = openConnections
@@ -169,6 +181,7 @@ final class TCPQueryHandler: ChannelInboundHandler {
         let frame = unwrapInboundIn(data)
         let address = context.channel.remoteAddress.map(addressBytes) ?? []
         let now = UInt32(truncatingIfNeeded: time(nil))
+        let responder = self.responder.withLockedValue { $0 }
         for reply in responder.responses(to: Array(frame.readableBytesView), over: .tcp, from: address, at: now) {
             var buffer = context.channel.allocator.buffer(capacity: reply.count + 2)
             buffer.writeInteger(UInt16(truncatingIfNeeded: reply.count))

@@ -14,7 +14,8 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Answers for every --zone from memory: AA set, referrals with glue, CNAME and DNAME within \
             the zone, wildcards, NXDOMAIN and NODATA with the SOA, REFUSED for names outside its zones, \
-            minimal ANY. Each --listen address gets UDP and TCP. Stops on SIGINT or SIGTERM.
+            minimal ANY. Each --listen address gets UDP and TCP. SIGHUP reloads the zone files and sends \
+            NOTIFY to every --notify secondary for each zone whose serial changed. Stops on SIGINT or SIGTERM.
             """
     )
 
@@ -46,6 +47,9 @@ struct Serve: AsyncParsableCommand {
     )
     var allowTransfer: [String] = []
 
+    @Option(help: "A secondary to send NOTIFY to when a zone loads or changes (repeatable): 127.0.0.1:5301.")
+    var notify: [String] = []
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -63,18 +67,13 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         logging.bootstrap()
         let logger = Logger(label: "quercus.dns")
-        var zones: [Zone] = []
-        for specification in zone {
-            guard let equals = specification.firstIndex(of: "=") else {
-                throw ValidationError("--zone \"\(specification)\": expected ORIGIN=FILE")
-            }
-            let loaded = try loadZone(
-                origin: String(specification[..<equals]),
-                file: String(specification[specification.index(after: equals)...]))
-            zones.append(loaded)
-        }
+        let specifications = try zone.map(ZoneSpecification.init)
+        let zones = try specifications.map { try $0.load() }
         let addresses = try listen.map { text in
             do { return try parseListenAddress(text) } catch { throw ValidationError("--listen \(error)") }
+        }
+        let secondaries = try notify.map { text in
+            do { return try parseListenAddress(text) } catch { throw ValidationError("--notify \(error)") }
         }
         var generator = SystemRandomNumberGenerator()
         let secret =
@@ -94,6 +93,41 @@ struct Serve: AsyncParsableCommand {
         let origins = zones.map { "\($0.origin)" }.joined(separator: " ")
         let bound = Set(channels.compactMap { $0.localAddress.map(describe) }).sorted().joined(separator: " ")
         logger.info("serving \(origins) on \(bound) (UDP and TCP)")
+
+        let notifier = Notifier(group: group, logger: logger)
+        let announce: @Sendable (Authority, [DomainName]) async -> Void = { authority, origins in
+            for origin in origins {
+                for secondary in secondaries {
+                    guard let message = authority.notify(origin, id: .random(in: 0...UInt16.max)) else { continue }
+                    await notifier.send(message, to: secondary)
+                }
+            }
+        }
+        let initial = server.responder.authority
+        Task { await announce(initial, initial.origins) }
+
+        // SIGHUP reloads every zone file; a zone that no longer parses is kept as it was.
+        signal(SIGHUP, SIG_IGN)
+        let reloads = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        reloads.setEventHandler {
+            let before = server.responder
+            var updated = before
+            for specification in specifications {
+                do {
+                    updated.authority.add(try specification.load())
+                } catch {
+                    logger.error("reload: \(error); keeping the zone as it was")
+                }
+            }
+            server.replaceResponder(updated)
+            let changed = before.authority.changedZones(in: updated.authority)
+            let names = changed.map(\.description).joined(separator: " ")
+            logger.info("reload: \(changed.isEmpty ? "no zone changed" : "changed \(names)")")
+            Task { await announce(updated.authority, changed) }
+        }
+        reloads.resume()
+        defer { reloads.cancel() }
+
         try await withThrowingDiscardingTaskGroup { tasks in
             for channel in channels {
                 tasks.addTask { try await channel.closeFuture.get() }
@@ -105,6 +139,24 @@ struct Serve: AsyncParsableCommand {
         let host = address.ipAddress ?? "?"
         let port = address.port.map(String.init) ?? "?"
         return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+}
+
+/// One `--zone ORIGIN=FILE`, kept so the file can be read again on reload.
+struct ZoneSpecification: Sendable {
+    let origin: String
+    let file: String
+
+    init(_ text: String) throws {
+        guard let equals = text.firstIndex(of: "=") else {
+            throw ValidationError("--zone \"\(text)\": expected ORIGIN=FILE")
+        }
+        origin = String(text[..<equals])
+        file = String(text[text.index(after: equals)...])
+    }
+
+    func load() throws -> Zone {
+        try loadZone(origin: origin, file: file)
     }
 }
 

@@ -88,3 +88,31 @@ import Testing
             AddressPolicy.Prefix("::/0").map { AddressPolicy([$0]).allows([UInt8](repeating: 7, count: 16)) } == true)
     }
 }
+
+@Suite struct NotifyTests {
+    @Test func aNotifyAnnouncesTheCurrentSOAAndReloadsReportChangedSerials() throws {
+        let origin = try DomainName("example.com.")
+        func zone(serial: Int, extra: String = "") throws -> Zone {
+            try Zone(
+                origin: origin,
+                records: try ZoneParser(origin: origin).parse("@ 60 IN SOA ns h \(serial) 1 1 1 1\n\(extra)"))
+        }
+        let before = Authority(zones: [try zone(serial: 1)])
+        let message = try #require(before.notify(origin, id: 77))
+        #expect(message.opcode == .notify)
+        #expect(message.authoritative)
+        #expect(message.questions == [Question(name: origin, type: .soa)])
+        #expect(
+            message.answers.map(\.description) == ["example.com. 60 IN SOA ns.example.com. h.example.com. 1 1 1 1 1"])
+        #expect(before.notify(try DomainName("example.org."), id: 1) == nil)
+
+        var same = before
+        same.add(try zone(serial: 1, extra: "www 60 IN A 192.0.2.1\n"))
+        #expect(before.changedZones(in: same).isEmpty)  // as secondaries see it: same serial, nothing to fetch
+        var newer = before
+        newer.add(try zone(serial: 2))
+        let other = try DomainName("example.net.")
+        newer.add(try Zone(origin: other, records: try ZoneParser(origin: other).parse("@ 60 IN SOA ns h 1 1 1 1 1\n")))
+        #expect(before.changedZones(in: newer) == [origin, other].sorted())
+    }
+}

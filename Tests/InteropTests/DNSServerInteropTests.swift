@@ -346,4 +346,68 @@ import Testing
         #expect(result.stdout.hasSuffix(" records\n"), "\(result.stdout)")
         #expect(Int(result.stdout.split(separator: " ").first ?? "") ?? 0 > 30)
     }
+
+    /// After a reload (SIGHUP) with a new serial, quercus-dns sends NOTIFY; Knot, our secondary,
+    /// acknowledges, asks for IXFR, and then serves the new record.
+    @Test func aReloadNotifiesKnotWhichFetchesTheChange() throws {
+        let knotd = try Peer.command("knotd", debian: "knot")
+        let dig = try Peer.command("dig", debian: "bind9-dnsutils")
+        let directory = try TemporaryDirectory("dns-notify")
+        defer { directory.remove() }
+        let zoneFile = try directory.write("example.com.zone", Self.zone)
+        let ourPort = try freeLocalPort()
+        let knotPort = try freeLocalPort()
+        let config = try directory.write(
+            "knot.conf",
+            """
+            server:
+                listen: 127.0.0.1@\(knotPort)
+                rundir: "\(directory.path)"
+            database:
+                storage: "\(directory.file("db"))"
+            remote:
+              - id: primary
+                address: 127.0.0.1@\(ourPort)
+            acl:
+              - id: from-primary
+                address: 127.0.0.1
+                action: notify
+            zone:
+              - domain: example.com
+                master: primary
+                acl: from-primary
+                file: "\(directory.file("secondary.zone"))"
+            log:
+              - target: stderr
+                any: info
+            """)
+        let knot = try BackgroundProcess(knotd, ["-c", config])
+        defer { knot.stop() }
+        try knot.waitForOutput(containing: "server started")
+        let ours = try BackgroundProcess(
+            try Product.path("quercus-dns"),
+            [
+                "serve", "--listen", "127.0.0.1:\(ourPort)", "--zone", "example.com=\(zoneFile)",
+                "--allow-transfer", "127.0.0.1", "--notify", "127.0.0.1:\(knotPort)",
+            ])
+        defer { ours.stop() }
+        try ours.waitForOutput(containing: "acknowledged example.com.")
+        try knot.waitForOutput(containing: "serial none -> 2026112901")
+
+        try directory.write(
+            "example.com.zone",
+            Self.zone.replacingOccurrences(of: "2026112901", with: "2026112902") + "\nfresh IN A 192.0.2.123\n")
+        ours.signal(SIGHUP)
+        try ours.waitForOutput(containing: "reload: changed example.com.")
+        try knot.waitForOutput(containing: "serial 2026112901 -> 2026112902")
+        let answer = try run(dig, ["@127.0.0.1", "-p", "\(knotPort)", "fresh.example.com", "A", "+short"])
+        #expect(answer.stdout == "192.0.2.123\n", "\(knot.output)")
+
+        // A reload that breaks the file keeps the served zone and says why.
+        try directory.write("example.com.zone", "this is not a zone\n")
+        ours.signal(SIGHUP)
+        try ours.waitForOutput(containing: "keeping the zone as it was")
+        let still = try run(dig, ["@127.0.0.1", "-p", "\(ourPort)", "fresh.example.com", "A", "+short"])
+        #expect(still.stdout == "192.0.2.123\n")
+    }
 }
