@@ -194,13 +194,19 @@ public struct ZoneParser: Sendable {
             owner.column = 1
             var line = [owner] + fields[...typeIndex]
             for template in templates {
-                var expanded = template
+                let expanded: [UInt8]
                 do throws(GenerateTemplateError) {
-                    expanded.text = try expandTemplate(template.text, value)
+                    expanded = try expandTemplate(template.text, value)
                 } catch {
                     throw scanner.error(error.reason, at: template)
                 }
-                line.append(expanded)
+                // BIND reads the expanded data as zone text again, so `"a $"` becomes two strings.
+                var lexer = ZoneLexer(text: String(decoding: expanded, as: UTF8.self), file: nil)
+                while case .word(var word) = try lexer.nextToken() {
+                    word.line = template.line
+                    word.column = template.column
+                    line.append(word)
+                }
             }
             let last = line[line.count - 1]
             records.append(try record(line, end: (last.line, last.column + last.text.count), context: &context))
@@ -293,17 +299,21 @@ func expandTemplate(_ template: [UInt8], _ value: Int) throws(GenerateTemplateEr
 private func formatCounter(_ value: Int, width: Int, base: UInt8) -> [UInt8] {
     switch base {
     case UInt8(ascii: "n"), UInt8(ascii: "N"):
-        // Nibble format for reverse IPv6 names: hex digits, least significant first, dot separated.
-        let uppercase = base == UInt8(ascii: "N")
-        var digits = Array(String(value, radix: 16, uppercase: uppercase).utf8.reversed())
-        while digits.count * 2 - 1 < width || (width == 0 && digits.isEmpty) { digits.append(UInt8(ascii: "0")) }
+        // Nibbles for reverse IPv6 names, least significant first, dot separated; as BIND does,
+        // the width counts digits and dots, and the output continues until both run out.
+        let digits = Array((base == UInt8(ascii: "N") ? "0123456789ABCDEF" : "0123456789abcdef").utf8)
+        var remaining = UInt64(truncatingIfNeeded: value)
+        var width = width
         var out: [UInt8] = []
-        for (index, digit) in digits.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ".")) }
-            out.append(digit)
-        }
-        // BIND trims to exactly `width` characters when a width is given.
-        if width > 0, out.count > width { out = Array(out.prefix(width)) }
+        repeat {
+            out.append(digits[Int(remaining & 0xF)])
+            remaining >>= 4
+            if width > 0 { width -= 1 }
+            if width > 0 || remaining != 0 {
+                out.append(UInt8(ascii: "."))
+                if width > 0 { width -= 1 }
+            }
+        } while remaining != 0 || width > 0
         return out
     default:
         let radix = base == UInt8(ascii: "o") ? 8 : base == UInt8(ascii: "d") ? 10 : 16
