@@ -159,3 +159,54 @@ extension Armor {
         return encode(bytes, kind: kind(of: bytes), checksum: !isV6)
     }
 }
+
+/// Armor written while the data is still arriving: whole 64-character lines as soon as there are
+/// 48 bytes for them, the rest, the checksum and the END line at the end.
+public struct ArmorWriter {
+    private let kind: Armor.Kind
+    private let checksum: Bool
+    private var crc = CRC24.checksum([UInt8]())
+    private var pending: [UInt8] = []
+    private var started = false
+
+    public init(kind: Armor.Kind, checksum: Bool) {
+        self.kind = kind
+        self.checksum = checksum
+    }
+
+    public mutating func update(_ bytes: [UInt8]) -> [UInt8] {
+        var output: [UInt8] = []
+        if !started {
+            started = true
+            output += Array("-----BEGIN PGP \(kind.rawValue)-----\n\n".utf8)
+        }
+        if checksum { crc = CRC24.update(crc, with: bytes) }
+        pending += bytes
+        let whole = pending.count / 48 * 48
+        var start = 0
+        while start < whole {
+            output += Base64.encode(pending[start..<(start + 48)])
+            output.append(0x0A)
+            start += 48
+        }
+        pending.removeFirst(whole)
+        return output
+    }
+
+    public mutating func finish() -> [UInt8] {
+        var output = update([])
+        if !pending.isEmpty {
+            output += Base64.encode(pending)
+            output.append(0x0A)
+        }
+        if checksum {
+            let crcBytes = [
+                UInt8(truncatingIfNeeded: crc >> 16), UInt8(truncatingIfNeeded: crc >> 8),
+                UInt8(truncatingIfNeeded: crc),
+            ]
+            output += Array("=".utf8) + Base64.encode(crcBytes) + [0x0A]
+        }
+        output += Array("-----END PGP \(kind.rawValue)-----\n".utf8)
+        return output
+    }
+}

@@ -13,7 +13,12 @@ public enum CRC24 {
     }
 
     public static func checksum<Bytes: Sequence>(_ bytes: Bytes) -> UInt32 where Bytes.Element == UInt8 {
-        var crc = initial
+        update(initial, with: bytes)
+    }
+
+    /// Continues a checksum over more bytes; start from `checksum([])`.
+    static func update<Bytes: Sequence>(_ crc: UInt32, with bytes: Bytes) -> UInt32 where Bytes.Element == UInt8 {
+        var crc = crc
         for byte in bytes {
             let index = Int(((crc >> 16) ^ UInt32(byte)) & 0xFF)
             crc = ((crc << 8) ^ table[index]) & 0xFF_FFFF

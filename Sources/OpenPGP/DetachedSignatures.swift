@@ -152,6 +152,7 @@ struct UTF8Check {
 
     mutating func accept(_ data: ArraySlice<UInt8>) -> Bool {
         guard isValid else { return false }
+        guard !data.isEmpty else { return true }
         var bytes = pending + data
         // Hold back a sequence the piece cut short: at most three bytes after its lead byte.
         var cut = bytes.count

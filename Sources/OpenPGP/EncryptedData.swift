@@ -110,7 +110,7 @@ enum EncryptedData {
         return (plaintext, algorithm)
     }
 
-    private static func v2Keys(sessionKey: SessionKey, mode: AEADMode, salt: [UInt8], header: [UInt8]) -> (
+    static func v2Keys(sessionKey: SessionKey, mode: AEADMode, salt: [UInt8], header: [UInt8]) -> (
         [UInt8], [UInt8]
     ) {
         let keySize = sessionKey.algorithm.keySize

@@ -32,6 +32,29 @@ public enum Messages {
         _ plaintext: [UInt8], mode: SignatureMode = .binary, recipients: [Certificate], passwords: [[UInt8]] = [],
         signers: [Certificate] = [], profile: EncryptionProfile = .rfc9580, at time: UInt32
     ) throws(OpenPGPError) -> [UInt8] {
+        let plan = try plan(recipients: recipients, passwords: passwords, profile: profile, at: time)
+        var packets = plan.sessionKeyPackets
+        let sessionKey = plan.sessionKey
+        let useV2 = plan.useV2
+        let inner = PacketFraming.encode(try signedLiteral(plaintext, mode: mode, signers: signers, at: time))
+        let body =
+            useV2
+            ? try EncryptedData.sealV2(inner, sessionKey: sessionKey, mode: .ocb)
+            : try EncryptedData.sealV1(inner, sessionKey: sessionKey)
+        packets.append(Packet(.symmetricallyEncryptedIntegrityProtectedData, body: body))
+        return PacketFraming.encode(packets)
+    }
+
+    struct EncryptionPlan {
+        let sessionKey: SessionKey
+        let sessionKeyPackets: [Packet]
+        let useV2: Bool
+    }
+
+    /// The session key, its PKESK and SKESK packets, and the SEIPD version for these recipients.
+    static func plan(
+        recipients: [Certificate], passwords: [[UInt8]], profile: EncryptionProfile, at time: UInt32
+    ) throws(OpenPGPError) -> EncryptionPlan {
         guard !recipients.isEmpty || !passwords.isEmpty else { throw .wrongKind("no recipient and no password") }
         var keys: [PublicKey] = []
         var useV2 = profile == .rfc9580
@@ -59,26 +82,11 @@ public enum Messages {
                 version: useV2 ? 6 : 4, sessionKey: sessionKey, aead: .ocb, password: password)
             packets.append(Packet(.symmetricKeyEncryptedSessionKey, body: skesk.encoded))
         }
-        let inner = PacketFraming.encode(try signedLiteral(plaintext, mode: mode, signers: signers, at: time))
-        let body =
-            useV2
-            ? try EncryptedData.sealV2(inner, sessionKey: sessionKey, mode: .ocb)
-            : try EncryptedData.sealV1(inner, sessionKey: sessionKey)
-        packets.append(Packet(.symmetricallyEncryptedIntegrityProtectedData, body: body))
-        return PacketFraming.encode(packets)
+        return EncryptionPlan(sessionKey: sessionKey, sessionKeyPackets: packets, useV2: useV2)
     }
 
-    /// A literal data packet, preceded by one-pass signatures and followed by the signatures
-    /// when there are signers.
-    static func signedLiteral(
-        _ data: [UInt8], mode: SignatureMode, signers: [Certificate], at time: UInt32
-    ) throws(OpenPGPError) -> [Packet] {
-        // Text is stored with CRLF line endings, as RFC 9580 says text is: GnuPG 2.2 hashes the
-        // stored bytes of a text signature as they are and reports LF-only text as a bad signature.
-        let stored = mode == .text ? crlfText(data) : data
-        let literal = Packet(.literalData, body: [mode == .text ? 0x75 : 0x62, 0, 0, 0, 0, 0] + stored)
-        guard !signers.isEmpty else { return [literal] }
-        let signatures = try DetachedSignatures.sign(stored, with: signers, mode: mode, at: time)
+    /// One-pass signature packets announcing `signatures`, the last one marked as the last.
+    static func onePassSignatures(for signatures: [Signature]) -> [Packet] {
         var onePass: [Packet] = []
         for (index, signature) in signatures.enumerated() {
             let nested: UInt8 = index == signatures.count - 1 ? 1 : 0
@@ -93,7 +101,21 @@ public enum Messages {
             }
             onePass.append(Packet(.onePassSignature, body: body + [nested]))
         }
-        return onePass + [literal] + signatures.reversed().map(\.packet)
+        return onePass
+    }
+
+    /// A literal data packet, preceded by one-pass signatures and followed by the signatures
+    /// when there are signers.
+    static func signedLiteral(
+        _ data: [UInt8], mode: SignatureMode, signers: [Certificate], at time: UInt32
+    ) throws(OpenPGPError) -> [Packet] {
+        // Text is stored with CRLF line endings, as RFC 9580 says text is: GnuPG 2.2 hashes the
+        // stored bytes of a text signature as they are and reports LF-only text as a bad signature.
+        let stored = mode == .text ? crlfText(data) : data
+        let literal = Packet(.literalData, body: [mode == .text ? 0x75 : 0x62, 0, 0, 0, 0, 0] + stored)
+        guard !signers.isEmpty else { return [literal] }
+        let signatures = try DetachedSignatures.sign(stored, with: signers, mode: mode, at: time)
+        return onePassSignatures(for: signatures) + [literal] + signatures.reversed().map(\.packet)
     }
 
     /// Decrypts with secret keys, passwords or known session keys, and verifies the signatures

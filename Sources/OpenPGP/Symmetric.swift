@@ -45,6 +45,16 @@ enum OpenPGPCFB {
         }
     }
 
+    /// CFB from a given IV: the last ciphertext block, when continuing a stream.
+    static func encrypt(_ plaintext: ArraySlice<UInt8>, key: [UInt8], iv: [UInt8]) throws(OpenPGPError) -> [UInt8] {
+        guard !plaintext.isEmpty else { return [] }
+        do {
+            return Array(try AES._CFB.encrypt(plaintext, using: SymmetricKey(data: key), iv: AES._CFB.IV(ivBytes: iv)))
+        } catch {
+            throw .rejected("AES-CFB failed: \(error)")
+        }
+    }
+
     static func decrypt(_ ciphertext: ArraySlice<UInt8>, key: [UInt8]) throws(OpenPGPError) -> [UInt8] {
         do {
             return Array(

@@ -35,23 +35,38 @@ struct Encrypt: ParsableCommand {
         var recipients: [Certificate] = []
         for file in certs { recipients += try IO.certificates(try IO.read(file), from: file) }
         let signers = try IO.secretKeys(signWith)
-        let message: [UInt8]
+        // Streamed: memory stays bounded whatever the size of standard input.
+        var armor = noArmor ? nil : ArmorWriter(kind: .message, checksum: true)
+        func emit(_ bytes: [UInt8]) {
+            if armor != nil {
+                IO.write(armor?.update(bytes) ?? [])
+            } else {
+                IO.write(bytes)
+            }
+        }
         do {
-            message = try Messages.encrypt(
-                IO.standardInput(), mode: literalMode, recipients: recipients, passwords: passwords, signers: signers,
-                profile: chosen, at: IO.now())
-        } catch .rejected(let reason) where reason.contains("encryption-capable") {
+            var encryptor = try MessageEncryptor(
+                recipients: recipients, passwords: passwords, signers: signers, mode: literalMode, profile: chosen,
+                at: IO.now())
+            try IO.forEachPieceOfStandardInput { piece throws(OpenPGPError) in emit(try encryptor.update(piece)) }
+            emit(try encryptor.finish())
+            if let finished = armor?.finish() { IO.write(finished) }
+        } catch let failure as SOPFailure {
+            throw failure
+        } catch OpenPGPError.rejected(let reason) where reason.contains("encryption-capable") {
             throw SOPFailure(.certCannotEncrypt, reason)
-        } catch .rejected(let reason) where reason.contains("signing") || reason.contains("cannot make signatures") {
+        } catch OpenPGPError.rejected(let reason)
+            where reason.contains("signing") || reason.contains("cannot make signatures")
+        {
             throw SOPFailure(.keyCannotSign, reason)
-        } catch .wrongKind(let reason) where literalMode == .text {
+        } catch OpenPGPError.wrongKind(let reason) where literalMode == .text {
             throw SOPFailure(.expectedText, reason)
-        } catch .unsupported(let what) {
+        } catch OpenPGPError.unsupported(let what) {
             throw SOPFailure(.unsupportedAsymmetricAlgorithm, "cannot encrypt: \(what)")
-        } catch {
+        } catch let error as OpenPGPError {
             throw SOPFailure(error, reading: "standard input")
         }
-        IO.writePackets(message, armored: !noArmor)
+
     }
 }
 

@@ -1,0 +1,209 @@
+import Wire
+
+/// A packet written while its body is still arriving: partial body lengths of 64 KiB, then a
+/// definite length for the rest (RFC 9580 section 4.2.1.4).
+struct PartialPacketWriter {
+    private static let pieceExponent = 16
+    private let tag: PacketTag
+    private var pending: [UInt8] = []
+    private var startedOutput = false
+
+    init(_ tag: PacketTag) {
+        self.tag = tag
+        pending.reserveCapacity(2 << Self.pieceExponent)
+    }
+
+    /// Takes body bytes; returns the framed bytes that are ready.
+    mutating func update(_ body: ArraySlice<UInt8>) -> [UInt8] {
+        pending += body
+        let pieceSize = 1 << Self.pieceExponent
+        guard pending.count > pieceSize else { return [] }
+        var output: [UInt8] = []
+        output.reserveCapacity(pending.count + 8)
+        if !startedOutput {
+            output.append(0xC0 | tag.rawValue)
+            startedOutput = true
+        }
+        var start = 0
+        // Keep at least one byte back, so the packet always ends with a definite length.
+        while pending.count - start > pieceSize {
+            output.append(0xE0 | UInt8(Self.pieceExponent))
+            output += pending[start..<(start + pieceSize)]
+            start += pieceSize
+        }
+        pending.removeFirst(start)
+        return output
+    }
+
+    mutating func finish() -> [UInt8] {
+        var writer = WireWriter(capacity: pending.count + 6)
+        if !startedOutput { writer.write(0xC0 | tag.rawValue) }
+        PacketFraming.writeLength(pending.count, into: &writer)
+        writer.write(bytes: pending)
+        pending = []
+        return writer.bytes
+    }
+}
+
+/// Text with every line ending as CRLF, for data that arrives in pieces.
+struct CRLFConverter {
+    private var previous: UInt8 = 0
+
+    mutating func convert(_ data: ArraySlice<UInt8>) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(data.count + data.count / 32)
+        for byte in data {
+            if byte == 0x0A, previous != 0x0D { output.append(0x0D) }
+            output.append(byte)
+            previous = byte
+        }
+        return output
+    }
+}
+
+/// The encryption layer of a message being written: SEIPD v1 (CFB with a running MDC) or v2
+/// (AEAD chunks), taking plaintext in pieces and handing back the packet body in pieces.
+private enum SealingState {
+    case v1(key: [UInt8], iv: [UInt8], carry: [UInt8], mdc: Digest)
+    case v2(key: [UInt8], iv: [UInt8], mode: AEADMode, header: [UInt8], chunk: [UInt8], index: UInt64, total: UInt64)
+}
+
+/// Encrypts a message whose plaintext arrives in pieces: memory stays bounded by the piece and
+/// chunk sizes, whatever the length of the message. The output is the same kind of message
+/// `Messages.encrypt` writes, with partial body lengths.
+public struct MessageEncryptor {
+    private var state: SealingState
+    private var outer = PartialPacketWriter(.symmetricallyEncryptedIntegrityProtectedData)
+    private var literal = PartialPacketWriter(.literalData)
+    private var signer: DetachedSigner?
+    private var crlf: CRLFConverter?
+    private var header: [UInt8]
+    private var literalStarted = false
+    private let mode: SignatureMode
+
+    public init(
+        recipients: [Certificate], passwords: [[UInt8]] = [], signers: [Certificate] = [],
+        mode: SignatureMode = .binary, profile: EncryptionProfile = .rfc9580, at time: UInt32
+    ) throws(OpenPGPError) {
+        let plan = try Messages.plan(recipients: recipients, passwords: passwords, profile: profile, at: time)
+        self.mode = mode
+        header = PacketFraming.encode(plan.sessionKeyPackets)
+        let sessionKey = plan.sessionKey
+        if plan.useV2 {
+            let salt = randomBytes(32)
+            let packetHeader: [UInt8] = [
+                0xD2, 2, sessionKey.algorithm.rawValue, AEADMode.ocb.rawValue, EncryptedData.chunkSizeOctet,
+            ]
+            let (key, iv) = EncryptedData.v2Keys(sessionKey: sessionKey, mode: .ocb, salt: salt, header: packetHeader)
+            state = .v2(key: key, iv: iv, mode: .ocb, header: packetHeader, chunk: [], index: 0, total: 0)
+            header += outer.update((Array(packetHeader.dropFirst()) + salt)[...])
+        } else {
+            var prefix = randomBytes(16)
+            prefix += prefix.suffix(2)
+            state = .v1(key: sessionKey.key, iv: [UInt8](repeating: 0, count: 16), carry: prefix, mdc: Digest(.sha1))
+            header += outer.update([1][...])
+        }
+        if !signers.isEmpty {
+            signer = try DetachedSigner(keys: signers, mode: mode, at: time)
+        }
+        if mode == .text { crlf = CRLFConverter() }
+    }
+
+    /// Takes plaintext; returns the message bytes that are ready.
+    public mutating func update(_ data: ArraySlice<UInt8>) throws(OpenPGPError) -> [UInt8] {
+        var output = header
+        header = []
+        var inner: [UInt8] = []
+        if !literalStarted {
+            literalStarted = true
+            if signer != nil { inner += try onePassPackets() }
+            inner += literal.update([mode == .text ? 0x75 : 0x62, 0, 0, 0, 0, 0][...])
+        }
+        let stored = crlf.map { converter in
+            var converter = converter
+            defer { crlf = converter }
+            return converter.convert(data)
+        }
+        let bytes = stored.map { $0[...] } ?? data
+        try signer?.update(bytes)
+        inner += literal.update(bytes)
+        output += try seal(inner[...], final: false)
+        return output
+    }
+
+    /// Ends the message: the rest of the literal data, the signatures, the integrity check.
+    public mutating func finish() throws(OpenPGPError) -> [UInt8] {
+        var output = try update([][...])
+        var inner = literal.finish()
+        if let signer {
+            inner += PacketFraming.encode(try signer.finish().reversed().map(\.packet))
+        }
+        output += try seal(inner[...], final: true)
+        output += outer.finish()
+        return output
+    }
+
+    /// One-pass signature packets need the signatures' salts, which are fixed when the signer
+    /// is made, so a throwaway signature over nothing gives them.
+    private func onePassPackets() throws(OpenPGPError) -> [UInt8] {
+        guard let signer else { return [] }
+        let templates = try signer.finish()
+        return PacketFraming.encode(Messages.onePassSignatures(for: templates))
+    }
+
+    private mutating func seal(_ plaintext: ArraySlice<UInt8>, final: Bool) throws(OpenPGPError) -> [UInt8] {
+        switch state {
+        case .v1(let key, var iv, var carry, var mdc):
+            carry += plaintext
+            if final {
+                mdc.update(carry)
+                mdc.update([0xD3, 0x14])
+                carry += [0xD3, 0x14] + mdc.finalize()
+            }
+            // CFB continues across calls from the last ciphertext block, so only whole blocks
+            // are encrypted until the end.
+            let whole = final ? carry.count : carry.count / 16 * 16
+            let ciphertext = try OpenPGPCFB.encrypt(carry[..<whole], key: key, iv: iv)
+            if !final { mdc.update(carry[..<whole]) }
+            if ciphertext.count >= 16 { iv = Array(ciphertext.suffix(16)) }
+            carry.removeFirst(whole)
+            state = .v1(key: key, iv: iv, carry: carry, mdc: mdc)
+            return outer.update(ciphertext[...])
+        case .v2(let key, let iv, let mode, let header, var chunk, var index, var total):
+            var output: [UInt8] = []
+            let chunkSize = 1 << (Int(EncryptedData.chunkSizeOctet) + 6)
+            var rest = plaintext
+            while !rest.isEmpty {
+                let take = min(chunkSize - chunk.count, rest.count)
+                chunk += rest.prefix(take)
+                rest = rest.dropFirst(take)
+                if chunk.count == chunkSize {
+                    output += outer.update(
+                        try AEAD.seal(
+                            mode, key: key, nonce: iv + bigEndian64(index), associatedData: header, plaintext: chunk)[
+                                ...])
+                    total += UInt64(chunk.count)
+                    index += 1
+                    chunk.removeAll(keepingCapacity: true)
+                }
+            }
+            if final {
+                if !chunk.isEmpty {
+                    output += outer.update(
+                        try AEAD.seal(
+                            mode, key: key, nonce: iv + bigEndian64(index), associatedData: header, plaintext: chunk)[
+                                ...])
+                    total += UInt64(chunk.count)
+                    index += 1
+                    chunk = []
+                }
+                output += outer.update(
+                    try AEAD.seal(
+                        mode, key: key, nonce: iv + bigEndian64(index), associatedData: header + bigEndian64(total),
+                        plaintext: [])[...])
+            }
+            state = .v2(key: key, iv: iv, mode: mode, header: header, chunk: chunk, index: index, total: total)
+            return output
+        }
+    }
+}
