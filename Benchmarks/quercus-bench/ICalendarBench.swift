@@ -61,14 +61,16 @@ func benchmarkICalendar(smoke: Bool) -> String {
     }
 
     let megabytes = Double(bytes.count) / 1e6
-    var parsing = SideBySide(name: "icalendar parse+print", unit: "MB/s", baseline: "python icalendar", ours: "ICalendar")
+    var parsing = SideBySide(
+        name: "icalendar parse+print", unit: "MB/s", baseline: "python icalendar", ours: "ICalendar")
     var expanding = SideBySide(
         name: "icalendar expand 1,000 events over a year", unit: "ms", baseline: "recurring_ical_events",
         ours: "Expander")
     let rounds = smoke ? 1 : 5
     for _ in 0..<rounds {
         guard let peer = python() else {
-            return "icalendar: FAILED, python3 with icalendar and recurring_ical_events is needed (scripts/ensure-peers)"
+            return
+                "icalendar: FAILED, python3 with icalendar and recurring_ical_events is needed (scripts/ensure-peers)"
         }
         let oursCount = oursExpand()
         guard peer.count == oursCount else {
@@ -105,7 +107,8 @@ func benchmarkCalendar(events: Int) -> String {
             "SUMMARY:Meeting number \(index) about the quarterly planning\\, budgets and the roadmap",
             "DESCRIPTION:Agenda:\\n1. Review of last week\\n2. Open questions\\; decisions\\n3. Next steps for the team an"
                 + "d everyone else who joins the call from the other office",
-            "LOCATION:Room \(index % 20)", "ATTENDEE;CN=\"Person \(index)\";ROLE=REQ-PARTICIPANT:mailto:p\(index)@example.com",
+            "LOCATION:Room \(index % 20)",
+            "ATTENDEE;CN=\"Person \(index)\";ROLE=REQ-PARTICIPANT:mailto:p\(index)@example.com",
         ]
         if index % 10 == 0 { lines.append("RRULE:FREQ=WEEKLY;COUNT=10") }
         lines.append("END:VEVENT")

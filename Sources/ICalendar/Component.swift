@@ -69,7 +69,9 @@ extension Component {
         let all = try parseAll(bytes, mode: mode)
         guard let first = all.first else { throw ParseError(line: 1, column: 1, reason: .noComponent) }
         if mode == .strict, all.count > 1 {
-            throw ParseError(line: all[1].line, column: 1, reason: .badValue(property: "BEGIN", reason: "a second top-level component"))
+            throw ParseError(
+                line: all[1].line, column: 1,
+                reason: .badValue(property: "BEGIN", reason: "a second top-level component"))
         }
         return first
     }
@@ -132,7 +134,9 @@ extension Property {
             for (index, value) in parameter.values.enumerated() {
                 if index > 0 { line.append(UInt8(ascii: ",")) }
                 let wasQuoted = index < parameter.quoted.count && parameter.quoted[index]
-                let needsQuotes = value.utf8.contains { $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ",") }
+                let needsQuotes = value.utf8.contains {
+                    $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ",")
+                }
                 let quote = wasQuoted || needsQuotes
                 if quote { line.append(UInt8(ascii: "\"")) }
                 for byte in value.utf8 {
@@ -186,8 +190,6 @@ extension Property {
 struct ComponentParser {
     let mode: ParseMode
 
-    init(mode: ParseMode) { self.mode = mode }
-
     mutating func parse(_ input: [UInt8]) throws(ParseError) -> [Component] {
         var roots: [Component] = []
         var stack: [Component] = []
@@ -219,7 +221,8 @@ struct ComponentParser {
                 if top.name.uppercased() != name {
                     if mode == .strict {
                         throw ParseError(
-                            line: line.number, column: 5, reason: .unexpectedEnd(expected: top.name, found: property.value))
+                            line: line.number, column: 5,
+                            reason: .unexpectedEnd(expected: top.name, found: property.value))
                     }
                     // Close the components opened inside the one this END names; an END naming
                     // no open component (a typo such as END:VTOOD) closes the innermost.
@@ -283,7 +286,8 @@ struct ComponentParser {
             } else if !Self.isNameByte(byte), mode == .strict {
                 throw ParseError(
                     line: number, column: index + 1,
-                    reason: .badName(String(decoding: bytes[..<index], as: UTF8.self) + String(decoding: [byte], as: UTF8.self)))
+                    reason: .badName(
+                        String(decoding: bytes[..<index], as: UTF8.self) + String(decoding: [byte], as: UTF8.self)))
             }
             index += 1
         }
@@ -362,7 +366,9 @@ struct ComponentParser {
                             index += 2
                             continue
                         }
-                        if mode == .strict, bytes[index] == UInt8(ascii: "\"") || bytes[index] < 0x20 && bytes[index] != 0x09 {
+                        if mode == .strict,
+                            bytes[index] == UInt8(ascii: "\"") || bytes[index] < 0x20 && bytes[index] != 0x09
+                        {
                             throw ParseError(
                                 line: number, column: index + 1, reason: .badParameter(parameterName))
                         }
@@ -370,7 +376,8 @@ struct ComponentParser {
                     }
                     var value = try string(bytes[valueStart..<index], line: number, column: valueStart + 1)
                     if escaped {
-                        value = value.replacing("\\;", with: ";").replacing("\\,", with: ",").replacing("\\:", with: ":")
+                        value = value.replacing("\\;", with: ";").replacing("\\,", with: ",").replacing(
+                            "\\:", with: ":")
                     }
                     values.append(value)
                     // An unescaped ; , or : needs quotes from now on.

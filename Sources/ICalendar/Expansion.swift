@@ -93,7 +93,8 @@ public struct Expander {
             // instance the master excludes, is a deleted modification.
             overridesByID = overridesByID.filter { id, item in
                 if excluded.instants.contains(id) { return false }
-                guard item.component.property("RRULE") != nil, sequence(of: item.component) < sequence(of: master) else {
+                guard item.component.property("RRULE") != nil, sequence(of: item.component) < sequence(of: master)
+                else {
                     return true
                 }
                 let starts = try? instanceStarts(of: master, timing: timing, from: id, to: id + 1)
@@ -142,7 +143,8 @@ public struct Expander {
         component.property("SEQUENCE").flatMap { Int($0.value.trimmedSpaces) } ?? -1
     }
 
-    private func exclusions(of component: Component) throws(ValueError) -> (instants: Set<Int64>, dates: Set<CivilDate>) {
+    private func exclusions(of component: Component) throws(ValueError) -> (instants: Set<Int64>, dates: Set<CivilDate>)
+    {
         var instants: Set<Int64> = []
         var dates: Set<CivilDate> = []
         for property in component.properties("EXDATE") {
@@ -199,7 +201,8 @@ public struct Expander {
         for property in component.properties("RDATE") {
             for value in try DateTimeValue.parseList(property) {
                 switch value {
-                case .date(let date): add(LocalDateTime(date, hour: first.hour, minute: first.minute, second: first.second))
+                case .date(let date):
+                    add(LocalDateTime(date, hour: first.hour, minute: first.minute, second: first.second))
                 case .dateTime(let local, let valueReference):
                     let instant = resolver.instant(local, in: valueReference)
                     add(resolver.local(instant, in: reference))

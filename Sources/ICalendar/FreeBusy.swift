@@ -109,7 +109,8 @@ public enum FreeBusy {
             guard !matching.isEmpty else { continue }
             let value = matching.map { "\(Instant(seconds: $0.start))/\(Instant(seconds: $0.end))" }
                 .joined(separator: ",")
-            busy.properties.append(Property("FREEBUSY", value, parameters: [Parameter(name: "FBTYPE", value: type.description)]))
+            busy.properties.append(
+                Property("FREEBUSY", value, parameters: [Parameter(name: "FBTYPE", value: type.description)]))
         }
         var calendar = Component("VCALENDAR")
         calendar.properties = [Property("VERSION", "2.0"), Property("PRODID", "-//Quercus//quercus-ical//EN")]

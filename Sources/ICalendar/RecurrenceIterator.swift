@@ -293,7 +293,8 @@ public struct RecurrenceIterator: IteratorProtocol, Sequence {
     }
 
     private func timesOfFinePeriod() -> [Int] {
-        if (!hours.isEmpty && !hours.contains(hour)) || (rule.frequency >= .minutely && !minutes.isEmpty && !minutes.contains(minute))
+        if (!hours.isEmpty && !hours.contains(hour))
+            || (rule.frequency >= .minutely && !minutes.isEmpty && !minutes.contains(minute))
             || (rule.frequency >= .secondly && !seconds.isEmpty && !seconds.contains(second))
         {
             return []
@@ -318,7 +319,9 @@ public struct RecurrenceIterator: IteratorProtocol, Sequence {
         var ranges: [Range<Int>] = []
         if rule.frequency == .yearly {
             if hasMonths {
-                for value in 1...12 where months[value] { ranges.append(info.monthStarts[value - 1]..<info.monthStarts[value]) }
+                for value in 1...12 where months[value] {
+                    ranges.append(info.monthStarts[value - 1]..<info.monthStarts[value])
+                }
             } else {
                 ranges = [0..<info.length]
             }

@@ -111,7 +111,8 @@ public struct RecurrenceRule: Sendable, Hashable, CustomStringConvertible {
                 self.byDay = []
                 for item in value.split(separator: ",") {
                     let trimmed = item.trimmingPrefix(" ")
-                    guard trimmed.count >= 2, let day = Self.weekdayNames.firstIndex(of: String(trimmed.suffix(2))) else {
+                    guard trimmed.count >= 2, let day = Self.weekdayNames.firstIndex(of: String(trimmed.suffix(2)))
+                    else {
                         throw ValueError("RRULE BYDAY '\(item)' is not a weekday")
                     }
                     let prefix = trimmed.dropLast(2)

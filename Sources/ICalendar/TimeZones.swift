@@ -174,7 +174,8 @@ extension ZoneTable {
         var times: [Int64] = []
         for _ in 0..<header.transitionCount {
             times.append(
-                timeSize == 8 ? Int64(bitPattern: try reader.readUInt64()) : Int64(Int32(bitPattern: try reader.readUInt32())))
+                timeSize == 8
+                    ? Int64(bitPattern: try reader.readUInt64()) : Int64(Int32(bitPattern: try reader.readUInt32())))
         }
         var indices: [Int] = []
         for _ in 0..<header.transitionCount { indices.append(Int(try reader.readUInt8())) }
@@ -183,7 +184,9 @@ extension ZoneTable {
             offsets.append(Int(Int32(bitPattern: try reader.readUInt32())))
             try reader.skip(2)
         }
-        try reader.skip(header.characterCount + header.leapCount * (timeSize + 4) + header.standardIndicators + header.utcIndicators)
+        try reader.skip(
+            header.characterCount + header.leapCount * (timeSize + 4) + header.standardIndicators + header.utcIndicators
+        )
         var transitions: [(at: Int64, offset: Int)] = []
         for (time, index) in zip(times, indices) {
             guard index < offsets.count else { throw reader.invalid("TZif transition names type \(index)") }

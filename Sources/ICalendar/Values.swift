@@ -68,7 +68,8 @@ public enum DateTimeValue: Sendable, Hashable, CustomStringConvertible {
         guard bytes[8] == UInt8(ascii: "T") || bytes[8] == UInt8(ascii: "t") else {
             throw ValueError("'\(text)' is not a DATE-TIME")
         }
-        let time = LocalDateTime(date, hour: try number(9..<11), minute: try number(11..<13), second: try number(13..<15))
+        let time = LocalDateTime(
+            date, hour: try number(9..<11), minute: try number(11..<13), second: try number(13..<15))
         // Second 60 is a leap second (RFC 5545 §3.3.12); it is kept as written.
         guard time.hour < 24, time.minute < 60, time.second <= 60 else {
             throw ValueError("'\(text)' is not a valid time")

@@ -4,7 +4,8 @@ import Testing
 
 @Suite struct ContentLineTests {
     @Test func unfoldsContinuationLinesAndKeepsLineNumbers() throws {
-        let text = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:Hello\r\n  world\r\nUID:1\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        let text =
+            "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:Hello\r\n  world\r\nUID:1\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
         let calendar = try Component.parse(text)
         let event = try #require(calendar.components.first)
         #expect(event.property("SUMMARY")?.value == "Hello world")
@@ -58,7 +59,8 @@ import Testing
         #expect(throws: ParseError(line: 1, column: 1, reason: .unclosed("VCALENDAR"))) {
             try Component.parse("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n")
         }
-        #expect(throws: ParseError(line: 2, column: 5, reason: .unexpectedEnd(expected: "VCALENDAR", found: "VEVENT"))) {
+        #expect(throws: ParseError(line: 2, column: 5, reason: .unexpectedEnd(expected: "VCALENDAR", found: "VEVENT")))
+        {
             try Component.parse("BEGIN:VCALENDAR\r\nEND:VEVENT\r\n")
         }
     }
@@ -73,7 +75,10 @@ import Testing
         #expect(card.components.map(\.name) == ["X-THING"])
         let printed = card.printed()
         // A 2.1 card prints as 2.1; the blank line and the END typo are gone.
-        #expect(printed == "BEGIN:VCARD\r\nVERSION:2.1\r\nTEL;HOME;VOICE:+1 555\r\nN:Doe;Jane\r\nBEGIN:X-THING\r\nEND:X-THING\r\nEND:VCARD\r\n")
+        #expect(
+            printed
+                == "BEGIN:VCARD\r\nVERSION:2.1\r\nTEL;HOME;VOICE:+1 555\r\nN:Doe;Jane\r\nBEGIN:X-THING\r\nEND:X-THING\r\nEND:VCARD\r\n"
+        )
         #expect(telephone.parameter("TYPE") == "HOME")
         #expect(try Component.parse(printed, mode: .lenient) == card)
     }
@@ -104,7 +109,8 @@ import Testing
     }
 
     @Test func vCardGroupsAndStructuredValues() throws {
-        let text = "BEGIN:VCARD\r\nVERSION:3.0\r\nitem1.EMAIL;TYPE=INTERNET:jane@example.com\r\nitem1.X-ABLabel:work\r\nN:Doe;Jane;;Dr.;\r\nEND:VCARD\r\n"
+        let text =
+            "BEGIN:VCARD\r\nVERSION:3.0\r\nitem1.EMAIL;TYPE=INTERNET:jane@example.com\r\nitem1.X-ABLabel:work\r\nN:Doe;Jane;;Dr.;\r\nEND:VCARD\r\n"
         let card = try Component.parse(text)
         let email = try #require(card.property("EMAIL"))
         #expect(email.group == "item1")

@@ -9,7 +9,8 @@ import Testing
         let first = try DateTimeValue.parse(Substring(start)).local
         let parsed = try RecurrenceRule.parse(rule)
         let until = parsed.until?.local
-        let iterator = RecurrenceIterator(rule: parsed, start: first, isAfterUntil: until.map { limit in { $0 > limit } })
+        let iterator = RecurrenceIterator(
+            rule: parsed, start: first, isAfterUntil: until.map { limit in { $0 > limit } })
         return iterator.prefix(limit).map(\.description)
     }
 
@@ -28,8 +29,10 @@ import Testing
     }
 
     @Test func everyOtherWeekWithWeekStartSunday() throws {
-        let days = try dates("FREQ=WEEKLY;INTERVAL=2;UNTIL=19971224T000000Z;WKST=SU;BYDAY=MO,WE,FR", from: "19970901T090000")
-            .map { String($0.prefix(8)) }
+        let days = try dates(
+            "FREQ=WEEKLY;INTERVAL=2;UNTIL=19971224T000000Z;WKST=SU;BYDAY=MO,WE,FR", from: "19970901T090000"
+        )
+        .map { String($0.prefix(8)) }
         #expect(
             days == [
                 "19970901", "19970903", "19970905", "19970915", "19970917", "19970919", "19970929", "19971001",
@@ -41,10 +44,14 @@ import Testing
 
     @Test func weekStartChangesTheResult() throws {
         #expect(
-            try dates("FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU;WKST=MO", from: "19970805T090000").map { String($0.prefix(8)) }
+            try dates("FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU;WKST=MO", from: "19970805T090000").map {
+                String($0.prefix(8))
+            }
                 == ["19970805", "19970810", "19970819", "19970824"])
         #expect(
-            try dates("FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU;WKST=SU", from: "19970805T090000").map { String($0.prefix(8)) }
+            try dates("FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU;WKST=SU", from: "19970805T090000").map {
+                String($0.prefix(8))
+            }
                 == ["19970805", "19970817", "19970819", "19970831"])
     }
 
@@ -54,7 +61,9 @@ import Testing
                 String($0.prefix(8))
             } == ["19970930", "19971031", "19971128", "19971231", "19980130", "19980227", "19980331"])
         #expect(
-            try dates("FREQ=MONTHLY;COUNT=3;BYDAY=TU,WE,TH;BYSETPOS=3", from: "19970904T090000").map { String($0.prefix(8)) }
+            try dates("FREQ=MONTHLY;COUNT=3;BYDAY=TU,WE,TH;BYSETPOS=3", from: "19970904T090000").map {
+                String($0.prefix(8))
+            }
                 == ["19970904", "19971007", "19971106"])
     }
 
@@ -66,7 +75,9 @@ import Testing
 
     @Test func weekNumbersYearDaysAndOrdinals() throws {
         #expect(
-            try dates("FREQ=YEARLY;BYWEEKNO=20;BYDAY=MO", from: "19970512T090000", limit: 3).map { String($0.prefix(8)) }
+            try dates("FREQ=YEARLY;BYWEEKNO=20;BYDAY=MO", from: "19970512T090000", limit: 3).map {
+                String($0.prefix(8))
+            }
                 == ["19970512", "19980511", "19990517"])
         #expect(
             try dates("FREQ=YEARLY;BYDAY=20MO", from: "19970519T090000", limit: 3).map { String($0.prefix(8)) }
@@ -79,8 +90,10 @@ import Testing
                 "20030719", "20060101",
             ])
         #expect(
-            try dates("FREQ=YEARLY;INTERVAL=4;BYMONTH=11;BYDAY=TU;BYMONTHDAY=2,3,4,5,6,7,8", from: "19961105T090000", limit: 3)
-                .map { String($0.prefix(8)) } == ["19961105", "20001107", "20041102"])
+            try dates(
+                "FREQ=YEARLY;INTERVAL=4;BYMONTH=11;BYDAY=TU;BYMONTHDAY=2,3,4,5,6,7,8", from: "19961105T090000", limit: 3
+            )
+            .map { String($0.prefix(8)) } == ["19961105", "20001107", "20041102"])
     }
 
     @Test func fridayTheThirteenth() throws {
@@ -94,7 +107,8 @@ import Testing
         #expect(
             try dates("FREQ=MINUTELY;INTERVAL=15;COUNT=6", from: "19970902T090000").map { String($0.suffix(6)) }
                 == ["090000", "091500", "093000", "094500", "100000", "101500"])
-        let everyTwenty = try dates("FREQ=DAILY;BYHOUR=9,10,11,12,13,14,15,16;BYMINUTE=0,20,40", from: "19970902T090000", limit: 25)
+        let everyTwenty = try dates(
+            "FREQ=DAILY;BYHOUR=9,10,11,12,13,14,15,16;BYMINUTE=0,20,40", from: "19970902T090000", limit: 25)
         #expect(everyTwenty.count == 25)
         #expect(everyTwenty[23] == "19970902T164000")
         #expect(everyTwenty[24] == "19970903T090000")
@@ -106,11 +120,14 @@ import Testing
     @Test func pathologicalRulesCostBoundedWork() throws {
         let start = LocalDateTime(CivilDate(year: 2026, month: 1, day: 1), hour: 9)
         // COUNT of billions: only what is consumed is computed.
-        let billions = RecurrenceIterator(rule: try RecurrenceRule.parse("FREQ=SECONDLY;COUNT=4000000000"), start: start)
+        let billions = RecurrenceIterator(
+            rule: try RecurrenceRule.parse("FREQ=SECONDLY;COUNT=4000000000"), start: start)
         #expect(Array(billions.prefix(3)).count == 3)
         // A rule that can never match ends at the horizon, or after the empty-period cap without one.
         let never = try RecurrenceRule.parse("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30")
-        #expect(Array(RecurrenceIterator(rule: never, start: start, horizon: CivilDate(year: 2030, month: 1, day: 1))).isEmpty)
+        #expect(
+            Array(RecurrenceIterator(rule: never, start: start, horizon: CivilDate(year: 2030, month: 1, day: 1)))
+                .isEmpty)
         #expect(Array(RecurrenceIterator(rule: never, start: start)).isEmpty)
         // A huge BYSETPOS set picks from a year of seconds without building it.
         let huge = try RecurrenceRule.parse(
@@ -213,7 +230,9 @@ import Testing
         let to = CivilDate(year: 2026, month: 12, day: 1).daysSinceEpoch * 86400
         let occurrences = try expander.occurrences(in: calendar, from: Int64(from), to: Int64(to))
         #expect(
-            occurrences.map { "\(Instant(seconds: $0.start))" + ($0.recurrenceID.map { " \(Instant(seconds: $0))" } ?? "") } == [
+            occurrences.map {
+                "\(Instant(seconds: $0.start))" + ($0.recurrenceID.map { " \(Instant(seconds: $0))" } ?? "")
+            } == [
                 "20261030T130000Z", "20261101T140000Z", "20261102T150000Z 20261102T140000Z",
             ])
     }

@@ -8,7 +8,9 @@ import Testing
         let local = LocalDateTime(CivilDate(year: 2026, month: 1, day: 5), hour: 9, minute: 30, second: 0)
         #expect(try DateTimeValue.parse("20260105T093000Z") == .dateTime(local, .utc))
         #expect(try DateTimeValue.parse("20260105T093000") == .dateTime(local, .floating))
-        #expect(try DateTimeValue.parse("20260105T093000", tzid: "Europe/Berlin") == .dateTime(local, .zone("Europe/Berlin")))
+        #expect(
+            try DateTimeValue.parse("20260105T093000", tzid: "Europe/Berlin")
+                == .dateTime(local, .zone("Europe/Berlin")))
         #expect(throws: ValueError.self) { try DateTimeValue.parse("20260230") }
         #expect(throws: ValueError.self) { try DateTimeValue.parse("20260105T250000") }
         #expect(throws: ValueError.self) { try DateTimeValue.parse("2026-01-05") }
@@ -51,7 +53,8 @@ import Testing
     }
 
     @Test func recurrenceRuleParsesEveryPart() throws {
-        let text = "FREQ=MONTHLY;UNTIL=20261231T235959Z;INTERVAL=2;BYSECOND=0;BYMINUTE=30;BYHOUR=9,17;BYDAY=-1FR,2MO;BYMONTHDAY=1,-1;BYYEARDAY=100;BYWEEKNO=20;BYMONTH=1,7;BYSETPOS=-1;WKST=SU"
+        let text =
+            "FREQ=MONTHLY;UNTIL=20261231T235959Z;INTERVAL=2;BYSECOND=0;BYMINUTE=30;BYHOUR=9,17;BYDAY=-1FR,2MO;BYMONTHDAY=1,-1;BYYEARDAY=100;BYWEEKNO=20;BYMONTH=1,7;BYSETPOS=-1;WKST=SU"
         let rule = try RecurrenceRule.parse(text)
         #expect(rule.frequency == .monthly)
         #expect(rule.interval == 2)

@@ -38,9 +38,11 @@ private func fuzzRecurrence(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CIn
     if let limit = rule.count, produced > limit { fatalError("more instances than COUNT") }
 
     // The same rule inside a calendar, expanded over a year with a small cap.
-    let calendar = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:f\r\nDTSTART:\(lines[0])\r\nRRULE:\(lines[1])\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    let calendar =
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:f\r\nDTSTART:\(lines[0])\r\nRRULE:\(lines[1])\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     if let parsed = try? Component.parse(calendar, mode: .lenient) {
-        let expander = Expander(resolver: ZoneResolver(calendar: parsed), limits: ExpansionLimits(maximumInstances: 300))
+        let expander = Expander(
+            resolver: ZoneResolver(calendar: parsed), limits: ExpansionLimits(maximumInstances: 300))
         let from = LocalDateTime(begin.date).secondsSinceEpoch
         if let occurrences = try? expander.occurrences(in: parsed, from: from, to: from + 366 * 86400) {
             if occurrences.count > 300 { fatalError("the instance cap was ignored") }
