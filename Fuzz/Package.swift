@@ -28,5 +28,11 @@ let package = Package(
             name: "fuzz-openpgp-packets", dependencies: ["FuzzSupport", .product(name: "OpenPGP", package: "Quercus")]),
         .executableTarget(
             name: "fuzz-tls-engine", dependencies: ["FuzzSupport", .product(name: "TLS", package: "Quercus")]),
+        .executableTarget(
+            name: "fuzz-icalendar-parser",
+            dependencies: ["FuzzSupport", .product(name: "ICalendar", package: "Quercus")]),
+        .executableTarget(
+            name: "fuzz-icalendar-recurrence",
+            dependencies: ["FuzzSupport", .product(name: "ICalendar", package: "Quercus")]),
     ]
 )

@@ -8,6 +8,7 @@ let benchmarks: [(name: String, run: (_ smoke: Bool) -> String)] = [
     ("wire", benchmarkWire),
     ("tls", benchmarkTLS),
     ("dns", benchmarkDNS),
+    ("icalendar", benchmarkICalendar),
 ]
 
 let arguments = CommandLine.arguments.dropFirst()
