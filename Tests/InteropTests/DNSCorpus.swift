@@ -84,6 +84,8 @@ enum DNSCorpus {
         $GENERATE 1-4 host-$ A 10.1.0.$
         $GENERATE 0-10/5 h${100,4,x} CNAME ${0,3,d}.target
         $GENERATE 250-251 $.rev 120 PTR host${10,4,X}.example.
+        $GENERATE 255-256 ${0,5,n}.ip6 PTR h$
+        $GENERATE 1-2 txt$ TXT "v=$ \\$ x"
         """
 
     /// The included file for the `$INCLUDE` case, and the zone that includes it.
