@@ -121,7 +121,9 @@ public struct RecurrenceIterator: IteratorProtocol, Sequence {
         }
         hours = Set(rule.byHour).sorted()
         minutes = Set(rule.byMinute).sorted()
-        seconds = Set(rule.bySecond).sorted()
+        // Second 60 (a leap second) has no place on this timeline; like February 30 it is skipped.
+        seconds = Set(rule.bySecond.filter { $0 < 60 }).sorted()
+        if seconds.isEmpty, !rule.bySecond.isEmpty { finished = true }
         if hours.isEmpty, frequency < .hourly { hours = [start.hour] }
         if minutes.isEmpty, frequency < .minutely { minutes = [start.minute] }
         if seconds.isEmpty, frequency < .secondly { seconds = [start.second] }

@@ -117,6 +117,14 @@ import Testing
                 == ["090000", "103000", "120000", "133000"])
     }
 
+    @Test func leapSecondsAreSkippedNotDoubled() throws {
+        // Found by fuzz-icalendar-recurrence: second 60 of one minute collided with second 0 of the next.
+        #expect(
+            try dates("FREQ=MINUTELY;COUNT=3;BYSECOND=0,60", from: "20260101T002000").map { String($0.suffix(6)) }
+                == ["002000", "002100", "002200"])
+        #expect(try dates("FREQ=DAILY;BYSECOND=60", from: "20260101T002000").isEmpty)
+    }
+
     @Test func pathologicalRulesCostBoundedWork() throws {
         let start = LocalDateTime(CivilDate(year: 2026, month: 1, day: 1), hour: 9)
         // COUNT of billions: only what is consumed is computed.
