@@ -375,6 +375,10 @@ struct ComponentParser {
                         index += 1
                     }
                     var value = try string(bytes[valueStart..<index], line: number, column: valueStart + 1)
+                    if mode == .lenient, value.contains("\"") {
+                        // A stray double quote cannot be printed inside a value; RFC 6868 spells it ^'.
+                        value = value.replacing("\"", with: "^'")
+                    }
                     if escaped {
                         value = value.replacing("\\;", with: ";").replacing("\\,", with: ",").replacing(
                             "\\:", with: ":")

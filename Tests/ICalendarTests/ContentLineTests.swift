@@ -132,3 +132,14 @@ import Testing
         #expect(cards.compactMap { $0.property("FN")?.value } == ["A", "B"])
     }
 }
+
+@Suite struct LenientRoundTripTests {
+    @Test func strayQuotesInParameterValuesSurviveTheRoundTrip() throws {
+        // Found by fuzz-icalendar-parser: a quote inside an unquoted value printed as ^' but read back as ".
+        let text = "BEGIN:VEVENT\r\nATTENDEE;Co\"DN=e, J\";ROLE=REQ:mailto:j@example.com\r\nEND:VEVENT\r\n"
+        let event = try Component.parse(text, mode: .lenient)
+        let printed = event.printed()
+        #expect(try Component.parse(printed, mode: .lenient) == event)
+        #expect(try Component.parse(printed, mode: .lenient).printed() == printed)
+    }
+}
