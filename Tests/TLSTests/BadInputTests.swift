@@ -102,6 +102,23 @@ struct BadInputTests {
         #expect(pair.server.receive(protected).error?.alert == .unexpectedMessage)
     }
 
+    @Test("an empty alert record is unexpected_message")
+    func emptyAlert() throws {
+        var server = try freshServer()
+        #expect(server.receive([21, 3, 3, 0, 0]).error?.alert == .unexpectedMessage)
+    }
+
+    @Test("a ClientHello with a legacy_version below TLS 1.2 is protocol_version")
+    func oldLegacyVersion() throws {
+        var client = TLSConnection(
+            client: clientConfiguration(), serverName: "server.test", environment: .system(now: { testNow }))
+        var hello = client.start().bytesToSend
+        #expect(Array(hello[9..<11]) == [3, 3])
+        hello[10] = 1
+        var server = try freshServer()
+        #expect(server.receive(hello).error?.alert == .protocolVersion)
+    }
+
     @Test("after a failure every input is refused")
     func closedAfterFailure() throws {
         var server = try freshServer()

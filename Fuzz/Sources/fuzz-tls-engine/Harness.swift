@@ -8,36 +8,38 @@ import TLS
 //   3: application data sent by an established client, which the server must return unchanged.
 // Properties: the engine never traps; a failure always closes the connection and comes with the
 // alert its error maps to; after a failure every further input is refused.
+// (The globals are read-only after setup and libFuzzer runs one input at a time.)
 @_cdecl("fuzz_tls_engine_main")
 func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
     runFuzzer(argc, argv, fuzzTLSEngine)
 }
 
-private let environment = TLSEnvironment.system(now: { 1_800_000_000 })
+nonisolated(unsafe) private let environment = TLSEnvironment.system(now: { 1_800_000_000 })
 
-private let fixtures: (server: TLSConfiguration, client: TLSConfiguration, connected: (TLSConnection, TLSConnection)) =
-    {
-        do {
-            let authority = try CertificateAuthority(name: "Fuzz CA", notBefore: 0, lifetime: 1 << 32)
-            var server = TLSConfiguration()
-            server.identities = [try authority.issue(names: ["fuzz.test"], notBefore: 0, lifetime: 1 << 32)]
-            var client = TLSConfiguration()
-            client.authenticator = .certificateAuthorities([authority.certificate])
-            var clientConnection = TLSConnection(client: client, serverName: "fuzz.test", environment: environment)
-            var serverConnection = TLSConnection(server: server, environment: environment)
-            var toServer = clientConnection.start().bytesToSend
-            while !toServer.isEmpty {
-                let answer = serverConnection.receive(toServer)
-                toServer = clientConnection.receive(answer.bytesToSend).bytesToSend
+nonisolated(unsafe) private let fixtures:
+    (server: TLSConfiguration, client: TLSConfiguration, connected: (TLSConnection, TLSConnection)) =
+        {
+            do {
+                let authority = try CertificateAuthority(name: "Fuzz CA", notBefore: 0, lifetime: 1 << 32)
+                var server = TLSConfiguration()
+                server.identities = [try authority.issue(names: ["fuzz.test"], notBefore: 0, lifetime: 1 << 32)]
+                var client = TLSConfiguration()
+                client.authenticator = .certificateAuthorities([authority.certificate])
+                var clientConnection = TLSConnection(client: client, serverName: "fuzz.test", environment: environment)
+                var serverConnection = TLSConnection(server: server, environment: environment)
+                var toServer = clientConnection.start().bytesToSend
+                while !toServer.isEmpty {
+                    let answer = serverConnection.receive(toServer)
+                    toServer = clientConnection.receive(answer.bytesToSend).bytesToSend
+                }
+                guard clientConnection.isHandshakeComplete, serverConnection.isHandshakeComplete else {
+                    fatalError("the fixture handshake did not complete")
+                }
+                return (server, client, (clientConnection, serverConnection))
+            } catch {
+                fatalError("fixture setup failed: \(error)")
             }
-            guard clientConnection.isHandshakeComplete, serverConnection.isHandshakeComplete else {
-                fatalError("the fixture handshake did not complete")
-            }
-            return (server, client, (clientConnection, serverConnection))
-        } catch {
-            fatalError("fixture setup failed: \(error)")
-        }
-    }()
+        }()
 
 private func fuzzTLSEngine(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let input = start.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? []

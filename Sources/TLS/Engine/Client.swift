@@ -346,6 +346,7 @@ extension TLSConnection {
         let schedule = handshake.schedule
         let expected = schedule.finishedVerifyData(
             trafficSecret: handshake.serverHandshakeSecret, transcriptHash: handshake.transcript.currentHash)
+        guard body.count == expected.count else { throw .fatal(.decode("Finished of \(body.count) bytes")) }
         guard constantTimeEqual(expected, body) else { throw .fatal(.decryptError("the server's Finished")) }
         handshake.transcript.append(raw)
         let master = schedule.masterSecret(handshakeSecret: handshake.handshakeSecret)

@@ -189,6 +189,7 @@ public struct TLSConnection {
             handshakeBuffer += content
             try drainHandshakeMessages()
         case .alert:
+            guard !content.isEmpty else { throw .fatal(.unexpectedMessage("empty alert record")) }
             try handleAlert(content)
         case .applicationData:
             guard case .connected = state, handshakeBuffer.isEmpty else {

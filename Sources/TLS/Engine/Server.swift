@@ -35,6 +35,7 @@ extension TLSConnection {
             guard type == .finished else { throw unexpected(type) }
             let expected = handshake.schedule.finishedVerifyData(
                 trafficSecret: handshake.clientHandshakeSecret, transcriptHash: handshake.transcript.currentHash)
+            guard body.count == expected.count else { throw .fatal(.decode("Finished of \(body.count) bytes")) }
             guard constantTimeEqual(expected, body) else { throw .fatal(.decryptError("the client's Finished")) }
             handshake.transcript.append(raw)
             let resumptionMaster = handshake.schedule.deriveSecret(
@@ -64,6 +65,8 @@ extension TLSConnection {
             try ExtensionBody.uint16List(&reader, width: .uint8)
         }
         guard versions.contains(ProtocolVersion.tls13.rawValue) else { throw .negotiation(.noCommonVersion) }
+        // A TLS 1.3 ClientHello says 0x0303 here; anything older is a client we do not speak to.
+        guard hello.legacyVersion >= ProtocolVersion.tls12.rawValue else { throw .negotiation(.noCommonVersion) }
         guard hello.compressionMethods == [0] else { throw .fatal(.illegalParameter("compression methods")) }
         if let last = hello.extensions.last,
             hello.extensions.contains(where: { $0.type == ExtensionType.preSharedKey }),
