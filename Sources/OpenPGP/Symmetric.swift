@@ -103,12 +103,6 @@ struct OCB {
         return block
     }
 
-    private func decipher(_ block: [UInt8]) throws -> [UInt8] {
-        var block = block
-        try AES.inversePermute(&block, key: key)
-        return block
-    }
-
     private static func xor(_ a: [UInt8], _ b: [UInt8]) -> [UInt8] {
         var result = a
         for index in 0..<min(a.count, b.count) { result[index] ^= b[index] }
@@ -170,24 +164,32 @@ struct OCB {
     ) throws -> (output: [UInt8], tag: [UInt8]) {
         var offset = try initialOffset(nonce: nonce)
         var checksum = [UInt8](repeating: 0, count: 16)
+        let fullBlocks = input.count / 16
         var output: [UInt8] = []
         output.reserveCapacity(input.count + 16)
-        let fullBlocks = input.count / 16
-        var position = input.startIndex
-        for block in 0..<fullBlocks {
-            offset = OCB.xor(offset, lTable[(block + 1).trailingZeroBitCount])
-            let inputBlock = Array(input[position..<(position + 16)])
-            if decrypting {
-                let plain = OCB.xor(try decipher(OCB.xor(inputBlock, offset)), offset)
-                checksum = OCB.xor(checksum, plain)
-                output += plain
-            } else {
-                checksum = OCB.xor(checksum, inputBlock)
-                output += OCB.xor(try encipher(OCB.xor(inputBlock, offset)), offset)
+        if fullBlocks > 0 {
+            // Every offset first, then all blocks through the block function in one call.
+            var offsets = [UInt8](repeating: 0, count: fullBlocks * 16)
+            for block in 0..<fullBlocks {
+                let l = lTable[(block + 1).trailingZeroBitCount]
+                for index in 0..<16 { offset[index] ^= l[index] }
+                offsets.withUnsafeMutableBufferPointer { buffer in
+                    for index in 0..<16 { buffer[block * 16 + index] = offset[index] }
+                }
             }
-            position += 16
+            var masked = Array(input.prefix(fullBlocks * 16))
+            xorInPlace(&masked, offsets)
+            var permuted = decrypting ? try decipherBlocks(masked) : try encipherBlocks(masked)
+            xorInPlace(&permuted, offsets)
+            let plain = decrypting ? permuted : Array(input.prefix(fullBlocks * 16))
+            plain.withUnsafeBufferPointer { buffer in
+                for block in 0..<fullBlocks {
+                    for index in 0..<16 { checksum[index] ^= buffer[block * 16 + index] }
+                }
+            }
+            output += permuted
         }
-        let rest = Array(input[position...])
+        let rest = Array(input.dropFirst(fullBlocks * 16))
         if !rest.isEmpty {
             offset = OCB.xor(offset, lStar)
             let pad = try encipher(offset)
@@ -199,6 +201,33 @@ struct OCB {
         let tag = OCB.xor(try encipher(OCB.xor(OCB.xor(checksum, offset), lDollar)), try hash(associatedData))
         if !decrypting { output += tag }
         return (output, tag)
+    }
+
+    private func xorInPlace(_ target: inout [UInt8], _ mask: [UInt8]) {
+        target.withUnsafeMutableBufferPointer { target in
+            mask.withUnsafeBufferPointer { mask in
+                for index in 0..<min(target.count, mask.count) { target[index] ^= mask[index] }
+            }
+        }
+    }
+
+    /// The AES permutation of many blocks in one call: CFB decryption computes the block
+    /// function of each preceding ciphertext block, so with X₁ as the IV and X₂…Xₙ, 0 as the
+    /// ciphertext, output block i XOR X₍ᵢ₊₁₎ is E(Xᵢ).
+    private func encipherBlocks(_ blocks: [UInt8]) throws -> [UInt8] {
+        let iv = Array(blocks.prefix(16))
+        let following = Array(blocks.dropFirst(16)) + [UInt8](repeating: 0, count: 16)
+        var result = Array(try AES._CFB.decrypt(following, using: key, iv: AES._CFB.IV(ivBytes: iv)))
+        xorInPlace(&result, following)
+        return result
+    }
+
+    /// The inverse permutation of many blocks: CBC decryption with a zero IV gives D(Yᵢ) XOR Yᵢ₋₁.
+    private func decipherBlocks(_ blocks: [UInt8]) throws -> [UInt8] {
+        let zero = [UInt8](repeating: 0, count: 16)
+        var result = Array(try AES._CBC.decrypt(blocks, using: key, iv: AES._CBC.IV(ivBytes: zero), noPadding: true))
+        xorInPlace(&result, zero + blocks.dropLast(16))
+        return result
     }
 }
 
