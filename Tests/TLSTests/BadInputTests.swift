@@ -88,6 +88,16 @@ struct BadInputTests {
         #expect(pair.client.receive(output.bytesToSend).error == .peerAlert(.badRecordMAC))
     }
 
+    @Test("a protected record whose padding takes it past 2^14 + 1 bytes is record_overflow")
+    func paddedOverflow() throws {
+        var pair = Pair(client: clientConfiguration(), server: try serverConfiguration())
+        pair.handshake()
+        // Our sender never pads that far, so seal by hand with the client's own write key.
+        var protection = try #require(pair.client.writeProtection)
+        let record = try protection.seal(.applicationData, [1][...], padding: RecordProtection.maximumPlaintext + 1)
+        #expect(pair.server.receive(record).error?.alert == .recordOverflow)
+    }
+
     @Test("a second ClientHello after the handshake is unexpected_message")
     func renegotiationAttempt() throws {
         var pair = Pair(client: clientConfiguration(), server: try serverConfiguration())

@@ -91,6 +91,8 @@ struct RecordProtection: Sendable {
             throw .fatal(.badRecordMAC)
         }
         try advance()
+        // RFC 8446 section 5.4: content, type and padding together stay within 2^14 + 1 bytes.
+        guard inner.count <= Self.maximumPlaintext + 1 else { throw .fatal(.recordOverflow(length: inner.count)) }
         // The content type is the last non-zero byte; everything after it is padding.
         while let last = inner.last, last == 0 { inner.removeLast() }
         guard let typeByte = inner.popLast() else {
