@@ -40,7 +40,7 @@ let package = Package(
         ),
         // The authoritative server: answers as a pure function of zones and query (DNSServer),
         // and the SwiftNIO shell that carries it over UDP and TCP (DNSServerNIO).
-        .target(name: "DNSServer", dependencies: ["DNS", "Wire"]),
+        .target(name: "DNSServer", dependencies: ["DNS", "DNSSecurity", "Wire"]),
         .target(
             name: "DNSServerNIO",
             dependencies: [
@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(name: "FleetTests", dependencies: ["Fleet"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings", "QuercusCLI"]),
         .testTarget(name: "DNSTests", dependencies: ["DNS", "DNSSecurity"]),
-        .testTarget(name: "DNSServerTests", dependencies: ["DNSServer", "DNS"]),
+        .testTarget(name: "DNSServerTests", dependencies: ["DNSServer", "DNS", "DNSSecurity"]),
         .testTarget(name: "ICalendarTests", dependencies: ["ICalendar"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS"]),
         .testTarget(name: "OpenPGPTests", dependencies: ["OpenPGP"]),

@@ -1,4 +1,5 @@
 import DNS
+import DNSSecurity
 import Wire
 
 /// How a query arrived, which fixes how large the response may be.
@@ -19,76 +20,123 @@ public struct Responder: Sendable {
     /// With a secret, queries carrying a client cookie get a server cookie back (RFC 7873/9018).
     public var cookieSecret: CookieSecret?
 
-    /// Who may ask for AXFR and IXFR (over TCP only); nobody by default.
+    /// Who may ask for AXFR and IXFR (over TCP only): these addresses, or requests signed with
+    /// one of `transferKeys`. Nobody by default.
     public var transferPolicy: AddressPolicy
+    /// TSIG keys this server verifies requests with (RFC 8945); signed requests get signed answers.
+    public var keys: [TSIGKey]
+    /// Names of the keys whose signed requests may transfer zones.
+    public var transferKeys: Set<DomainName>
 
     public init(
-        authority: Authority, cookieSecret: CookieSecret? = nil, transferPolicy: AddressPolicy = AddressPolicy()
+        authority: Authority, cookieSecret: CookieSecret? = nil, transferPolicy: AddressPolicy = AddressPolicy(),
+        keys: [TSIGKey] = [], transferKeys: Set<DomainName> = []
     ) {
         self.authority = authority
         self.cookieSecret = cookieSecret
         self.transferPolicy = transferPolicy
-    }
-
-    /// Every message to send for `query`: several for a zone transfer, otherwise what
-    /// `respond(to:over:from:at:)` gives.
-    public func responses(
-        to query: [UInt8], over transport: Transport, from clientAddress: [UInt8] = [], at now: UInt32 = 0
-    ) -> [[UInt8]] {
-        if transport == .tcp, let message = try? Message.decode(query), !message.isResponse,
-            message.edns.map({ $0.version == 0 }) ?? true,
-            let messages = authority.transfer(message)
-        {
-            guard transferPolicy.allows(clientAddress) else {
-                var refused = Message.response(to: message)
-                refused.rcode = .refused
-                return [refused].compactMap { try? $0.encode() }
-            }
-            return messages.compactMap { try? $0.encode() }
-        }
-        return respond(to: query, over: transport, from: clientAddress, at: now).map { [$0] } ?? []
+        self.keys = keys
+        self.transferKeys = transferKeys
     }
 
     /// The response to send for `query`, or nil when nothing should be sent. `clientAddress` is
-    /// the sender's IP address (4 or 16 bytes) and `now` the time in seconds since 1970; both only
-    /// matter for cookies.
+    /// the sender's IP address (4 or 16 bytes) and `now` the time in seconds since 1970, which
+    /// cookies, TSIG and transfer policies need.
     public func respond(
         to query: [UInt8], over transport: Transport, from clientAddress: [UInt8] = [], at now: UInt32 = 0
     ) -> [UInt8]? {
+        responses(to: query, over: transport, from: clientAddress, at: now).first
+    }
+
+    /// Every message to send for `query`: several for a zone transfer, at most one otherwise.
+    public func responses(
+        to query: [UInt8], over transport: Transport, from clientAddress: [UInt8] = [], at now: UInt32 = 0
+    ) -> [[UInt8]] {
         let message: Message
         do {
             message = try Message.decode(query)
         } catch {
-            return formatError(for: query)
+            return formatError(for: query).map { [$0] } ?? []
         }
-        guard !message.isResponse else { return nil }
-        var response: Message
+        guard !message.isResponse else { return [] }
+
+        var signer: TSIGSequenceSigner?
+        var signedBy: TSIGKey?
+        if message.tsig != nil {
+            switch TSIG.verify(query, keys: keys, now: UInt64(now)) {
+            case .success(let verified):
+                signer = TSIGSequenceSigner(key: verified.key, requestMAC: verified.mac)
+                signedBy = verified.key
+            case .failure(let error):
+                return encode(tsigFailure(error, for: message), for: message, over: transport).map { [$0] } ?? []
+            }
+        }
+
+        var replies: [Message]
         if let edns = message.edns, edns.version != 0 {
             // RFC 6891 §6.1.3: only version 0 exists.
-            response = Message.response(to: message)
-            response.rcode = .badVersionOrSignature
-            response.questions = message.questions
+            var badVersion = Message.response(to: message)
+            badVersion.rcode = .badVersionOrSignature
+            replies = [badVersion]
+        } else if transport == .tcp, let transfer = authority.transfer(message) {
+            let keyAllowed = signedBy.map { transferKeys.contains($0.name) } ?? false
+            if transferPolicy.allows(clientAddress) || keyAllowed {
+                replies = transfer
+            } else {
+                var refused = Message.response(to: message)
+                refused.rcode = .refused
+                replies = [refused]
+            }
         } else {
-            response = authority.answer(message)
+            replies = [authority.answer(message)]
         }
-        if let cookieSecret, response.edns != nil {
+        if let cookieSecret, replies.count == 1, replies[0].edns != nil {
             for case .cookie(let client, let server) in message.edns?.options ?? [] {
                 let cookie = cookieSecret.responseOption(
                     client: client, server: server, clientAddress: clientAddress, now: now)
-                response.edns?.options.append(.cookie(client: cookie.client, server: cookie.server))
+                replies[0].edns?.options.append(.cookie(client: cookie.client, server: cookie.server))
                 break
             }
         }
-        return encode(response, for: message, over: transport)
+        return replies.compactMap { reply in
+            guard var bytes = encode(reply, for: message, over: transport, reserving: signer == nil ? 0 : 256)
+            else { return nil }
+            if var active = signer {
+                guard let signed = try? active.sign(bytes, time: UInt64(now)) else { return nil }
+                bytes = signed
+                signer = active
+            }
+            return bytes
+        }
     }
 
-    private func encode(_ response: Message, for query: Message, over transport: Transport) -> [UInt8]? {
+    /// RFC 8945 §5.2: NOTAUTH with the TSIG error in an unsigned TSIG record.
+    private func tsigFailure(_ error: TSIGError, for query: Message) -> Message {
+        var response = Message.response(to: query)
+        guard case .tsig(let record)? = query.tsig?.data, let owner = query.tsig?.name else {
+            response.rcode = .formatError
+            return response
+        }
+        response.rcode = error.responseCode == .formatError ? .formatError : .notAuthoritative
+        response.tsig = ResourceRecord(
+            name: owner, recordClass: .any, ttl: 0,
+            data: .tsig(
+                TSIGRecord(
+                    algorithm: record.algorithm, timeSigned: record.timeSigned, fudge: record.fudge, mac: [],
+                    originalID: query.id, error: error.responseCode.rawValue, otherData: [])))
+        return response
+    }
+
+    /// Encodes within the transport's limit, less `reserving` bytes for a signature to come.
+    private func encode(_ response: Message, for query: Message, over transport: Transport, reserving: Int = 0)
+        -> [UInt8]?
+    {
         let limit: Int
         switch transport {
         case .tcp: limit = 65535
         case .udp: limit = min(query.maximumResponseSize, Int(Self.advertisedPayloadSize))
         }
-        return try? response.encode(maximumSize: limit)
+        return try? response.encode(maximumSize: limit - reserving)
     }
 
     /// FORMERR echoing the header fields a client needs to match it (RFC 1035 §4.1.1); no answer

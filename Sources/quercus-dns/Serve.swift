@@ -1,5 +1,6 @@
 import ArgumentParser
 import DNS
+import DNSSecurity
 import DNSServer
 import DNSServerNIO
 import Foundation
@@ -42,10 +43,17 @@ struct Serve: AsyncParsableCommand {
     var cookieSecret: String?
 
     @Option(
-        help:
-            "Addresses or prefixes allowed to transfer zones (AXFR, IXFR) over TCP (repeatable): 127.0.0.1, 192.0.2.0/24."
-    )
+        help: """
+            Who may transfer zones (AXFR, IXFR) over TCP (repeatable): an address or prefix (127.0.0.1, \
+            192.0.2.0/24) or key:NAME for requests signed with that TSIG key.
+            """)
     var allowTransfer: [String] = []
+
+    @Option(help: "A TSIG key as ALGORITHM:NAME:BASE64 (the order dig -y uses); repeatable.")
+    var key: [String] = []
+
+    @Option(help: "A file of TSIG keys in BIND's key \"name\" { algorithm …; secret \"…\"; }; form.")
+    var keys: String?
 
     @Option(help: "A secondary to send NOTIFY to when a zone loads or changes (repeatable): 127.0.0.1:5301.")
     var notify: [String] = []
@@ -55,9 +63,9 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         guard !zone.isEmpty else { throw ValidationError("give at least one --zone ORIGIN=FILE") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-        for prefix in allowTransfer where AddressPolicy.Prefix(prefix) == nil {
+        for prefix in allowTransfer where !prefix.hasPrefix("key:") && AddressPolicy.Prefix(prefix) == nil {
             throw ValidationError(
-                "--allow-transfer \"\(prefix)\": expected an IP address or prefix such as 192.0.2.0/24")
+                "--allow-transfer \"\(prefix)\": expected an IP address, a prefix such as 192.0.2.0/24, or key:NAME")
         }
         if let cookieSecret, TextEncoding.decodeHex(cookieSecret).flatMap(CookieSecret.init) == nil {
             throw ValidationError("--cookie-secret must be 32 hex digits (16 bytes)")
@@ -79,11 +87,22 @@ struct Serve: AsyncParsableCommand {
         let secret =
             cookieSecret.flatMap { TextEncoding.decodeHex($0) }.flatMap(CookieSecret.init)
             ?? CookieSecret((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        let tsigKeys = try loadKeys()
+        let transferKeys = try Set(
+            allowTransfer.filter { $0.hasPrefix("key:") }.map { entry in
+                let text = String(entry.dropFirst(4))
+                let name = try? DomainName(text.hasSuffix(".") ? text : text + ".")
+                guard let key = tsigKeys.first(where: { $0.name == name }) else {
+                    throw ValidationError("--allow-transfer \(entry): no --key or --keys names that key")
+                }
+                return key.name
+            })
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let server = DNSNetworkServer(
             responder: Responder(
                 authority: Authority(zones: zones), cookieSecret: secret,
-                transferPolicy: AddressPolicy(allowTransfer.compactMap(AddressPolicy.Prefix.init))),
+                transferPolicy: AddressPolicy(allowTransfer.compactMap(AddressPolicy.Prefix.init)), keys: tsigKeys,
+                transferKeys: transferKeys),
             limits: .init(tcpIdleTimeout: .seconds(Int64(tcpIdleTimeout)), maximumTCPConnections: tcpMaxConnections),
             group: group, logger: logger)
         var channels: [any Channel] = []
@@ -133,6 +152,21 @@ struct Serve: AsyncParsableCommand {
                 tasks.addTask { try await channel.closeFuture.get() }
             }
         }
+    }
+
+    /// The keys of every --key and of the --keys file.
+    private func loadKeys() throws -> [TSIGKey] {
+        var loaded: [TSIGKey] = []
+        for text in key {
+            do { loaded.append(try TSIGKey(dashY: text)) } catch { throw ValidationError("--key: \(error)") }
+        }
+        if let keys {
+            guard let text = try? String(contentsOfFile: keys, encoding: .utf8) else {
+                throw ValidationError("--keys \(keys): cannot read it")
+            }
+            do { loaded += try TSIGKey.parseBIND(text) } catch { throw ValidationError("--keys \(keys): \(error)") }
+        }
+        return loaded
     }
 
     private func describe(_ address: SocketAddress) -> String {

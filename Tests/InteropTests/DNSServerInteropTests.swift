@@ -410,4 +410,66 @@ import Testing
         let still = try run(dig, ["@127.0.0.1", "-p", "\(ourPort)", "fresh.example.com", "A", "+short"])
         #expect(still.stdout == "192.0.2.123\n")
     }
+
+    /// Transfers allowed by TSIG key: dnspython verifies every message of a multi-message signed
+    /// AXFR, dig -y verifies a signed transfer and a signed query, and a wrong secret is BADSIG.
+    @Test func signedTransfersVerifyInDnspythonAndDig() throws {
+        let python = try Peer.python(module: "dns", pypi: "dnspython")
+        let dig = try Peer.command("dig", debian: "bind9-dnsutils")
+        let directory = try TemporaryDirectory("dns-tsig")
+        defer { directory.remove() }
+        var zone = Self.zone + "\n"
+        for index in 0..<600 { zone += "bulk\(index) IN TXT \"\(String(repeating: "b", count: 60))\"\n" }
+        let zoneFile = try directory.write("example.com.zone", zone)
+        let secret = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+        let port = try freeLocalPort()
+        let server = try BackgroundProcess(
+            try Product.path("quercus-dns"),
+            [
+                "serve", "--listen", "127.0.0.1:\(port)", "--zone", "example.com=\(zoneFile)",
+                "--key", "hmac-sha256:xfer:\(secret)", "--allow-transfer", "key:xfer",
+            ])
+        defer { server.stop() }
+        try server.waitForOutput(containing: "serving example.com.")
+
+        let script = try directory.write(
+            "xfr.py",
+            """
+            import sys
+            import dns.query, dns.tsigkeyring, dns.zone, dns.tsig
+            keyring = dns.tsigkeyring.from_text({"xfer.": ("hmac-sha256", sys.argv[2])})
+            messages = list(dns.query.xfr("127.0.0.1", "example.com.", port=int(sys.argv[1]), keyring=keyring,
+                                          keyname="xfer.", keyalgorithm="hmac-sha256", timeout=10))
+            records = sum(len(rrset) for m in messages for rrset in m.answer)
+            print(len(messages) > 1, all(m.had_tsig for m in messages), records)
+            """)
+        // BIND counts the zone's records; a transfer carries them all and the SOA once more.
+        let checkzone = try Peer.command("named-checkzone", debian: "bind9utils")
+        let dump = try run(checkzone, ["-q", "-D", "-o", "-", "example.com", zoneFile])
+        let expected = dump.stdout.split(separator: "\n").filter { !$0.hasPrefix(";") && !$0.isEmpty }.count + 1
+        #expect(expected > 600)
+
+        let result = try run(python, [script, "\(port)", secret], timeout: 60)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "True True \(expected)\n")
+
+        let signed = try run(
+            dig, ["@127.0.0.1", "-p", "\(port)", "example.com", "AXFR", "-y", "hmac-sha256:xfer:\(secret)"])
+        #expect(signed.stdout.contains("XFR size: \(expected) records"), "\(signed.stdout.suffix(500))")
+        #expect(!signed.stdout.contains("Couldn't verify"))
+        let unsigned = try run(dig, ["@127.0.0.1", "-p", "\(port)", "example.com", "AXFR"])
+        #expect(unsigned.stdout.contains("Transfer failed"))
+        let wrong = try run(
+            dig,
+            [
+                "@127.0.0.1", "-p", "\(port)", "example.com", "AXFR", "-y",
+                "hmac-sha256:xfer:d3Jvbmd3cm9uZ3dyb25nd3Jvbmd3cm9uZw==",
+            ])
+        #expect(wrong.stdout.contains("BADSIG"), "\(wrong.stdout)")
+        let query = try run(
+            dig, ["@127.0.0.1", "-p", "\(port)", "www.example.com", "A", "-y", "hmac-sha256:xfer:\(secret)"])
+        #expect(query.stdout.contains("status: NOERROR"))
+        #expect(query.stdout.contains("TSIG PSEUDOSECTION"))
+        #expect(!query.stdout.contains("Couldn't verify"))
+    }
 }
