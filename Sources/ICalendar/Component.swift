@@ -135,7 +135,9 @@ extension Property {
                 if index > 0 { line.append(UInt8(ascii: ",")) }
                 let wasQuoted = index < parameter.quoted.count && parameter.quoted[index]
                 let needsQuotes = value.utf8.contains {
+                    // A backslash is quoted too: lenient reading takes \; \, \: outside quotes as escapes.
                     $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ",")
+                        || $0 == UInt8(ascii: "\\")
                 }
                 let quote = wasQuoted || needsQuotes
                 if quote { line.append(UInt8(ascii: "\"")) }

@@ -143,3 +143,15 @@ import Testing
         #expect(try Component.parse(printed, mode: .lenient).printed() == printed)
     }
 }
+
+@Suite struct BackslashParameterTests {
+    @Test func aParameterValueEndingInBackslashIsQuotedWhenPrinted() throws {
+        // Found by fuzz-icalendar-parser: X;P=a\ printed bare read back as an escaped colon.
+        var property = Property("X-THING", "value")
+        property.parameters = [Parameter(name: "P", value: "a\\")]
+        var component = Component("VEVENT")
+        component.properties = [property]
+        #expect(property.text == "X-THING;P=\"a\\\":value")
+        #expect(try Component.parse(component.printed(), mode: .lenient) == component)
+    }
+}
