@@ -95,3 +95,19 @@ func ed25519Public(_ seed: [UInt8]) throws(OpenPGPError) -> [UInt8] {
         throw .rejected("Ed25519 key generation failed: \(error)")
     }
 }
+
+extension Certificate {
+    /// The certificate of this key with a key revocation signature (reason: none given), which
+    /// makes every reader stop using it.
+    public func revoked(at time: UInt32) throws(OpenPGPError) -> Certificate {
+        guard let primarySecret else { throw .wrongKind("\(fingerprintHex) is a certificate, not a secret key") }
+        let primary = primary
+        let revocation = try Signature.make(
+            .keyRevocation, by: SecretKey(publicKey: primary, secret: primarySecret), created: time,
+            subpackets: [Subpacket(type: 29, body: [0])]
+        ) { $0.update(key: primary) }
+        var certificate = publicCertificate
+        certificate.directSignatures.append(revocation)
+        return certificate
+    }
+}

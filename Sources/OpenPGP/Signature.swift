@@ -187,7 +187,7 @@ public struct Signature: Sendable, Equatable {
         guard key.algorithm == publicKeyAlgorithm, version == key.version else { return false }
         guard hashed[.creationTime] != nil else { return false }
         // An unknown critical subpacket makes the signature invalid (RFC 9580 section 5.2.3.7).
-        let understood: Set<UInt8> = [2, 3, 9, 11, 16, 20, 21, 22, 23, 25, 27, 30, 32, 33, 39]
+        let understood: Set<UInt8> = [2, 3, 9, 11, 16, 20, 21, 22, 23, 25, 27, 29, 30, 32, 33, 39]
         guard hashed.subpackets.allSatisfy({ !$0.isCritical || understood.contains($0.type) }) else { return false }
         var digest = fedDigest
         digest.update(hashedTrailer)

@@ -16,7 +16,7 @@ struct QuercusSOP: QuercusCommand {
             + "sign, 83 incompatible options, 89 unsupported profile.",
         version: QuercusVersion.string,
         subcommands: [
-            Version.self, ListProfiles.self, GenerateKey.self, ExtractCert.self, Sign.self, Verify.self,
+            Version.self, ListProfiles.self, GenerateKey.self, RevokeKey.self, ExtractCert.self, Sign.self, Verify.self,
             Encrypt.self, Decrypt.self, InlineSign.self, InlineVerify.self, InlineDetach.self, ArmorCommand.self,
             Dearmor.self,
         ]

@@ -239,3 +239,30 @@ struct Dearmor: ParsableCommand {
         }
     }
 }
+
+struct RevokeKey: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make revoked certificates of the keys on standard input.")
+
+    @Flag(help: "Write binary instead of ASCII armor.") var noArmor = false
+    @Option(help: "Password of a protected key (not supported yet).") var withKeyPassword: [String] = []
+
+    func run() throws {
+        let keys = try IO.certificates(IO.standardInput(), from: "standard input")
+        var packets: [Packet] = []
+        for key in keys {
+            guard key.isSecret else {
+                throw SOPFailure(.badData, "standard input: \(key.fingerprintHex) is not a secret key")
+            }
+            guard case .ed25519Seed = key.primarySecret else {
+                throw SOPFailure(.keyIsProtected, "\(key.fingerprintHex) is password-protected or cannot sign")
+            }
+            do {
+                packets += try key.revoked(at: IO.now()).packets(includingSecrets: false)
+            } catch {
+                throw SOPFailure(error, reading: "standard input")
+            }
+        }
+        IO.writePackets(PacketFraming.encode(packets), armored: !noArmor)
+    }
+}

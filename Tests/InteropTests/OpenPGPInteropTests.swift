@@ -246,6 +246,24 @@ import Testing
         #expect(try pipe(quercus, "dearmor", from: "sqop.theirs.asc", to: "sqop.back2") == binary)
     }
 
+    @Test func aRevokedCertificateIsRevokedForGnuPGAndRefusedForEncryption() throws {
+        let directory = try TemporaryDirectory("openpgp-interop")
+        defer { directory.remove() }
+        let quercus = try Product.path("quercus-sop")
+        let gpg = try Peer.command("gpg", debian: "gnupg")
+        let key = try run(quercus, ["generate-key", "--profile", "rfc4880", "Revoked <r@example.org>"])
+        let revoked = try run(quercus, ["revoke-key"], stdin: Data(key.stdout.utf8))
+        #expect(revoked.status == 0)
+        let home = directory.file("gnupg")
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        _ = try run(gpg, ["--homedir", home, "--batch", "--import"], stdin: Data(revoked.stdout.utf8))
+        let listing = try run(gpg, ["--homedir", home, "--batch", "--with-colons", "--list-keys"])
+        // Field 2 of the pub line is the validity: "r" for revoked.
+        #expect(listing.stdout.split(separator: "\n").contains { $0.hasPrefix("pub:r:") }, "\(listing.stdout)")
+        let cert = try directory.write("revoked.cert", revoked.stdout)
+        #expect(try run(quercus, ["encrypt", cert], stdin: Data("x".utf8)).status == 17)
+    }
+
     @Test func sopExitCodesForBadInput() throws {
         let quercus = try Product.path("quercus-sop")
         #expect(try run(quercus, ["no-such-verb"]).status == 69)
