@@ -31,6 +31,7 @@ public final class DNSNetworkServer: Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let openConnections = NIOLockedValueBox(0)
+    public let metrics = ServerMetrics()
 
     public init(responder: Responder, limits: Limits = Limits(), group: any EventLoopGroup, logger: Logger) {
         self.current = NIOLockedValueBox(responder)
@@ -50,6 +51,7 @@ public final class DNSNetworkServer: Sendable {
     public func bind(_ address: SocketAddress) async throws -> [any Channel] {
         let responder = self.current
         let logger = self.logger
+        let metrics = self.metrics
         let udp = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             // One epoll wake-up drains up to 64 queries, and one flush answers them together.
@@ -58,7 +60,7 @@ public final class DNSNetworkServer: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        UDPQueryHandler(responder: responder, logger: logger))
+                        UDPQueryHandler(responder: responder, metrics: metrics, logger: logger))
                 }
             }
             .bind(to: address)
@@ -77,7 +79,7 @@ public final class DNSNetworkServer: Sendable {
                         ByteToMessageHandler(LengthPrefixedFrameDecoder()),
                         TCPQueryHandler(
                             responder: responder, maximumConnections: limits.maximumTCPConnections,
-                            openConnections: openConnections, logger: logger),
+                            openConnections: openConnections, metrics: metrics, logger: logger),
                     ])
                 }
             }
@@ -92,10 +94,12 @@ final class UDPQueryHandler: ChannelInboundHandler {
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
 
     private let responder: NIOLockedValueBox<Responder>
+    private let metrics: ServerMetrics
     private let logger: Logger
 
-    init(responder: NIOLockedValueBox<Responder>, logger: Logger) {
+    init(responder: NIOLockedValueBox<Responder>, metrics: ServerMetrics, logger: Logger) {
         self.responder = responder
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -104,7 +108,9 @@ final class UDPQueryHandler: ChannelInboundHandler {
         let query = Array(envelope.data.readableBytesView)
         let responder = self.responder.withLockedValue { $0 }
         let (address, now) = cookieInputs(responder, envelope.remoteAddress)
-        guard let reply = responder.respond(to: query, over: .udp, from: address, at: now) else { return }
+        let reply = responder.respond(to: query, over: .udp, from: address, at: now)
+        metrics.record(transport: "udp", replies: reply.map { [$0] } ?? [])
+        guard let reply else { return }
         let buffer = context.channel.allocator.buffer(bytes: reply)
         context.write(
             wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: buffer)), promise: nil)
@@ -142,13 +148,15 @@ final class TCPQueryHandler: ChannelInboundHandler {
     private let responder: NIOLockedValueBox<Responder>
     private let maximumConnections: Int
     private let openConnections: NIOLockedValueBox<Int>
+    private let metrics: ServerMetrics
     private let logger: Logger
     private var counted = false
 
     init(
         responder: NIOLockedValueBox<Responder>, maximumConnections: Int, openConnections: NIOLockedValueBox<Int>,
-        logger: Logger
+        metrics: ServerMetrics, logger: Logger
     ) {
+        self.metrics = metrics
         self.responder = responder
         self.maximumConnections = maximumConnections
         self.openConnections = openConnections
@@ -163,6 +171,7 @@ final class TCPQueryHandler: ChannelInboundHandler {
         }
         counted = admitted
         if !admitted {
+            metrics.recordRefusedConnection()
             logger.notice("tcp: refusing a connection beyond the limit of \(maximumConnections)")
             context.close(promise: nil)
         }
@@ -182,7 +191,9 @@ final class TCPQueryHandler: ChannelInboundHandler {
         let address = context.channel.remoteAddress.map(addressBytes) ?? []
         let now = UInt32(truncatingIfNeeded: time(nil))
         let responder = self.responder.withLockedValue { $0 }
-        for reply in responder.responses(to: Array(frame.readableBytesView), over: .tcp, from: address, at: now) {
+        let replies = responder.responses(to: Array(frame.readableBytesView), over: .tcp, from: address, at: now)
+        metrics.record(transport: "tcp", replies: replies)
+        for reply in replies {
             var buffer = context.channel.allocator.buffer(capacity: reply.count + 2)
             buffer.writeInteger(UInt16(truncatingIfNeeded: reply.count))
             buffer.writeBytes(reply)

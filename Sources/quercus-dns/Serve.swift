@@ -58,6 +58,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A secondary to send NOTIFY to when a zone loads or changes (repeatable): 127.0.0.1:5301.")
     var notify: [String] = []
 
+    @Option(help: "Serve Prometheus metrics over HTTP at this address (GET /metrics): 127.0.0.1:9153.")
+    var metrics: String?
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -112,6 +115,13 @@ struct Serve: AsyncParsableCommand {
         let origins = zones.map { "\($0.origin)" }.joined(separator: " ")
         let bound = Set(channels.compactMap { $0.localAddress.map(describe) }).sorted().joined(separator: " ")
         logger.info("serving \(origins) on \(bound) (UDP and TCP)")
+        if let metrics {
+            let address: SocketAddress
+            do { address = try parseListenAddress(metrics) } catch { throw ValidationError("--metrics \(error)") }
+            let endpoint = try await MetricsEndpoint.bind(address, group: group, render: server.metrics.render)
+            channels.append(endpoint)
+            logger.info("metrics on http://\(metrics)/metrics")
+        }
 
         let notifier = Notifier(group: group, logger: logger)
         let announce: @Sendable (Authority, [DomainName]) async -> Void = { authority, origins in

@@ -472,4 +472,56 @@ import Testing
         #expect(query.stdout.contains("TSIG PSEUDOSECTION"))
         #expect(!query.stdout.contains("Couldn't verify"))
     }
+
+    /// `--metrics`: Prometheus's own parser (prometheus-client) reads the page, and the counters
+    /// match the queries sent.
+    @Test func metricsCountWhatWasAnsweredInPrometheusFormat() throws {
+        let python = try Peer.python(module: "prometheus_client", pypi: "prometheus-client")
+        try Peer.python(module: "dns", pypi: "dnspython")
+        let directory = try TemporaryDirectory("dns-metrics")
+        defer { directory.remove() }
+        let zoneFile = try directory.write("example.com.zone", Self.zone)
+        let port = try freeLocalPort()
+        let metricsPort = try freeLocalPort()
+        let server = try BackgroundProcess(
+            try Product.path("quercus-dns"),
+            [
+                "serve", "--listen", "127.0.0.1:\(port)", "--zone", "example.com=\(zoneFile)", "--metrics",
+                "127.0.0.1:\(metricsPort)",
+            ])
+        defer { server.stop() }
+        try server.waitForOutput(containing: "metrics on")
+        let script = try directory.write(
+            "metrics.py",
+            """
+            import socket, sys, urllib.request
+            import dns.message, dns.query
+            from prometheus_client.parser import text_string_to_metric_families
+            port, metrics_port = int(sys.argv[1]), int(sys.argv[2])
+            for name in ["web.example.com.", "www.example.com.", "nope.example.com.", "example.org."]:
+                dns.query.udp(dns.message.make_query(name, "A"), "127.0.0.1", port=port, timeout=5)
+            dns.query.tcp(dns.message.make_query("web.example.com.", "A"), "127.0.0.1", port=port, timeout=5)
+            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            udp.sendto(b"\\x00", ("127.0.0.1", port))  # too short to answer
+            dns.query.udp(dns.message.make_query("web.example.com.", "A"), "127.0.0.1", port=port, timeout=5)
+            text = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode()
+            for family in text_string_to_metric_families(text):
+                for sample in family.samples:
+                    labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
+                    print(sample.name, labels, int(sample.value))
+            """)
+        let result = try run(python, [script, "\(port)", "\(metricsPort)"], timeout: 60)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(
+            result.stdout == """
+                quercus_dns_queries_total transport=tcp 1
+                quercus_dns_queries_total transport=udp 6
+                quercus_dns_responses_total rcode=NOERROR 4
+                quercus_dns_responses_total rcode=NXDOMAIN 1
+                quercus_dns_responses_total rcode=REFUSED 1
+                quercus_dns_dropped_total  1
+                quercus_dns_tcp_refused_total  0
+
+                """)
+    }
 }
