@@ -117,6 +117,7 @@ let package = Package(
         .testTarget(name: "ICalendarTests", dependencies: ["ICalendar"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS"]),
         .testTarget(name: "OpenPGPTests", dependencies: ["OpenPGP"]),
-        .testTarget(name: "InteropTests", dependencies: ["TestSupport", "DNS", "DNSSecurity", "ICalendar", "TLS", "OpenPGP"]),
+        .testTarget(
+            name: "InteropTests", dependencies: ["TestSupport", "DNS", "DNSSecurity", "ICalendar", "TLS", "OpenPGP"]),
     ]
 )
