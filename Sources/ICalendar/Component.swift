@@ -135,9 +135,7 @@ extension Property {
                 if index > 0 { line.append(UInt8(ascii: ",")) }
                 let wasQuoted = index < parameter.quoted.count && parameter.quoted[index]
                 let needsQuotes = value.utf8.contains {
-                    // A backslash is quoted too: lenient reading takes \; \, \: outside quotes as escapes.
                     $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ",")
-                        || $0 == UInt8(ascii: "\\")
                 }
                 let quote = wasQuoted || needsQuotes
                 if quote { line.append(UInt8(ascii: "\"")) }
@@ -386,8 +384,9 @@ struct ComponentParser {
                             "\\:", with: ":")
                     }
                     values.append(value)
-                    // An unescaped ; , or : needs quotes from now on.
-                    quoted.append(escaped)
+                    // An unescaped ; , or : needs quotes from now on, and so does a backslash that
+                    // ended the line: printed bare before the colon it would read as an escape.
+                    quoted.append(escaped || (mode == .lenient && index >= bytes.count && value.hasSuffix("\\")))
                 }
                 guard index < bytes.count else {
                     if mode == .lenient { break }

@@ -23,6 +23,16 @@ public struct Parameter: Sendable, Hashable {
         self.init(name: name, values: [value])
     }
 
+    /// Quoting is presentation: `CN="Jane"` and `CN=Jane` are the same parameter.
+    public static func == (lhs: Parameter, rhs: Parameter) -> Bool {
+        lhs.name == rhs.name && lhs.values == rhs.values && lhs.isBare == rhs.isBare
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(values)
+    }
+
     /// The first value with RFC 6868 escapes decoded (`^n` newline, `^'` double quote, `^^` caret).
     public var value: String { values.first.map(Parameter.decodeCaret) ?? "" }
 

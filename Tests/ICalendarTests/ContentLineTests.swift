@@ -146,12 +146,12 @@ import Testing
 
 @Suite struct BackslashParameterTests {
     @Test func aParameterValueEndingInBackslashIsQuotedWhenPrinted() throws {
-        // Found by fuzz-icalendar-parser: X;P=a\ printed bare read back as an escaped colon.
-        var property = Property("X-THING", "value")
-        property.parameters = [Parameter(name: "P", value: "a\\")]
-        var component = Component("VEVENT")
-        component.properties = [property]
-        #expect(property.text == "X-THING;P=\"a\\\":value")
+        // Found by fuzz-icalendar-parser: `X;P=a\` (no colon, read leniently) printed bare as
+        // `X;P=a\:` read back as an escaped colon.
+        let component = try Component.parse("BEGIN:VEVENT\r\nX-THING;P=a\\\r\nEND:VEVENT\r\n", mode: .lenient)
+        let property = try #require(component.property("X-THING"))
+        #expect(property.parameter("P") == "a\\")
+        #expect(property.text == "X-THING;P=\"a\\\":")
         #expect(try Component.parse(component.printed(), mode: .lenient) == component)
     }
 }
