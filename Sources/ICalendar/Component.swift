@@ -261,6 +261,34 @@ struct ComponentParser {
         }
     }
 
+    /// A lenient unquoted parameter value made printable: a stray double quote becomes RFC 6868's
+    /// ^', and with `unescape` the backslash escapes \; \, \: lose their backslash.
+    private static func cleanedParameterValue(_ value: String, unescape: Bool) -> String {
+        var bytes: [UInt8] = []
+        var iterator = value.utf8.makeIterator()
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "\"") {
+                bytes += [UInt8(ascii: "^"), UInt8(ascii: "'")]
+            } else if unescape, byte == UInt8(ascii: "\\") {
+                guard let next = iterator.next() else {
+                    bytes.append(byte)
+                    break
+                }
+                if next != UInt8(ascii: ";") && next != UInt8(ascii: ",") && next != UInt8(ascii: ":") {
+                    bytes.append(byte)
+                }
+                if next == UInt8(ascii: "\"") {
+                    bytes += [UInt8(ascii: "^"), UInt8(ascii: "'")]
+                } else {
+                    bytes.append(next)
+                }
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     private static func isNameByte(_ byte: UInt8) -> Bool {
         (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
             || byte == UInt8(ascii: "-")
@@ -375,13 +403,10 @@ struct ComponentParser {
                         index += 1
                     }
                     var value = try string(bytes[valueStart..<index], line: number, column: valueStart + 1)
-                    if mode == .lenient, value.contains("\"") {
-                        // A stray double quote cannot be printed inside a value; RFC 6868 spells it ^'.
-                        value = value.replacing("\"", with: "^'")
-                    }
-                    if escaped {
-                        value = value.replacing("\\;", with: ";").replacing("\\,", with: ",").replacing(
-                            "\\:", with: ":")
+                    // Byte-wise, not by Character: a combining mark after the quote or the
+                    // backslash escape would hide it from a String search.
+                    if mode == .lenient, value.utf8.contains(UInt8(ascii: "\"")) || escaped {
+                        value = Self.cleanedParameterValue(value, unescape: escaped)
                     }
                     values.append(value)
                     // An unescaped ; , or : needs quotes from now on, and so does a backslash that

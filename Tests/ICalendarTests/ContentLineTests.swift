@@ -155,3 +155,13 @@ import Testing
         #expect(try Component.parse(component.printed(), mode: .lenient) == component)
     }
 }
+
+@Suite struct FuzzFindingTests {
+    /// Found by fuzz-icalendar-parser: a quote followed by a combining mark is one Character, so a
+    /// String search missed it and the printer's byte-wise ^' changed the value.
+    @Test func quoteInsideAnUnterminatedParameterValue() throws {
+        let component = try Component.parse("BEGIN:\nT;=&\"\u{73A}", mode: .lenient)
+        let printed = component.printed()
+        #expect(try Component.parse(printed, mode: .lenient) == component)
+    }
+}
