@@ -73,3 +73,18 @@ import Testing
         #expect(problem?.line == 4)
     }
 }
+
+@Suite struct PropertyKeyTests {
+    @Test func keysDecodeToTheirTypes() throws {
+        let text =
+            "BEGIN:VEVENT\r\nUID:a\\,b\r\nDTSTART;TZID=Europe/Berlin:20260105T090000\r\nDURATION:PT1H\r\nRRULE:FREQ=DAILY;COUNT=2\r\nSEQUENCE:3\r\nDTEND:bad\r\nEND:VEVENT\r\n"
+        let event = try Component.parse(text)
+        #expect(event[.uid] == "a,b")
+        #expect(event[.dtstart]?.reference == .zone("Europe/Berlin"))
+        #expect(event[.duration] == Duration(seconds: 3600))
+        #expect(event[.rrule]?.count == 2)
+        #expect(event[.sequence] == 3)
+        #expect(event[.dtend] == nil)
+        #expect(throws: ParseError.self) { try event.value(.dtend) }
+    }
+}
