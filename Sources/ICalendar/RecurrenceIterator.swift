@@ -68,6 +68,9 @@ public struct RecurrenceIterator: IteratorProtocol, Sequence {
         horizon: CivilDate? = nil
     ) {
         self.rule = rule
+        // A leap-second start (second 60) would carry into hour 24; it recurs as second 59.
+        let start =
+            start.second == 60 ? LocalDateTime(start.date, hour: start.hour, minute: start.minute, second: 59) : start
         self.start = start
         self.isAfterUntil = isAfterUntil
         self.horizon = horizon

@@ -123,6 +123,8 @@ import Testing
             try dates("FREQ=MINUTELY;COUNT=3;BYSECOND=0,60", from: "20260101T002000").map { String($0.suffix(6)) }
                 == ["002000", "002100", "002200"])
         #expect(try dates("FREQ=DAILY;BYSECOND=60", from: "20260101T002000").isEmpty)
+        // A leap-second DTSTART recurs as second 59 instead of carrying into hour 24.
+        #expect(try dates("FREQ=DAILY;COUNT=2", from: "20261231T235960") == ["20261231T235959", "20270101T235959"])
     }
 
     @Test func pathologicalRulesCostBoundedWork() throws {
