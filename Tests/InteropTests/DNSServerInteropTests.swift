@@ -106,9 +106,7 @@ import Testing
         let ourPort = try freeLocalPort()
         let nsdPort = try freeLocalPort()
 
-        let ours = try BackgroundProcess(
-            try Product.path("quercus-dns"),
-            ["serve", "--listen", "127.0.0.1:\(ourPort)", "--zone", "example.com=\(zoneFile)"])
+        let ours = try startOurs(zoneFile: zoneFile, port: ourPort)
         defer { ours.stop() }
         let config = try directory.write(
             "nsd.conf",
@@ -136,7 +134,6 @@ import Testing
             """)
         let peer = try BackgroundProcess(nsd, ["-d", "-c", config])
         defer { peer.stop() }
-        try ours.waitForOutput(containing: "serving example.com.")
         #expect(
             eventually(timeout: 20) {
                 ((try? String(contentsOfFile: directory.file("nsd.log"), encoding: .utf8)) ?? "").contains(
@@ -159,11 +156,8 @@ import Testing
         defer { directory.remove() }
         let zoneFile = try directory.write("example.com.zone", Self.zone)
         let port = try freeLocalPort()
-        let server = try BackgroundProcess(
-            try Product.path("quercus-dns"),
-            ["serve", "--listen", "127.0.0.1:\(port)", "--zone", "example.com=\(zoneFile)", "--tcp-idle-timeout", "1"])
+        let server = try startOurs(zoneFile: zoneFile, port: port, ["--tcp-idle-timeout", "1"])
         defer { server.stop() }
-        try server.waitForOutput(containing: "serving example.com.")
         // Three queries written back to back on one connection, then the answers read (RFC 7766
         // pipelining); then silence until the server closes the idle connection.
         let script = try directory.write(
@@ -210,21 +204,11 @@ import Testing
         let secret = "e5e973e5a6b2a43f48e7dc849e37bfcf"
         let ourPort = try freeLocalPort()
         let knotPort = try freeLocalPort()
-        let ours = try BackgroundProcess(
-            try Product.path("quercus-dns"),
-            [
-                "serve", "--listen", "127.0.0.1:\(ourPort)", "--zone", "example.com=\(zoneFile)", "--cookie-secret",
-                secret,
-            ])
+        let ours = try startOurs(zoneFile: zoneFile, port: ourPort, ["--cookie-secret", secret])
         defer { ours.stop() }
-        let config = try directory.write(
-            "knot.conf",
+        let knot = try startKnot(
+            knotd, in: directory, port: knotPort,
             """
-            server:
-                listen: 127.0.0.1@\(knotPort)
-                rundir: "\(directory.path)"
-            database:
-                storage: "\(directory.file("db"))"
             mod-cookies:
               - id: shared
                 secret: 0x\(secret)
@@ -232,13 +216,8 @@ import Testing
               - domain: example.com
                 file: "\(zoneFile)"
                 module: mod-cookies/shared
-            log:
-              - target: stderr
-                any: info
             """)
-        let knot = try BackgroundProcess(knotd, ["-c", config])
         defer { knot.stop() }
-        try ours.waitForOutput(containing: "serving example.com.")
         try knot.waitForOutput(containing: "server started")
 
         let script = try directory.write(
@@ -289,22 +268,11 @@ import Testing
         let zoneFile = try directory.write("example.com.zone", Self.zone)
         let ourPort = try freeLocalPort()
         let knotPort = try freeLocalPort()
-        let ours = try BackgroundProcess(
-            try Product.path("quercus-dns"),
-            [
-                "serve", "--listen", "127.0.0.1:\(ourPort)", "--zone", "example.com=\(zoneFile)",
-                "--allow-transfer", "127.0.0.1",
-            ])
+        let ours = try startOurs(zoneFile: zoneFile, port: ourPort, ["--allow-transfer", "127.0.0.1"])
         defer { ours.stop() }
-        try ours.waitForOutput(containing: "serving example.com.")
-        let config = try directory.write(
-            "knot.conf",
+        let knot = try startKnot(
+            knotd, in: directory, port: knotPort,
             """
-            server:
-                listen: 127.0.0.1@\(knotPort)
-                rundir: "\(directory.path)"
-            database:
-                storage: "\(directory.file("db"))"
             remote:
               - id: primary
                 address: 127.0.0.1@\(ourPort)
@@ -317,11 +285,7 @@ import Testing
                 master: primary
                 acl: transfer
                 file: "\(directory.file("secondary.zone"))"
-            log:
-              - target: stderr
-                any: info
             """)
-        let knot = try BackgroundProcess(knotd, ["-c", config])
         defer { knot.stop() }
         try knot.waitForOutput(containing: "AXFR, incoming")
         try knot.waitForOutput(containing: "finished")
@@ -357,14 +321,9 @@ import Testing
         let zoneFile = try directory.write("example.com.zone", Self.zone)
         let ourPort = try freeLocalPort()
         let knotPort = try freeLocalPort()
-        let config = try directory.write(
-            "knot.conf",
+        let knot = try startKnot(
+            knotd, in: directory, port: knotPort,
             """
-            server:
-                listen: 127.0.0.1@\(knotPort)
-                rundir: "\(directory.path)"
-            database:
-                storage: "\(directory.file("db"))"
             remote:
               - id: primary
                 address: 127.0.0.1@\(ourPort)
@@ -377,19 +336,11 @@ import Testing
                 master: primary
                 acl: from-primary
                 file: "\(directory.file("secondary.zone"))"
-            log:
-              - target: stderr
-                any: info
             """)
-        let knot = try BackgroundProcess(knotd, ["-c", config])
         defer { knot.stop() }
         try knot.waitForOutput(containing: "server started")
-        let ours = try BackgroundProcess(
-            try Product.path("quercus-dns"),
-            [
-                "serve", "--listen", "127.0.0.1:\(ourPort)", "--zone", "example.com=\(zoneFile)",
-                "--allow-transfer", "127.0.0.1", "--notify", "127.0.0.1:\(knotPort)",
-            ])
+        let ours = try startOurs(
+            zoneFile: zoneFile, port: ourPort, ["--allow-transfer", "127.0.0.1", "--notify", "127.0.0.1:\(knotPort)"])
         defer { ours.stop() }
         try ours.waitForOutput(containing: "acknowledged example.com.")
         try knot.waitForOutput(containing: "serial none -> 2026112901")
@@ -423,14 +374,9 @@ import Testing
         let zoneFile = try directory.write("example.com.zone", zone)
         let secret = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
         let port = try freeLocalPort()
-        let server = try BackgroundProcess(
-            try Product.path("quercus-dns"),
-            [
-                "serve", "--listen", "127.0.0.1:\(port)", "--zone", "example.com=\(zoneFile)",
-                "--key", "hmac-sha256:xfer:\(secret)", "--allow-transfer", "key:xfer",
-            ])
+        let server = try startOurs(
+            zoneFile: zoneFile, port: port, ["--key", "hmac-sha256:xfer:\(secret)", "--allow-transfer", "key:xfer"])
         defer { server.stop() }
-        try server.waitForOutput(containing: "serving example.com.")
 
         let script = try directory.write(
             "xfr.py",
@@ -483,10 +429,10 @@ import Testing
         let zoneFile = try directory.write("example.com.zone", Self.zone)
         let port = try freeLocalPort()
         let metricsPort = try freeLocalPort()
-        let server = try BackgroundProcess(
-            try Product.path("quercus-dns"),
+        let server = try startOurs(
+            zoneFile: zoneFile, port: port,
             [
-                "serve", "--listen", "127.0.0.1:\(port)", "--zone", "example.com=\(zoneFile)", "--metrics",
+                "--metrics",
                 "127.0.0.1:\(metricsPort)",
             ])
         defer { server.stop() }
@@ -523,5 +469,39 @@ import Testing
                 quercus_dns_tcp_refused_total  0
 
                 """)
+    }
+
+    /// quercus-dns serving `zoneFile` as example.com on `port` with `extra` flags, once it says so.
+    private func startOurs(zoneFile: String, port: Int, _ extra: [String] = []) throws -> BackgroundProcess {
+        let server = try BackgroundProcess(
+            try Product.path("quercus-dns"),
+            ["serve", "--listen", "127.0.0.1:\(port)", "--zone", "example.com=\(zoneFile)"] + extra)
+        do {
+            try server.waitForOutput(containing: "serving example.com.")
+        } catch {
+            server.stop()
+            throw error
+        }
+        return server
+    }
+
+    /// knotd on `port`, with `zones` (the rest of knot.conf: remotes, acls, modules, zones).
+    private func startKnot(_ knotd: String, in directory: TemporaryDirectory, port: Int, _ zones: String) throws
+        -> BackgroundProcess
+    {
+        let config = try directory.write(
+            "knot.conf",
+            """
+            server:
+                listen: 127.0.0.1@\(port)
+                rundir: "\(directory.path)"
+            database:
+                storage: "\(directory.file("db"))"
+            log:
+              - target: stderr
+                any: info
+            \(zones)
+            """)
+        return try BackgroundProcess(knotd, ["-c", config])
     }
 }
