@@ -29,6 +29,16 @@ let package = Package(
         .target(name: "Settings"),
         .target(name: "Fleet", dependencies: ["Settings"]),
 
+        // What every SwiftNIO shell shares: listen addresses, and small HTTP endpoints for status
+        // pages and metrics.
+        .target(
+            name: "NIOShell",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+
         // DNS (docs/dns.md): names, records, messages, zone files; TSIG and DNSSEC need crypto.
         .target(name: "DNS", dependencies: ["Wire"]),
         .target(
@@ -44,10 +54,9 @@ let package = Package(
         .target(
             name: "DNSServerNIO",
             dependencies: [
-                "DNSServer", .product(name: "NIOCore", package: "swift-nio"),
+                "DNSServer", "NIOShell", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -67,6 +76,11 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
+
+        // The TLS engine carried over a SwiftNIO channel.
+        .target(name: "TLSNIO", dependencies: ["TLS", .product(name: "NIOCore", package: "swift-nio")]),
+        // The Piñata (docs/pinata.md): its credentials, the record of attempts and its pages, pure.
+        .target(name: "Pinata", dependencies: ["TLS"]),
 
         // OpenPGP (docs/openpgp.md): packets, armor, keys, signatures, encryption.
         .target(
@@ -97,11 +111,22 @@ let package = Package(
         ),
 
         .executableTarget(
-            name: "quercus-dns", dependencies: ["DNS", "DNSSecurity", "DNSServer", "DNSServerNIO", "QuercusCLI"]),
+            name: "quercus-dns",
+            dependencies: ["DNS", "DNSSecurity", "DNSServer", "DNSServerNIO", "NIOShell", "QuercusCLI"]),
         .executableTarget(name: "quercus-ical", dependencies: ["ICalendar", "QuercusCLI"]),
         .executableTarget(name: "quercus-sop", dependencies: ["OpenPGP", "QuercusCLI"]),
         .executableTarget(
             name: "quercus-tls", dependencies: ["TLS", "QuercusCLI", .product(name: "Logging", package: "swift-log")]),
+
+        .executableTarget(
+            name: "quercus-pinata",
+            dependencies: [
+                "Pinata", "TLS", "TLSNIO", "NIOShell", "QuercusCLI", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // Benchmarks (`make bench`).
         .executableTarget(
@@ -117,6 +142,7 @@ let package = Package(
         .testTarget(name: "ICalendarTests", dependencies: ["ICalendar"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS"]),
         .testTarget(name: "OpenPGPTests", dependencies: ["OpenPGP"]),
+        .testTarget(name: "PinataTests", dependencies: ["Pinata", "TLS"]),
         .testTarget(
             name: "InteropTests", dependencies: ["TestSupport", "DNS", "DNSSecurity", "ICalendar", "TLS", "OpenPGP"]),
     ]

@@ -1,8 +1,8 @@
 import DNS
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOHTTP1
 import NIOPosix
+import NIOShell
 
 /// Counters of what the server answered, exposed in Prometheus's text format.
 public final class ServerMetrics: Sendable {
@@ -54,52 +54,15 @@ public final class ServerMetrics: Sendable {
     }
 }
 
-/// A minimal HTTP/1.1 endpoint answering `GET /metrics` with `render()`, for Prometheus to scrape.
+/// `GET /metrics` answered with `render()`, for Prometheus to scrape.
 public enum MetricsEndpoint {
     public static func bind(
         _ address: SocketAddress, group: any EventLoopGroup, render: @escaping @Sendable () -> String
     ) async throws -> any Channel {
-        try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(MetricsHandler(render: render))
-                }
-            }
-            .bind(to: address)
-            .get()
-    }
-}
-
-private final class MetricsHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
-
-    private let render: @Sendable () -> String
-    private var path = ""
-
-    init(render: @escaping @Sendable () -> String) {
-        self.render = render
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            path = head.method == .GET ? head.uri : ""
-        case .body:
-            break
-        case .end:
-            let found = path == "/metrics"
-            let body = found ? render() : "not found: try /metrics\n"
-            var headers = HTTPHeaders()
-            headers.add(name: "Content-Type", value: found ? "text/plain; version=0.0.4" : "text/plain")
-            headers.add(name: "Content-Length", value: "\(body.utf8.count)")
-            let head = HTTPResponseHead(version: .http1_1, status: found ? .ok : .notFound, headers: headers)
-            context.write(wrapOutboundOut(.head(head)), promise: nil)
-            context.write(
-                wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        try await PageEndpoint.bind(address, group: group) { path in
+            path == "/metrics"
+                ? Page(contentType: "text/plain; version=0.0.4", body: render())
+                : .notFound("not found: try /metrics\n")
         }
     }
 }

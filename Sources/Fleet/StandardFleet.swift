@@ -1,7 +1,7 @@
 /// The fleet `quercus up` runs when given no `--config`: every service that exists, on loopback,
 /// with demo data. Each service issue adds its entry here.
 extension FleetConfig {
-    public static let standard = FleetConfig(services: [dns])
+    public static let standard = FleetConfig(services: [dns, pinata])
 
     static let dns = ServiceSpec(
         name: "dns",
@@ -33,4 +33,20 @@ extension FleetConfig {
         *.demo  IN TXT  "any name under demo.quercus.test is answered from a wildcard"
 
         """
+
+    static let pinata = ServiceSpec(
+        name: "pinata",
+        executable: "quercus-pinata",
+        settings: [
+            "secret-file": .values(["{state}/secret.txt"]),
+            "http": .values(["127.0.0.1:8080"]),
+            "https": .values(["127.0.0.1:8443"]),
+            "tls-server": .values(["127.0.0.1:10000"]),
+            "tls-connect-back": .values(["127.0.0.1:10001"]),
+            "tls-client": .values(["127.0.0.1:10002"]),
+        ],
+        files: ["secret.txt": "The demo secret of quercus up: a real Piñata guards something worth taking.\n"],
+        address: "http://127.0.0.1:8080 (page), TLS 127.0.0.1:10000-10002",
+        tryCommand: "curl -s http://127.0.0.1:8080/ca.pem"
+    )
 }

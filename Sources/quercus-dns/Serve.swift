@@ -7,6 +7,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NIOShell
 import QuercusCLI
 
 struct Serve: AsyncParsableCommand {

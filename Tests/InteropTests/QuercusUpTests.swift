@@ -45,9 +45,24 @@ import Testing
                 return answer.hasPrefix("web.quercus.test.")
             }, "dig got: \(answer)\n\(up.output)")
         #expect(answer == "web.quercus.test.\n127.0.0.1\n")
+        // The Piñata's pasted command prints its CA, and its TLS server refuses a client without a certificate.
+        let curl = try Peer.command("curl", debian: "curl")
+        #expect(up.output.contains("curl -s http://127.0.0.1:8080/ca.pem"))
+        var ca = ""
+        #expect(
+            eventually(timeout: 20) {
+                ca = (try? run(curl, ["-s", "http://127.0.0.1:8080/ca.pem"]))?.stdout ?? ""
+                return ca.hasPrefix("-----BEGIN CERTIFICATE-----")
+            }, "curl got: \(ca)\n\(up.output)")
+        let pinataCA = try directory.write("pinata-ca.pem", ca)
+        let refused = try run(
+            try Peer.command("openssl", debian: "openssl"),
+            ["s_client", "-connect", "127.0.0.1:10000", "-CAfile", pinataCA, "-ign_eof"], stdin: Data(), timeout: 20)
+        #expect(refused.stderr.contains("certificate required"), "\(refused.stderr)")
+        #expect(!refused.stdout.contains("demo secret"))
         up.signal(SIGINT)
         #expect(try up.waitForExit() == 0)
-        #expect(up.output.contains("quercus up: stopping 1 service(s)"))
+        #expect(up.output.contains("quercus up: stopping 2 service(s)"))
         #expect(up.output.contains("quercus up: stopped"))
     }
 

@@ -115,15 +115,25 @@ public final class BackgroundProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var collected = Data()
     private var readers: [Thread] = []
+    /// Standard input held open for programs that stop at its end (`openssl s_server`).
+    private var input: Pipe?
 
-    public init(_ path: String, _ arguments: [String], currentDirectory: String? = nil) throws {
+    public init(
+        _ path: String, _ arguments: [String], currentDirectory: String? = nil, keepsInputOpen: Bool = false
+    ) throws {
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
+        if keepsInputOpen {
+            let input = Pipe()
+            self.input = input
+            process.standardInput = input
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
         try process.run()
         let handle = pipe.fileHandleForReading
         Thread.detachNewThread { [self] in

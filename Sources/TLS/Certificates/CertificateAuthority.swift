@@ -41,6 +41,26 @@ public struct CertificateAuthority: Sendable {
         self.key = caKey
     }
 
+    /// An existing root read from PEM: its certificate and its private key (PKCS#8, SEC 1 or
+    /// PKCS#1; P-256, P-384, Ed25519 or RSA), which must be the key the certificate names.
+    public init(certificatePEM: String, keyPEM: String) throws(TLSError) {
+        let certificate: Certificate
+        do {
+            certificate = try Certificate(pemEncoded: certificatePEM)
+        } catch {
+            throw .internalError("the CA certificate cannot be read: \(error)")
+        }
+        let key = try SigningKey(pem: keyPEM)
+        guard key.certificatePublicKey == certificate.publicKey else {
+            throw .internalError("the CA key does not belong to the CA certificate")
+        }
+        guard case .isCertificateAuthority = try? certificate.extensions.basicConstraints else {
+            throw .internalError("the CA certificate is not marked as a CA (basicConstraints)")
+        }
+        self.certificate = certificate
+        self.key = key
+    }
+
     /// A leaf certificate for `names` (DNS names; the first is also the common name), with a
     /// fresh P-256 key unless `key` is given; the chain is leaf then this root.
     public func issue(

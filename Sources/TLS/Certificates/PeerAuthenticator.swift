@@ -70,16 +70,18 @@ struct ChainValidator {
         try checkValidity(leaf)
         try checkLeafUsage(leaf, purpose: purpose)
         var current = leaf
-        let intermediates = presented.dropFirst()
+        // Each presented certificate is used at most once, so a self-signed one cannot issue itself forever.
+        var unused = Array(presented.dropFirst())
         for depth in 0..<Self.maximumDepth {
             if let root = roots.first(where: { $0.subject == current.issuer && signs($0, current) }) {
                 try checkValidity(root)
                 return
             }
             if roots.contains(current) && depth > 0 { return }
-            guard let issuer = intermediates.first(where: { $0.subject == current.issuer && signs($0, current) }) else {
+            guard let index = unused.firstIndex(where: { $0.subject == current.issuer && signs($0, current) }) else {
                 throw .authentication(.unknownIssuer("no trusted issuer for \(current.subject)"))
             }
+            let issuer = unused.remove(at: index)
             try checkValidity(issuer)
             try checkIssuer(issuer)
             current = issuer
