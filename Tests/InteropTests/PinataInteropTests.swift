@@ -178,6 +178,52 @@ import Testing
         }
     }
 
+    @Test(
+        "a test CA of each key kind and format the flag accepts",
+        arguments: [
+            ("ed25519 PKCS#8", ["-newkey", "ed25519"], false, false),
+            ("P-256 SEC 1", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"], true, false),
+            ("RSA PKCS#8 with --rsa leaves", ["-newkey", "rsa:2048"], false, true),
+        ])
+    func testCAKinds(_ name: String, _ keyArguments: [String], _ sec1: Bool, _ rsaLeaves: Bool) throws {
+        let directory = try TemporaryDirectory("pinata-ca")
+        defer { directory.remove() }
+        let openssl = try Peer.command("openssl", debian: "openssl")
+        func openSSL(_ arguments: [String]) throws {
+            let result = try run(openssl, arguments, currentDirectory: directory.path)
+            guard result.status == 0 else { throw PeerFailure(description: "openssl: \(result.stderr)") }
+        }
+        try openSSL(
+            ["req", "-x509"] + keyArguments + [
+                "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "30", "-subj", "/CN=Kind CA", "-addext",
+                "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign",
+            ])
+        if sec1 { try openSSL(["ec", "-in", "ca.key", "-out", "ca.key"]) }
+        let caKey = try String(contentsOfFile: directory.file("ca.key"), encoding: .utf8)
+        #expect(caKey.hasPrefix(sec1 ? "-----BEGIN EC PRIVATE KEY-----" : "-----BEGIN PRIVATE KEY-----"))
+        try openSSL(
+            [
+                "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "client.key",
+                "-out", "client.csr", "-subj", "/CN=client",
+            ])
+        _ = try directory.write("client.ext", "extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature\n")
+        try openSSL([
+            "x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+            "client.pem", "-days", "30", "-extfile", "client.ext",
+        ])
+        let pinata = try PinataProcess(testCA: directory.path, extra: rsaLeaves ? ["--rsa"] : [])
+        defer { pinata.stop() }
+        let good = try run(
+            openssl,
+            [
+                "s_client", "-connect", pinata.address(.tlsServer), "-CAfile", directory.file("ca.pem"), "-ign_eof",
+                "-cert", directory.file("client.pem"), "-key", directory.file("client.key"),
+            ], stdin: Data(), timeout: 30)
+        #expect(good.stdout.contains(pinata.secret), "\(name): \(good.stderr)")
+        #expect(good.stdout.contains("Verify return code: 0 (ok)"), "\(name)")
+        if rsaLeaves { #expect(good.stdout.contains("Server public key is 4096 bit"), "\(good.stdout)") }
+    }
+
     @Test func withoutATestCAEachStartMakesANewCAAndWritesNoKey() throws {
         let directory = try TemporaryDirectory("pinata")
         defer { directory.remove() }
@@ -211,7 +257,7 @@ final class PinataProcess {
     let connectBackPort: Int
     private let ownDirectory: TemporaryDirectory?
 
-    init(testCA: String?, in directory: TemporaryDirectory? = nil) throws {
+    init(testCA: String?, in directory: TemporaryDirectory? = nil, extra: [String] = []) throws {
         let folder = try directory ?? TemporaryDirectory("pinata")
         ownDirectory = directory == nil ? folder : nil
         let secretFile = try folder.write("secret", secret)
@@ -224,9 +270,10 @@ final class PinataProcess {
         connectBackPort = try freePort()
         arguments += ["--connect-back-port", String(connectBackPort)]
         if let testCA { arguments += ["--test-ca", testCA] }
+        arguments += extra
         self.ports = ports
         process = try BackgroundProcess(try Product.path("quercus-pinata"), arguments, currentDirectory: folder.path)
-        try process.waitForOutput(containing: "listening:")
+        try process.waitForOutput(containing: "listening:", timeout: 120)
     }
 
     func port(_ endpoint: Endpoint) -> Int { ports[endpoint] ?? 0 }
