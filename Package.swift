@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Wire", targets: ["Wire"]),
         .library(name: "DNS", targets: ["DNS", "DNSSecurity"]),
         .library(name: "DNSServer", targets: ["DNSServer"]),
+        .library(name: "DNSClient", targets: ["DNSClient"]),
         .library(name: "ICalendar", targets: ["ICalendar"]),
         .library(name: "TLS", targets: ["TLS"]),
         .library(name: "OpenPGP", targets: ["OpenPGP"]),
@@ -58,6 +59,18 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // The stub client (docs/dig.md): resolv.conf, queries and the answers to accept, dig's output
+        // and nsupdate's commands, pure (DNSClient); the SwiftNIO shell that sends them (DNSClientNIO).
+        .target(name: "DNSClient", dependencies: ["DNS", "DNSSecurity", "Wire"]),
+        .target(
+            name: "DNSClientNIO",
+            dependencies: [
+                "DNSClient", "DNS", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
 
@@ -113,6 +126,8 @@ let package = Package(
         .executableTarget(
             name: "quercus-dns",
             dependencies: ["DNS", "DNSSecurity", "DNSServer", "DNSServerNIO", "NIOShell", "QuercusCLI"]),
+        .executableTarget(
+            name: "quercus-dig", dependencies: ["DNS", "DNSSecurity", "DNSClient", "DNSClientNIO", "QuercusCLI"]),
         .executableTarget(name: "quercus-ical", dependencies: ["ICalendar", "QuercusCLI"]),
         .executableTarget(name: "quercus-sop", dependencies: ["OpenPGP", "QuercusCLI"]),
         .executableTarget(
@@ -139,11 +154,13 @@ let package = Package(
         .testTarget(name: "SettingsTests", dependencies: ["Settings", "QuercusCLI"]),
         .testTarget(name: "DNSTests", dependencies: ["DNS", "DNSSecurity"]),
         .testTarget(name: "DNSServerTests", dependencies: ["DNSServer", "DNS", "DNSSecurity"]),
+        .testTarget(name: "DNSClientTests", dependencies: ["DNSClient", "DNS", "DNSSecurity"]),
         .testTarget(name: "ICalendarTests", dependencies: ["ICalendar"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS"]),
         .testTarget(name: "OpenPGPTests", dependencies: ["OpenPGP"]),
         .testTarget(name: "PinataTests", dependencies: ["Pinata", "TLS"]),
         .testTarget(
-            name: "InteropTests", dependencies: ["TestSupport", "DNS", "DNSSecurity", "ICalendar", "TLS", "OpenPGP"]),
+            name: "InteropTests",
+            dependencies: ["TestSupport", "DNS", "DNSSecurity", "DNSClient", "ICalendar", "TLS", "OpenPGP"]),
     ]
 )
