@@ -18,6 +18,11 @@ public struct Authority: Sendable {
         zones[zone.origin] = IndexedZone(zone)
     }
 
+    /// Stops answering for the zone with this origin (a secondary's copy that expired).
+    public mutating func remove(_ origin: DomainName) {
+        zones[origin] = nil
+    }
+
     public var origins: [DomainName] { zones.keys.sorted() }
 
     public func zone(named origin: DomainName) -> Zone? { zones[origin]?.zone }
@@ -73,6 +78,7 @@ public struct Authority: Sendable {
 public enum ExtendedError {
     public static let notAuthoritative: UInt16 = 20
     public static let notSupported: UInt16 = 21
+    public static let noReachableAuthority: UInt16 = 22
 }
 
 extension Message {

@@ -27,6 +27,9 @@ public struct Responder: Sendable {
     public var keys: [TSIGKey]
     /// Names of the keys whose signed requests may transfer zones.
     public var transferKeys: Set<DomainName>
+    /// Zones this server copies from a primary, each with who may NOTIFY it of a change (the
+    /// primary's address); a NOTIFY signed with one of `keys` is accepted too.
+    public var secondaries: [DomainName: AddressPolicy] = [:]
 
     public init(
         authority: Authority, cookieSecret: CookieSecret? = nil, transferPolicy: AddressPolicy = AddressPolicy(),
@@ -78,6 +81,8 @@ public struct Responder: Sendable {
             var badVersion = Message.response(to: message)
             badVersion.rcode = .badVersionOrSignature
             replies = [badVersion]
+        } else if message.opcode == .notify {
+            replies = [notifyAnswer(message, from: clientAddress, signed: signedBy != nil)]
         } else if transport == .tcp, let transfer = authority.transfer(message) {
             let keyAllowed = signedBy.map { transferKeys.contains($0.name) } ?? false
             if transferPolicy.allows(clientAddress) || keyAllowed {
@@ -89,6 +94,15 @@ public struct Responder: Sendable {
             }
         } else {
             replies = [authority.answer(message)]
+            if replies[0].rcode == .refused, let name = message.questions.first?.name,
+                secondaries.keys.contains(where: { name.isSubdomain(of: $0) })
+            {
+                // A zone we copy but have no copy of (not transferred yet, or expired): SERVFAIL.
+                replies[0].rcode = .serverFailure
+                replies[0].extendedError = (
+                    code: ExtendedError.noReachableAuthority, text: "no current copy of the zone from its primary"
+                )
+            }
         }
         if let cookieSecret, replies.count == 1, replies[0].edns != nil {
             for case .cookie(let client, let server) in message.edns?.options ?? [] {
@@ -108,6 +122,35 @@ public struct Responder: Sendable {
             }
             return bytes
         }
+    }
+
+    /// RFC 1996 §4.7: a NOTIFY for a zone we copy, from its primary, is acknowledged; the shell
+    /// sees the acknowledgement (`notifiedZone(inResponse:)`) and schedules a refresh.
+    private func notifyAnswer(_ notify: Message, from clientAddress: [UInt8], signed: Bool) -> Message {
+        var response = Message.response(to: notify)
+        guard notify.questions.count == 1, let question = notify.questions.first, question.type == .soa else {
+            response.rcode = .formatError
+            return response
+        }
+        guard let primaries = secondaries[question.name] else {
+            response.rcode = .notAuthoritative
+            return response
+        }
+        guard signed || primaries.allows(clientAddress) else {
+            response.rcode = .refused
+            return response
+        }
+        response.authoritative = true
+        return response
+    }
+
+    /// The zone an outgoing response acknowledges a NOTIFY for, or nil: how the shell learns
+    /// that a secondary zone should be refreshed now.
+    public static func notifiedZone(inResponse bytes: [UInt8]) -> DomainName? {
+        guard bytes.count > 3, (bytes[2] >> 3) & 0x0F == Opcode.notify.rawValue, bytes[3] & 0x0F == 0,
+            let response = try? Message.decode(bytes), response.isResponse, response.authoritative
+        else { return nil }
+        return response.questions.first?.name
     }
 
     /// RFC 8945 §5.2: NOTAUTH with the TSIG error in an unsigned TSIG record.

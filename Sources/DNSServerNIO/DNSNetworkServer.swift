@@ -1,3 +1,4 @@
+import DNS
 import DNSServer
 import Logging
 import NIOConcurrencyHelpers
@@ -32,6 +33,12 @@ public final class DNSNetworkServer: Sendable {
     private let logger: Logger
     private let openConnections = NIOLockedValueBox(0)
     public let metrics = ServerMetrics()
+    /// Told the origin of every NOTIFY the responder acknowledged (a secondary zone to refresh).
+    private let notifyListener = NIOLockedValueBox<(@Sendable (DomainName) -> Void)?>(nil)
+
+    public func onNotify(_ listener: @escaping @Sendable (DomainName) -> Void) {
+        notifyListener.withLockedValue { $0 = listener }
+    }
 
     public init(responder: Responder, limits: Limits = Limits(), group: any EventLoopGroup, logger: Logger) {
         self.current = NIOLockedValueBox(responder)
@@ -52,6 +59,7 @@ public final class DNSNetworkServer: Sendable {
         let responder = self.current
         let logger = self.logger
         let metrics = self.metrics
+        let notifyListener = self.notifyListener
         let udp = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             // One epoll wake-up drains up to 64 queries, and one flush answers them together.
@@ -60,7 +68,8 @@ public final class DNSNetworkServer: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        UDPQueryHandler(responder: responder, metrics: metrics, logger: logger))
+                        UDPQueryHandler(
+                            responder: responder, metrics: metrics, notifyListener: notifyListener, logger: logger))
                 }
             }
             .bind(to: address)
@@ -79,7 +88,8 @@ public final class DNSNetworkServer: Sendable {
                         ByteToMessageHandler(LengthPrefixedFrameDecoder()),
                         TCPQueryHandler(
                             responder: responder, maximumConnections: limits.maximumTCPConnections,
-                            openConnections: openConnections, metrics: metrics, logger: logger),
+                            openConnections: openConnections, metrics: metrics, notifyListener: notifyListener,
+                            logger: logger),
                     ])
                 }
             }
@@ -95,11 +105,16 @@ final class UDPQueryHandler: ChannelInboundHandler {
 
     private let responder: NIOLockedValueBox<Responder>
     private let metrics: ServerMetrics
+    private let notifyListener: NIOLockedValueBox<(@Sendable (DomainName) -> Void)?>
     private let logger: Logger
 
-    init(responder: NIOLockedValueBox<Responder>, metrics: ServerMetrics, logger: Logger) {
+    init(
+        responder: NIOLockedValueBox<Responder>, metrics: ServerMetrics,
+        notifyListener: NIOLockedValueBox<(@Sendable (DomainName) -> Void)?>, logger: Logger
+    ) {
         self.responder = responder
         self.metrics = metrics
+        self.notifyListener = notifyListener
         self.logger = logger
     }
 
@@ -111,6 +126,7 @@ final class UDPQueryHandler: ChannelInboundHandler {
         let reply = responder.respond(to: query, over: .udp, from: address, at: now)
         metrics.record(transport: "udp", replies: reply.map { [$0] } ?? [])
         guard let reply else { return }
+        if let origin = Responder.notifiedZone(inResponse: reply) { notifyListener.withLockedValue { $0 }?(origin) }
         let buffer = context.channel.allocator.buffer(bytes: reply)
         context.write(
             wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: buffer)), promise: nil)
@@ -149,14 +165,16 @@ final class TCPQueryHandler: ChannelInboundHandler {
     private let maximumConnections: Int
     private let openConnections: NIOLockedValueBox<Int>
     private let metrics: ServerMetrics
+    private let notifyListener: NIOLockedValueBox<(@Sendable (DomainName) -> Void)?>
     private let logger: Logger
     private var counted = false
 
     init(
         responder: NIOLockedValueBox<Responder>, maximumConnections: Int, openConnections: NIOLockedValueBox<Int>,
-        metrics: ServerMetrics, logger: Logger
+        metrics: ServerMetrics, notifyListener: NIOLockedValueBox<(@Sendable (DomainName) -> Void)?>, logger: Logger
     ) {
         self.metrics = metrics
+        self.notifyListener = notifyListener
         self.responder = responder
         self.maximumConnections = maximumConnections
         self.openConnections = openConnections
@@ -193,6 +211,10 @@ final class TCPQueryHandler: ChannelInboundHandler {
         let responder = self.responder.withLockedValue { $0 }
         let replies = responder.responses(to: Array(frame.readableBytesView), over: .tcp, from: address, at: now)
         metrics.record(transport: "tcp", replies: replies)
+        // Knot sends NOTIFY over TCP.
+        if replies.count == 1, let origin = Responder.notifiedZone(inResponse: replies[0]) {
+            notifyListener.withLockedValue { $0 }?(origin)
+        }
         for reply in replies {
             var buffer = context.channel.allocator.buffer(capacity: reply.count + 2)
             buffer.writeInteger(UInt16(truncatingIfNeeded: reply.count))

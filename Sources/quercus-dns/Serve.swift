@@ -56,6 +56,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A file of TSIG keys in BIND's key \"name\" { algorithm …; secret \"…\"; }; form.")
     var keys: String?
 
+    @Option(
+        help: """
+            A zone to copy from its primary, as ZONE=IP:PORT or ZONE=IP:PORT@KEY to sign the SOA checks and \
+            transfers with that TSIG key (repeatable). NOTIFY from that address (or signed with a key) \
+            triggers a refresh; the copy is served until the SOA's expire time passes without the primary.
+            """)
+    var secondary: [String] = []
+
     @Option(help: "A secondary to send NOTIFY to when a zone loads or changes (repeatable): 127.0.0.1:5301.")
     var notify: [String] = []
 
@@ -65,7 +73,9 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
-        guard !zone.isEmpty else { throw ValidationError("give at least one --zone ORIGIN=FILE") }
+        guard !zone.isEmpty || !secondary.isEmpty else {
+            throw ValidationError("give at least one --zone ORIGIN=FILE or --secondary ZONE=IP:PORT")
+        }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         for prefix in allowTransfer where !prefix.hasPrefix("key:") && AddressPolicy.Prefix(prefix) == nil {
             throw ValidationError(
@@ -109,6 +119,18 @@ struct Serve: AsyncParsableCommand {
                 transferKeys: transferKeys),
             limits: .init(tcpIdleTimeout: .seconds(Int64(tcpIdleTimeout)), maximumTCPConnections: tcpMaxConnections),
             group: group, logger: logger)
+        let sources = try secondary.map { try secondarySource($0, keys: tsigKeys) }
+        if !sources.isEmpty {
+            var responder = server.responder
+            for source in sources {
+                var primaries = AddressPolicy()
+                if let address = source.primary.ipAddress, let prefix = AddressPolicy.Prefix(address) {
+                    primaries.prefixes.append(prefix)
+                }
+                responder.secondaries[source.origin] = primaries
+            }
+            server.replaceResponder(responder)
+        }
         var channels: [any Channel] = []
         for address in addresses {
             channels += try await server.bind(address)
@@ -135,6 +157,13 @@ struct Serve: AsyncParsableCommand {
         }
         let initial = server.responder.authority
         Task { await announce(initial, initial.origins) }
+        if !sources.isEmpty {
+            let secondaries = SecondaryService(
+                sources: sources, server: server, group: group, logger: logger,
+                onChange: { origin in await announce(server.responder.authority, [origin]) })
+            server.onNotify { origin in secondaries.notified(origin) }
+            Task { await secondaries.run() }
+        }
 
         // SIGHUP reloads every zone file; a zone that no longer parses is kept as it was.
         signal(SIGHUP, SIG_IGN)
@@ -162,6 +191,34 @@ struct Serve: AsyncParsableCommand {
             for channel in channels {
                 tasks.addTask { try await channel.closeFuture.get() }
             }
+        }
+    }
+
+    /// `ZONE=IP:PORT` or `ZONE=IP:PORT@KEY`.
+    private func secondarySource(_ text: String, keys: [TSIGKey]) throws -> SecondaryService.Source {
+        guard let equals = text.firstIndex(of: "=") else {
+            throw ValidationError("--secondary \"\(text)\": expected ZONE=IP:PORT or ZONE=IP:PORT@KEY")
+        }
+        let zoneText = String(text[..<equals])
+        let origin: DomainName
+        do { origin = try DomainName(zoneText.hasSuffix(".") ? zoneText : zoneText + ".") } catch {
+            throw ValidationError("--secondary \(text): \(error)")
+        }
+        var rest = String(text[text.index(after: equals)...])
+        var key: TSIGKey?
+        if let at = rest.lastIndex(of: "@") {
+            let keyText = String(rest[rest.index(after: at)...])
+            let name = try? DomainName(keyText.hasSuffix(".") ? keyText : keyText + ".")
+            guard let found = keys.first(where: { $0.name == name }) else {
+                throw ValidationError("--secondary \(text): no --key or --keys names the key \(keyText)")
+            }
+            key = found
+            rest = String(rest[..<at])
+        }
+        do {
+            return SecondaryService.Source(origin: origin, primary: try parseListenAddress(rest), key: key)
+        } catch {
+            throw ValidationError("--secondary \(text): \(error)")
         }
     }
 

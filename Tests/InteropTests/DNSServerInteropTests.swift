@@ -470,38 +470,38 @@ import Testing
 
                 """)
     }
+}
 
-    /// quercus-dns serving `zoneFile` as example.com on `port` with `extra` flags, once it says so.
-    private func startOurs(zoneFile: String, port: Int, _ extra: [String] = []) throws -> BackgroundProcess {
-        let server = try BackgroundProcess(
-            try Product.path("quercus-dns"),
-            ["serve", "--listen", "127.0.0.1:\(port)", "--zone", "example.com=\(zoneFile)"] + extra)
-        do {
-            try server.waitForOutput(containing: "serving example.com.")
-        } catch {
-            server.stop()
-            throw error
-        }
-        return server
+/// quercus-dns serving `zoneFile` as example.com on `port` with `extra` flags, once it says so.
+func startOurs(zoneFile: String, port: Int, _ extra: [String] = []) throws -> BackgroundProcess {
+    let server = try BackgroundProcess(
+        try Product.path("quercus-dns"),
+        ["serve", "--listen", "127.0.0.1:\(port)", "--zone", "example.com=\(zoneFile)"] + extra)
+    do {
+        try server.waitForOutput(containing: "serving example.com.")
+    } catch {
+        server.stop()
+        throw error
     }
+    return server
+}
 
-    /// knotd on `port`, with `zones` (the rest of knot.conf: remotes, acls, modules, zones).
-    private func startKnot(_ knotd: String, in directory: TemporaryDirectory, port: Int, _ zones: String) throws
-        -> BackgroundProcess
-    {
-        let config = try directory.write(
-            "knot.conf",
-            """
-            server:
-                listen: 127.0.0.1@\(port)
-                rundir: "\(directory.path)"
-            database:
-                storage: "\(directory.file("db"))"
-            log:
-              - target: stderr
-                any: info
-            \(zones)
-            """)
-        return try BackgroundProcess(knotd, ["-c", config])
-    }
+/// knotd on `port`, with `zones` (the rest of knot.conf: remotes, acls, modules, zones).
+func startKnot(_ knotd: String, in directory: TemporaryDirectory, port: Int, _ zones: String) throws
+    -> BackgroundProcess
+{
+    let config = try directory.write(
+        "knot.conf",
+        """
+        server:
+            listen: 127.0.0.1@\(port)
+            rundir: "\(directory.path)"
+        database:
+            storage: "\(directory.file("db"))"
+        log:
+          - target: stderr
+            any: info
+        \(zones)
+        """)
+    return try BackgroundProcess(knotd, ["-c", config])
 }
