@@ -161,6 +161,8 @@ let package = Package(
         .testTarget(name: "PinataTests", dependencies: ["Pinata", "TLS"]),
         .testTarget(
             name: "InteropTests",
-            dependencies: ["TestSupport", "DNS", "DNSSecurity", "DNSClient", "ICalendar", "TLS", "OpenPGP"]),
+            dependencies: [
+                "TestSupport", "DNS", "DNSSecurity", "DNSClient", "DNSClientNIO", "ICalendar", "TLS", "OpenPGP",
+            ]),
     ]
 )

@@ -139,10 +139,26 @@ public enum DigFormatter {
         // dig writes an empty TSIG other-data field with a trailing space; copy it so lines compare.
         if case .tsig(let tsig) = record.data, tsig.otherData.isEmpty { return tsig.presentation + " " }
         if case .unknown(let unknown) = record.data, unknown.bytes.isEmpty { return "" }
-        return record.data.presentation
+        guard chunkedTypes.contains(record.type) else { return record.data.presentation }
+        // BIND writes a long trailing base64 or hex field (keys, signatures, digests) in chunks of 56.
+        var fields = record.data.presentation.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        guard let last = fields.popLast() else { return "" }
+        var chunks: [String] = []
+        var rest = Substring(last)
+        while rest.count > 56 {
+            chunks.append(String(rest.prefix(56)))
+            rest = rest.dropFirst(56)
+        }
+        chunks.append(String(rest))
+        return (fields + chunks).joined(separator: " ")
     }
 
-    static func shortData(_ record: ResourceRecord) -> String { record.data.presentation }
+    /// Types whose data ends in one long base64 or hex field.
+    static let chunkedTypes: Set<RecordType> = [
+        .ds, .cds, .sshfp, .tlsa, .dnskey, .cdnskey, .rrsig, .zonemd,
+    ]
+
+    static func shortData(_ record: ResourceRecord) -> String { recordData(record) }
 
     static func opcodeName(_ opcode: Opcode) -> String {
         switch opcode.rawValue {

@@ -21,6 +21,14 @@ import Testing
         #expect(
             DigFormatter.recordLine(try record("averyveryverylongname-to-see-tabs.example.com. 3600 IN A 192.0.2.1"))
                 == "averyveryverylongname-to-see-tabs.example.com. 3600 IN A 192.0.2.1")
+        // BIND splits a long trailing hex or base64 field into 56-character chunks.
+        #expect(
+            DigFormatter.recordLine(
+                try record(
+                    "sub.example.com. 3600 IN DS 12345 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"
+                ))
+                == "sub.example.com.\t3600\tIN\tDS\t12345 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF01234567 89ABCDEF"
+        )
         #expect(
             DigFormatter.questionLine(Question(name: try DomainName("www.example.com."), type: .a))
                 == ";www.example.com.\t\tIN\tA")
