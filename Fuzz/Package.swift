@@ -21,6 +21,12 @@ let package = Package(
                 .product(name: "DNSServer", package: "Quercus"),
             ]),
         .executableTarget(
+            name: "fuzz-dns-transfer",
+            dependencies: [
+                "FuzzSupport", .product(name: "DNS", package: "Quercus"),
+                .product(name: "DNSServer", package: "Quercus"),
+            ]),
+        .executableTarget(
             name: "fuzz-dns-zone", dependencies: ["FuzzSupport", .product(name: "DNS", package: "Quercus")]),
         .executableTarget(
             name: "fuzz-openpgp-message", dependencies: ["FuzzSupport", .product(name: "OpenPGP", package: "Quercus")]),
