@@ -29,6 +29,17 @@ let package = Package(
         .executableTarget(
             name: "fuzz-dns-zone", dependencies: ["FuzzSupport", .product(name: "DNS", package: "Quercus")]),
         .executableTarget(
+            name: "fuzz-dns-resolv-conf",
+            dependencies: ["FuzzSupport", .product(name: "DNSClient", package: "Quercus")]),
+        .executableTarget(
+            name: "fuzz-dig-arguments", dependencies: ["FuzzSupport", .product(name: "DNSClient", package: "Quercus")]),
+        .executableTarget(
+            name: "fuzz-dns-update-script",
+            dependencies: [
+                "FuzzSupport", .product(name: "DNSClient", package: "Quercus"),
+                .product(name: "DNS", package: "Quercus"), .product(name: "Wire", package: "Quercus"),
+            ]),
+        .executableTarget(
             name: "fuzz-openpgp-message", dependencies: ["FuzzSupport", .product(name: "OpenPGP", package: "Quercus")]),
         .executableTarget(
             name: "fuzz-openpgp-packets", dependencies: ["FuzzSupport", .product(name: "OpenPGP", package: "Quercus")]),

@@ -108,6 +108,14 @@ public struct ResolverConfiguration: Hashable, Sendable {
         }
     }
 
+    /// The configuration as resolv.conf text, which `parse` reads back to the same value.
+    public var text: String {
+        var lines = nameservers.map { "nameserver \($0)" }
+        if !search.isEmpty { lines.append("search " + search.map(\.description).joined(separator: " ")) }
+        lines.append("options ndots:\(ndots) timeout:\(timeout) attempts:\(attempts)\(rotate ? " rotate" : "")")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     /// The names to try for `text`, in order (resolv.conf(5)): an absolute name (ending in a dot)
     /// only as given; otherwise as given first when it has at least `ndots` dots, then with each
     /// search domain, then as given last if it was not tried first.

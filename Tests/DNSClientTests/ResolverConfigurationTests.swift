@@ -24,6 +24,13 @@ import Testing
         #expect(configuration.rotate)
     }
 
+    @Test func printsAsTextThatParsesBack() throws {
+        let configuration = ResolverConfiguration(
+            nameservers: ["192.0.2.1", "2001:db8::1"], search: [try DomainName("example.com.")], ndots: 3,
+            timeout: 2, attempts: 1, rotate: true)
+        #expect(try ResolverConfiguration.parse(configuration.text) == configuration)
+    }
+
     @Test func defaultsAndLimits() throws {
         let empty = try ResolverConfiguration.parse("")
         #expect(empty.ndots == 1 && empty.timeout == 5 && empty.attempts == 2 && !empty.rotate)
