@@ -27,6 +27,12 @@ let package = Package(
                 .product(name: "DNSServer", package: "Quercus"),
             ]),
         .executableTarget(
+            name: "fuzz-dns-update",
+            dependencies: [
+                "FuzzSupport", .product(name: "DNS", package: "Quercus"),
+                .product(name: "DNSServer", package: "Quercus"),
+            ]),
+        .executableTarget(
             name: "fuzz-dns-zone", dependencies: ["FuzzSupport", .product(name: "DNS", package: "Quercus")]),
         .executableTarget(
             name: "fuzz-dns-resolv-conf",

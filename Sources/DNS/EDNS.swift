@@ -11,6 +11,11 @@ public struct ResponseCode: RawRepresentable, Hashable, Sendable, CustomStringCo
     public static let nameError = ResponseCode(rawValue: 3)
     public static let notImplemented = ResponseCode(rawValue: 4)
     public static let refused = ResponseCode(rawValue: 5)
+    /// RFC 2136 prerequisite failures: a name that should not exist does, an RRset that should
+    /// not exist does, an RRset that should exist does not.
+    public static let yxDomain = ResponseCode(rawValue: 6)
+    public static let yxRRSet = ResponseCode(rawValue: 7)
+    public static let nxRRSet = ResponseCode(rawValue: 8)
     public static let notAuthoritative = ResponseCode(rawValue: 9)
     public static let notZone = ResponseCode(rawValue: 10)
     /// BADVERS in EDNS, BADSIG in TSIG: both are 16.

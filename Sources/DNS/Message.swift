@@ -48,6 +48,12 @@ public struct ResourceRecord: Hashable, Sendable, CustomStringConvertible {
         let recordClass = RecordClass(rawValue: try reader.readUInt16())
         let ttl = try reader.readUInt32()
         var body = try reader.readLengthPrefixed(.uint16)
+        // RFC 2136: class ANY and NONE records in updates and prerequisites may carry no data
+        // whatever their type says.
+        if body.isAtEnd && (recordClass == .any || recordClass == .none) && type != .opt {
+            return ResourceRecord(
+                name: name, recordClass: recordClass, ttl: ttl, data: .unknown(UnknownRecord(type: type, bytes: [])))
+        }
         let data = try RData.decode(type: type, from: &body)
         return ResourceRecord(name: name, recordClass: recordClass, ttl: ttl, data: data)
     }

@@ -30,6 +30,8 @@ public struct Responder: Sendable {
     /// Zones this server copies from a primary, each with who may NOTIFY it of a change (the
     /// primary's address); a NOTIFY signed with one of `keys` is accepted too.
     public var secondaries: [DomainName: AddressPolicy] = [:]
+    /// Which TSIG key may change which zones, names and types by dynamic update; nobody by default.
+    public var updatePolicy = UpdatePolicy()
 
     public init(
         authority: Authority, cookieSecret: CookieSecret? = nil, transferPolicy: AddressPolicy = AddressPolicy(),
@@ -63,17 +65,13 @@ public struct Responder: Sendable {
         }
         guard !message.isResponse else { return [] }
 
-        var signer: TSIGSequenceSigner?
-        var signedBy: TSIGKey?
-        if message.tsig != nil {
-            switch TSIG.verify(query, keys: keys, now: UInt64(now)) {
-            case .success(let verified):
-                signer = TSIGSequenceSigner(key: verified.key, requestMAC: verified.mac)
-                signedBy = verified.key
-            case .failure(let error):
-                return encode(tsigFailure(error, for: message), for: message, over: transport).map { [$0] } ?? []
-            }
+        let signature: (signer: TSIGSequenceSigner?, key: TSIGKey?)
+        switch verifySignature(of: query, message, at: now) {
+        case .success(let verified): signature = verified
+        case .failure(let refusal): return encode(refusal.message, for: message, over: transport).map { [$0] } ?? []
         }
+        var signer = signature.signer
+        let signedBy = signature.key
 
         var replies: [Message]
         if let edns = message.edns, edns.version != 0 {
@@ -81,6 +79,12 @@ public struct Responder: Sendable {
             var badVersion = Message.response(to: message)
             badVersion.rcode = .badVersionOrSignature
             replies = [badVersion]
+        } else if message.opcode == .update {
+            // A caller that stores zones uses `planUpdate`; without storage nothing is acknowledged.
+            switch planUpdate(message, signedBy: signedBy?.name) {
+            case .answer(let answer): replies = [answer]
+            case .commit(_, _, _, let failure): replies = [failure]
+            }
         } else if message.opcode == .notify {
             replies = [notifyAnswer(message, from: clientAddress, signed: signedBy != nil)]
         } else if transport == .tcp, let transfer = authority.transfer(message) {
@@ -112,7 +116,15 @@ public struct Responder: Sendable {
                 break
             }
         }
-        return replies.compactMap { reply in
+        return finish(replies, for: message, over: transport, signer: &signer, at: now)
+    }
+
+    /// Encodes each reply within the transport's limit and signs it when the query was signed.
+    private func finish(
+        _ replies: [Message], for message: Message, over transport: Transport, signer: inout TSIGSequenceSigner?,
+        at now: UInt32
+    ) -> [[UInt8]] {
+        replies.compactMap { reply in
             guard var bytes = encode(reply, for: message, over: transport, reserving: signer == nil ? 0 : 256)
             else { return nil }
             if var active = signer {
@@ -121,6 +133,79 @@ public struct Responder: Sendable {
                 signer = active
             }
             return bytes
+        }
+    }
+
+    /// The signer for the answer and the key that signed `query`, or the refusal to send.
+    private func verifySignature(of query: [UInt8], _ message: Message, at now: UInt32) -> Result<
+        (signer: TSIGSequenceSigner?, key: TSIGKey?), SignatureRefusal
+    > {
+        guard message.tsig != nil else { return .success((nil, nil)) }
+        switch TSIG.verify(query, keys: keys, now: UInt64(now)) {
+        case .success(let verified):
+            return .success((TSIGSequenceSigner(key: verified.key, requestMAC: verified.mac), verified.key))
+        case .failure(let error):
+            return .failure(SignatureRefusal(message: tsigFailure(error, for: message)))
+        }
+    }
+
+    /// What to do with a dynamic update (RFC 2136): answer now, or store a new zone and answer
+    /// after it is durable. The shell serialises updates: plan, store, install, answer.
+    public enum UpdatePlan: Sendable {
+        case answer(Message)
+        /// `success` once `zone` is stored and installed; `failure` (SERVFAIL) if storing fails.
+        case commit(zone: Zone, summary: String, success: Message, failure: Message)
+    }
+
+    /// The same plan with its answers encoded and signed, as the shell sends them.
+    public enum EncodedUpdatePlan: Sendable {
+        case answer([UInt8]?)
+        case commit(zone: Zone, summary: String, success: [UInt8]?, failure: [UInt8]?)
+    }
+
+    /// Decodes and verifies an UPDATE and plans it; see `UpdatePlan`.
+    public func planUpdate(_ query: [UInt8], over transport: Transport, from clientAddress: [UInt8], at now: UInt32)
+        -> EncodedUpdatePlan
+    {
+        guard let message = try? Message.decode(query), !message.isResponse, message.opcode == .update else {
+            return .answer(responses(to: query, over: transport, from: clientAddress, at: now).first)
+        }
+        let signature: (signer: TSIGSequenceSigner?, key: TSIGKey?)
+        switch verifySignature(of: query, message, at: now) {
+        case .success(let verified): signature = verified
+        case .failure(let refusal): return .answer(encode(refusal.message, for: message, over: transport))
+        }
+        // Each answer is signed on its own: only one of them is sent.
+        func encoded(_ reply: Message) -> [UInt8]? {
+            var signer = signature.signer
+            return finish([reply], for: message, over: transport, signer: &signer, at: now).first
+        }
+        switch planUpdate(message, signedBy: signature.key?.name) {
+        case .answer(let reply):
+            return .answer(encoded(reply))
+        case .commit(let zone, let summary, let success, let failure):
+            return .commit(zone: zone, summary: summary, success: encoded(success), failure: encoded(failure))
+        }
+    }
+
+    func planUpdate(_ message: Message, signedBy key: DomainName?) -> UpdatePlan {
+        var response = Message.response(to: message)
+        if let origin = message.questions.first?.name, secondaries[origin] != nil {
+            // A copy is changed at its primary (RFC 2136 §6 forwarding is not offered).
+            response.rcode = .notAuthoritative
+            return .answer(response)
+        }
+        switch authority.update(message, signedBy: key, policy: updatePolicy) {
+        case .rejected(let code, let reason):
+            response.rcode = code
+            if message.edns != nil, code != .formatError { response.extendedError = (code: 0, text: reason) }
+            return .answer(response)
+        case .unchanged:
+            return .answer(response)
+        case .changed(let zone, let summary):
+            var failure = response
+            failure.rcode = .serverFailure
+            return .commit(zone: zone, summary: summary, success: response, failure: failure)
         }
     }
 
@@ -197,4 +282,9 @@ public struct Responder: Sendable {
         response.rcode = .formatError
         return try? response.encode(maximumSize: 512)
     }
+}
+
+/// An answer that refuses a request whose signature did not verify.
+struct SignatureRefusal: Error {
+    let message: Message
 }

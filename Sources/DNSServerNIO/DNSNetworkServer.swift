@@ -40,6 +40,14 @@ public final class DNSNetworkServer: Sendable {
         notifyListener.withLockedValue { $0 = listener }
     }
 
+    /// Where UPDATE messages go instead of the responder: they must be stored before they are
+    /// answered, which cannot happen on the event loop.
+    private let updates = NIOLockedValueBox<UpdateCoordinator?>(nil)
+
+    public func handleUpdates(with coordinator: UpdateCoordinator) {
+        updates.withLockedValue { $0 = coordinator }
+    }
+
     public init(responder: Responder, limits: Limits = Limits(), group: any EventLoopGroup, logger: Logger) {
         self.current = NIOLockedValueBox(responder)
         self.limits = limits
@@ -60,6 +68,7 @@ public final class DNSNetworkServer: Sendable {
         let logger = self.logger
         let metrics = self.metrics
         let notifyListener = self.notifyListener
+        let updates = self.updates
         let udp = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             // One epoll wake-up drains up to 64 queries, and one flush answers them together.
@@ -69,7 +78,8 @@ public final class DNSNetworkServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
                         UDPQueryHandler(
-                            responder: responder, metrics: metrics, notifyListener: notifyListener, logger: logger))
+                            responder: responder, metrics: metrics, notifyListener: notifyListener, updates: updates,
+                            logger: logger))
                 }
             }
             .bind(to: address)
@@ -89,7 +99,7 @@ public final class DNSNetworkServer: Sendable {
                         TCPQueryHandler(
                             responder: responder, maximumConnections: limits.maximumTCPConnections,
                             openConnections: openConnections, metrics: metrics, notifyListener: notifyListener,
-                            logger: logger),
+                            updates: updates, logger: logger),
                     ])
                 }
             }
@@ -106,15 +116,18 @@ final class UDPQueryHandler: ChannelInboundHandler {
     private let responder: NIOLockedValueBox<Responder>
     private let metrics: ServerMetrics
     private let notifyListener: NIOLockedValueBox<(@Sendable (DomainName) -> Void)?>
+    private let updates: NIOLockedValueBox<UpdateCoordinator?>
     private let logger: Logger
 
     init(
         responder: NIOLockedValueBox<Responder>, metrics: ServerMetrics,
-        notifyListener: NIOLockedValueBox<(@Sendable (DomainName) -> Void)?>, logger: Logger
+        notifyListener: NIOLockedValueBox<(@Sendable (DomainName) -> Void)?>,
+        updates: NIOLockedValueBox<UpdateCoordinator?>, logger: Logger
     ) {
         self.responder = responder
         self.metrics = metrics
         self.notifyListener = notifyListener
+        self.updates = updates
         self.logger = logger
     }
 
@@ -123,6 +136,16 @@ final class UDPQueryHandler: ChannelInboundHandler {
         let query = Array(envelope.data.readableBytesView)
         let responder = self.responder.withLockedValue { $0 }
         let (address, now) = cookieInputs(responder, envelope.remoteAddress)
+        if isUpdate(query), let coordinator = updates.withLockedValue({ $0 }) {
+            let channel = context.channel
+            let remote = envelope.remoteAddress
+            Task {
+                guard let reply = await coordinator.handle(query, over: .udp, from: address, at: now) else { return }
+                channel.writeAndFlush(
+                    AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: reply)), promise: nil)
+            }
+            return
+        }
         let reply = responder.respond(to: query, over: .udp, from: address, at: now)
         metrics.record(transport: "udp", replies: reply.map { [$0] } ?? [])
         guard let reply else { return }
@@ -166,15 +189,18 @@ final class TCPQueryHandler: ChannelInboundHandler {
     private let openConnections: NIOLockedValueBox<Int>
     private let metrics: ServerMetrics
     private let notifyListener: NIOLockedValueBox<(@Sendable (DomainName) -> Void)?>
+    private let updates: NIOLockedValueBox<UpdateCoordinator?>
     private let logger: Logger
     private var counted = false
 
     init(
         responder: NIOLockedValueBox<Responder>, maximumConnections: Int, openConnections: NIOLockedValueBox<Int>,
-        metrics: ServerMetrics, notifyListener: NIOLockedValueBox<(@Sendable (DomainName) -> Void)?>, logger: Logger
+        metrics: ServerMetrics, notifyListener: NIOLockedValueBox<(@Sendable (DomainName) -> Void)?>,
+        updates: NIOLockedValueBox<UpdateCoordinator?>, logger: Logger
     ) {
         self.metrics = metrics
         self.notifyListener = notifyListener
+        self.updates = updates
         self.responder = responder
         self.maximumConnections = maximumConnections
         self.openConnections = openConnections
@@ -209,7 +235,19 @@ final class TCPQueryHandler: ChannelInboundHandler {
         let address = context.channel.remoteAddress.map(addressBytes) ?? []
         let now = UInt32(truncatingIfNeeded: time(nil))
         let responder = self.responder.withLockedValue { $0 }
-        let replies = responder.responses(to: Array(frame.readableBytesView), over: .tcp, from: address, at: now)
+        let query = Array(frame.readableBytesView)
+        if isUpdate(query), let coordinator = updates.withLockedValue({ $0 }) {
+            let channel = context.channel
+            Task {
+                guard let reply = await coordinator.handle(query, over: .tcp, from: address, at: now) else { return }
+                var buffer = ByteBuffer()
+                buffer.writeInteger(UInt16(truncatingIfNeeded: reply.count))
+                buffer.writeBytes(reply)
+                channel.writeAndFlush(buffer, promise: nil)
+            }
+            return
+        }
+        let replies = responder.responses(to: query, over: .tcp, from: address, at: now)
         metrics.record(transport: "tcp", replies: replies)
         // Knot sends NOTIFY over TCP.
         if replies.count == 1, let origin = Responder.notifiedZone(inResponse: replies[0]) {
@@ -255,4 +293,9 @@ private func addressBytes(_ address: SocketAddress) -> [UInt8] {
     case .v6(let v6): return withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
     default: return []
     }
+}
+
+/// Whether a message's header says UPDATE (RFC 2136), read from the opcode bits without decoding.
+func isUpdate(_ message: [UInt8]) -> Bool {
+    message.count > 2 && (message[2] >> 3) & 0x0F == Opcode.update.rawValue && message[2] & 0x80 == 0
 }

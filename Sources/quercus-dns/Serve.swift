@@ -50,6 +50,14 @@ struct Serve: AsyncParsableCommand {
             """)
     var allowTransfer: [String] = []
 
+    @Option(
+        help: """
+            Who may change zones by dynamic update (RFC 2136), repeatable: key:NAME for a TSIG key, narrowed \
+            by ,zone=ZONE ,name=SUFFIX ,types=A+AAAA+TXT. Changes are written to the zone file before the \
+            answer. Nobody by default.
+            """)
+    var allowUpdate: [String] = []
+
     @Option(help: "A TSIG key as ALGORITHM:NAME:BASE64 (the order dig -y uses); repeatable.")
     var key: [String] = []
 
@@ -80,6 +88,10 @@ struct Serve: AsyncParsableCommand {
         for prefix in allowTransfer where !prefix.hasPrefix("key:") && AddressPolicy.Prefix(prefix) == nil {
             throw ValidationError(
                 "--allow-transfer \"\(prefix)\": expected an IP address, a prefix such as 192.0.2.0/24, or key:NAME")
+        }
+        for rule in allowUpdate where UpdatePolicy.Rule(rule) == nil {
+            throw ValidationError(
+                "--allow-update \"\(rule)\": expected key:NAME[,zone=ZONE][,name=SUFFIX][,types=A+AAAA]")
         }
         if let cookieSecret, TextEncoding.decodeHex(cookieSecret).flatMap(CookieSecret.init) == nil {
             throw ValidationError("--cookie-secret must be 32 hex digits (16 bytes)")
@@ -119,6 +131,15 @@ struct Serve: AsyncParsableCommand {
                 transferKeys: transferKeys),
             limits: .init(tcpIdleTimeout: .seconds(Int64(tcpIdleTimeout)), maximumTCPConnections: tcpMaxConnections),
             group: group, logger: logger)
+        let updateRules = allowUpdate.compactMap(UpdatePolicy.Rule.init)
+        for rule in updateRules where !tsigKeys.contains(where: { $0.name == rule.key }) {
+            throw ValidationError("--allow-update: no --key or --keys names the key \(rule.key)")
+        }
+        if !updateRules.isEmpty {
+            var responder = server.responder
+            responder.updatePolicy = UpdatePolicy(updateRules)
+            server.replaceResponder(responder)
+        }
         let sources = try secondary.map { try secondarySource($0, keys: tsigKeys) }
         if !sources.isEmpty {
             var responder = server.responder
@@ -157,6 +178,25 @@ struct Serve: AsyncParsableCommand {
         }
         let initial = server.responder.authority
         Task { await announce(initial, initial.origins) }
+        if !updateRules.isEmpty {
+            let files = Dictionary(
+                specifications.compactMap { spec in
+                    (try? DomainName(spec.origin.hasSuffix(".") ? spec.origin : spec.origin + ".")).map {
+                        ($0, spec.file)
+                    }
+                }, uniquingKeysWith: { first, _ in first })
+            let coordinator = UpdateCoordinator(
+                server: server, logger: logger,
+                store: { zone, summary in
+                    guard let file = files[zone.origin] else {
+                        throw ZoneFileWriter.Failure(description: "no zone file for \(zone.origin)")
+                    }
+                    try ZoneFileWriter.write(
+                        zone, to: file, comment: "written by quercus-dns after a dynamic update: \(summary)")
+                },
+                onChange: { origin in await announce(server.responder.authority, [origin]) })
+            server.handleUpdates(with: coordinator)
+        }
         if !sources.isEmpty {
             let secondaries = SecondaryService(
                 sources: sources, server: server, group: group, logger: logger,

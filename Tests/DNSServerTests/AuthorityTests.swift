@@ -238,11 +238,16 @@ import Testing
         let badVersion = try ask("web.example.com.", .a, edns: EDNS(udpPayloadSize: 1232, version: 1))
         #expect(badVersion.rcode == .badVersionOrSignature)
         #expect(badVersion.answers.isEmpty)
-        var update = Message(id: 3, questions: [Question(name: try DomainName("example.com."), type: .soa)])
+        var status = Message(id: 3, questions: [Question(name: try DomainName("example.com."), type: .soa)])
+        status.opcode = Opcode(rawValue: 2)
+        #expect(
+            try Message.decode(try #require(responder.respond(to: try status.encode(), over: .udp))).rcode
+                == .notImplemented)
+        // UPDATE is implemented, and refused when unsigned.
+        var update = status
         update.opcode = .update
         #expect(
-            try Message.decode(try #require(responder.respond(to: try update.encode(), over: .udp))).rcode
-                == .notImplemented)
+            try Message.decode(try #require(responder.respond(to: try update.encode(), over: .udp))).rcode == .refused)
         #expect(try ask("example.com.", .axfr, over: .tcp).rcode == .refused)
     }
 
