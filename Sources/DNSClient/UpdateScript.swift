@@ -305,8 +305,10 @@ struct CommandWords {
             var scanner = try RDataScanner(text: text, origin: .root)
             return try RData.parse(type: type, from: &scanner)
         } catch {
-            throw UpdateScriptError(
-                line: lineNumber, column: first.column + max(0, error.column - 1), reason: error.reason)
+            // The presentation parser counts columns in UTF-8 bytes; this parser counts characters.
+            let bytesBefore = Array(text.utf8.prefix(max(0, error.column - 1)))
+            let charactersBefore = min(String(decoding: bytesBefore, as: UTF8.self).count, text.count)
+            throw UpdateScriptError(line: lineNumber, column: first.column + charactersBefore, reason: error.reason)
         }
     }
 }

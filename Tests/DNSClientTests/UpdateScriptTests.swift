@@ -96,6 +96,14 @@ import Testing
             #expect(error.line == 1)
             #expect(error.column == 1 + "update add x. 60 A ".count)
         }
+        // Columns count characters, also after multi-byte ones in record data (found by fuzz-dns-update-script).
+        let line = "update add x. 60 TXT \"\u{E9}\u{E9}\u{E9}\" \"never closed"
+        do {
+            _ = try UpdateScriptParser().parse(line + "\n")
+            Issue.record("an unclosed quote was accepted")
+        } catch {
+            #expect(error.column >= 1 + "update add x. 60 TXT ".count && error.column <= line.count + 1)
+        }
         #expect(throws: UpdateScriptError.self) { try UpdateScriptParser().parse("prereq maybe x.\n") }
         #expect(throws: UpdateScriptError.self) { try UpdateScriptParser().parse("class CH\n") }
         #expect(throws: UpdateScriptError.self) { try UpdateScriptParser().parse("key nocolon\n") }
