@@ -59,7 +59,8 @@ public struct DNSExchanger: Sendable {
         let timer = channel.eventLoop.scheduleTask(in: timeout) { promise.fail(ExchangeError.timedOut) }
         defer { timer.cancel() }
         let envelope = AddressedEnvelope(remoteAddress: target, data: channel.allocator.buffer(bytes: query.bytes))
-        try await channel.writeAndFlush(envelope).get()
+        // A failed write still completes the promise: NIO treats a promise left pending as a leak.
+        channel.writeAndFlush(envelope).cascadeFailure(to: promise)
         return try await promise.futureResult.get()
     }
 
@@ -139,7 +140,7 @@ public struct DNSExchanger: Sendable {
         var buffer = channel.allocator.buffer(capacity: query.bytes.count + 2)
         buffer.writeInteger(UInt16(truncatingIfNeeded: query.bytes.count))
         buffer.writeBytes(query.bytes)
-        try await channel.writeAndFlush(buffer).get()
+        channel.writeAndFlush(buffer).cascadeFailure(to: done)
         try await done.futureResult.get()
     }
 

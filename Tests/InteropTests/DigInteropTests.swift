@@ -233,6 +233,56 @@ import Testing
         #expect(try run(dig, ["@127.0.0.1", "-p", "\(port)", "example.com", "SOA", "+short"]).stdout == before)
     }
 
+    /// A server (written with dnspython) that first sends a reply with the wrong ID, then one to
+    /// another question, then one from another port, and only then the real answer: quercus-dig
+    /// ignores the three and prints the fourth, as dig does.
+    @Test func mismatchedRepliesAreIgnored() throws {
+        let python = try Peer.python(module: "dns", pypi: "dnspython")
+        let dig = try Peer.command("dig", debian: "bind9-dnsutils")
+        let ours = try Product.path("quercus-dig")
+        let directory = try TemporaryDirectory("dig-spoof")
+        defer { directory.remove() }
+        let port = try freeLocalPort()
+        let script = try directory.write(
+            "spoofer.py",
+            """
+            import socket, sys
+            import dns.message, dns.rrset
+            server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            server.bind(("127.0.0.1", int(sys.argv[1])))
+            other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            print("ready", flush=True)
+            while True:
+                data, client = server.recvfrom(65535)
+                query = dns.message.from_wire(data)
+                def answer(address):
+                    response = dns.message.make_response(query)
+                    name = query.question[0].name
+                    response.answer.append(dns.rrset.from_text(name, 60, "IN", "A", address))
+                    return response
+                wrong_id = answer("192.0.2.66")
+                wrong_id.id = (query.id + 1) % 65536
+                server.sendto(wrong_id.to_wire(), client)
+                # A new message: the question objects of a response are the query's own.
+                other_query = dns.message.make_query("evil.example.", "A")
+                other_query.id = query.id
+                server.sendto(dns.message.make_response(other_query).to_wire(), client)
+                other.sendto(answer("192.0.2.68").to_wire(), client)
+                server.sendto(answer("192.0.2.1").to_wire(), client)
+            """)
+        let spoofer = try BackgroundProcess(python, [script, "\(port)"])
+        defer { spoofer.stop() }
+        try spoofer.waitForOutput(containing: "ready")
+        let arguments = ["@127.0.0.1", "-p", "\(port)", "www.example.com", "+short", "+tries=1", "+time=3"]
+        let mine = try run(ours, arguments)
+        let theirs = try run(dig, arguments)
+        #expect(mine.status == 0)
+        #expect(mine.stdout == "192.0.2.1\n", "\(mine.stdout)\(spoofer.output)")
+        #expect(
+            mine.stdout
+                == theirs.stdout.split(separator: "\n").filter { !$0.hasPrefix(";;") }.map { $0 + "\n" }.joined())
+    }
+
     /// No server listening: both say so in the same words and exit 9.
     @Test func unreachableServersExitNineLikeDig() throws {
         let dig = try Peer.command("dig", debian: "bind9-dnsutils")
