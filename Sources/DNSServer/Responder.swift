@@ -30,6 +30,9 @@ public struct Responder: Sendable {
     /// Zones this server copies from a primary, each with who may NOTIFY it of a change (the
     /// primary's address); a NOTIFY signed with one of `keys` is accepted too.
     public var secondaries: [DomainName: AddressPolicy] = [:]
+    /// Who may NOTIFY this server about a zone it is primary for (asking it to reload, as a git
+    /// hook does); a NOTIFY signed with one of `keys` is accepted too. Nobody by default.
+    public var primaryNotifiers = AddressPolicy()
     /// Which TSIG key may change which zones, names and types by dynamic update; nobody by default.
     public var updatePolicy = UpdatePolicy()
 
@@ -209,19 +212,21 @@ public struct Responder: Sendable {
         }
     }
 
-    /// RFC 1996 §4.7: a NOTIFY for a zone we copy, from its primary, is acknowledged; the shell
-    /// sees the acknowledgement (`notifiedZone(inResponse:)`) and schedules a refresh.
+    /// RFC 1996 §4.7: a NOTIFY for a zone we copy, from its primary, or for a zone we are primary
+    /// for, from `primaryNotifiers`, is acknowledged; the shell sees the acknowledgement
+    /// (`notifiedZone(inResponse:)`) and refreshes or reloads the zone.
     private func notifyAnswer(_ notify: Message, from clientAddress: [UInt8], signed: Bool) -> Message {
         var response = Message.response(to: notify)
         guard notify.questions.count == 1, let question = notify.questions.first, question.type == .soa else {
             response.rcode = .formatError
             return response
         }
-        guard let primaries = secondaries[question.name] else {
+        let isPrimary = authority.zone(named: question.name) != nil
+        guard let allowed = secondaries[question.name] ?? (isPrimary ? primaryNotifiers : nil) else {
             response.rcode = .notAuthoritative
             return response
         }
-        guard signed || primaries.allows(clientAddress) else {
+        guard signed || allowed.allows(clientAddress) else {
             response.rcode = .refused
             return response
         }

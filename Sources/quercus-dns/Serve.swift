@@ -66,6 +66,23 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help: """
+            A git repository (anything git clone takes) whose top folder holds one zone per file, named \
+            after the zone (example.com or example.com.zone). Pushes are picked up every --git-poll seconds, \
+            on SIGHUP and on an allowed NOTIFY; dynamic updates are committed, naming the key, and pushed.
+            """)
+    var zonesGit: String?
+
+    @Option(help: "The checkout of --zones-git this server owns (created by cloning when missing).")
+    var gitCheckout = "quercus-dns-zones"
+
+    @Option(help: "Seconds between fetches of --zones-git (0: only on SIGHUP or NOTIFY).")
+    var gitPoll = 30
+
+    @Option(help: "Who may NOTIFY this server to reload a zone it is primary for (repeatable): an address or prefix.")
+    var allowNotify: [String] = []
+
+    @Option(
+        help: """
             A zone to copy from its primary, as ZONE=IP:PORT or ZONE=IP:PORT@KEY to sign the SOA checks and \
             transfers with that TSIG key (repeatable). NOTIFY from that address (or signed with a key) \
             triggers a refresh; the copy is served until the SOA's expire time passes without the primary.
@@ -81,8 +98,11 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
-        guard !zone.isEmpty || !secondary.isEmpty else {
-            throw ValidationError("give at least one --zone ORIGIN=FILE or --secondary ZONE=IP:PORT")
+        guard !zone.isEmpty || !secondary.isEmpty || zonesGit != nil else {
+            throw ValidationError("give at least one --zone ORIGIN=FILE, --secondary ZONE=IP:PORT or --zones-git REPO")
+        }
+        for prefix in allowNotify where AddressPolicy.Prefix(prefix) == nil {
+            throw ValidationError("--allow-notify \"\(prefix)\": expected an IP address or a prefix")
         }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         for prefix in allowTransfer where !prefix.hasPrefix("key:") && AddressPolicy.Prefix(prefix) == nil {
@@ -101,8 +121,21 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         logging.bootstrap()
         let logger = Logger(label: "quercus.dns")
-        let specifications = try zone.map(ZoneSpecification.init)
-        let zones = try specifications.map { try $0.load() }
+        let repository = zonesGit.map { ZoneRepository(remote: $0, checkout: gitCheckout, logger: logger) }
+        if let repository {
+            do { try repository.prepare() } catch {
+                throw ValidationError("--zones-git \(repository.remote): \(error)")
+            }
+        }
+        let fixedSpecifications = try zone.map(ZoneSpecification.init)
+        let currentSpecifications: @Sendable () -> [ZoneSpecification] = {
+            fixedSpecifications + (repository?.specifications() ?? [])
+        }
+        var zones = try fixedSpecifications.map { try $0.load() }
+        for specification in repository?.specifications() ?? [] {
+            // A bad file in the repository is reported, not fatal: the next push can fix it.
+            do { zones.append(try specification.load()) } catch { logger.error("--zones-git: \(error)") }
+        }
         let addresses = try listen.map { text in
             do { return try parseListenAddress(text) } catch { throw ValidationError("--listen \(error)") }
         }
@@ -138,6 +171,11 @@ struct Serve: AsyncParsableCommand {
         if !updateRules.isEmpty {
             var responder = server.responder
             responder.updatePolicy = UpdatePolicy(updateRules)
+            server.replaceResponder(responder)
+        }
+        if !allowNotify.isEmpty {
+            var responder = server.responder
+            responder.primaryNotifiers = AddressPolicy(allowNotify.compactMap(AddressPolicy.Prefix.init))
             server.replaceResponder(responder)
         }
         let sources = try secondary.map { try secondarySource($0, keys: tsigKeys) }
@@ -179,51 +217,93 @@ struct Serve: AsyncParsableCommand {
         let initial = server.responder.authority
         Task { await announce(initial, initial.origins) }
         if !updateRules.isEmpty {
-            let files = Dictionary(
-                specifications.compactMap { spec in
-                    (try? DomainName(spec.origin.hasSuffix(".") ? spec.origin : spec.origin + ".")).map {
-                        ($0, spec.file)
-                    }
-                }, uniquingKeysWith: { first, _ in first })
             let coordinator = UpdateCoordinator(
                 server: server, logger: logger,
                 store: { zone, summary in
-                    guard let file = files[zone.origin] else {
+                    let specification = currentSpecifications().first {
+                        (try? DomainName($0.origin.hasSuffix(".") ? $0.origin : $0.origin + ".")) == zone.origin
+                    }
+                    guard let file = specification?.file else {
                         throw ZoneFileWriter.Failure(description: "no zone file for \(zone.origin)")
                     }
                     try ZoneFileWriter.write(
                         zone, to: file, comment: "written by quercus-dns after a dynamic update: \(summary)")
+                    if let repository, file.hasPrefix(repository.checkout + "/") {
+                        try repository.commit(file: file, message: "dynamic update: \(summary)")
+                    }
                 },
                 onChange: { origin in await announce(server.responder.authority, [origin]) })
             server.handleUpdates(with: coordinator)
         }
-        if !sources.isEmpty {
-            let secondaries = SecondaryService(
-                sources: sources, server: server, group: group, logger: logger,
-                onChange: { origin in await announce(server.responder.authority, [origin]) })
-            server.onNotify { origin in secondaries.notified(origin) }
-            Task { await secondaries.run() }
-        }
-
-        // SIGHUP reloads every zone file; a zone that no longer parses is kept as it was.
-        signal(SIGHUP, SIG_IGN)
-        let reloads = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        reloads.setEventHandler {
+        // Reloads run one at a time, off the event loops: git and file reads may take a while.
+        let reloadQueue = DispatchQueue(label: "quercus-dns.reload")
+        let secondaryOrigins = Set(sources.map(\.origin))
+        let reload: @Sendable (String) -> Void = { reason in
+            if let repository {
+                do {
+                    let moved = try repository.sync()
+                    if !moved && reason == "git poll" { return }
+                } catch {
+                    logger.error("git: \(error)")
+                }
+            }
             let before = server.responder
             var updated = before
-            for specification in specifications {
+            let current = currentSpecifications()
+            var present = secondaryOrigins
+            for specification in current {
+                if let origin = try? DomainName(
+                    specification.origin.hasSuffix(".") ? specification.origin : specification.origin + ".")
+                {
+                    present.insert(origin)
+                }
                 do {
                     updated.authority.add(try specification.load())
                 } catch {
                     logger.error("reload: \(error); keeping the zone as it was")
                 }
             }
+            // A zone whose file left the repository is no longer served.
+            for origin in updated.authority.origins where !present.contains(origin) {
+                updated.authority.remove(origin)
+                logger.info("reload: \(origin) is gone from the repository")
+            }
             server.replaceResponder(updated)
             let changed = before.authority.changedZones(in: updated.authority)
             let names = changed.map(\.description).joined(separator: " ")
-            logger.info("reload: \(changed.isEmpty ? "no zone changed" : "changed \(names)")")
+            logger.info("reload (\(reason)): \(changed.isEmpty ? "no zone changed" : "changed \(names)")")
             Task { await announce(updated.authority, changed) }
         }
+
+        var secondaryService: SecondaryService?
+        if !sources.isEmpty {
+            let secondaries = SecondaryService(
+                sources: sources, server: server, group: group, logger: logger,
+                onChange: { origin in await announce(server.responder.authority, [origin]) })
+            secondaryService = secondaries
+            Task { await secondaries.run() }
+        }
+        let notified = secondaryService
+        server.onNotify { origin in
+            if secondaryOrigins.contains(origin) {
+                notified?.notified(origin)
+            } else {
+                reloadQueue.async { reload("NOTIFY") }
+            }
+        }
+        if repository != nil, gitPoll > 0 {
+            let interval = gitPoll
+            Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(interval))
+                    reloadQueue.async { reload("git poll") }
+                }
+            }
+        }
+
+        signal(SIGHUP, SIG_IGN)
+        let reloads = DispatchSource.makeSignalSource(signal: SIGHUP, queue: reloadQueue)
+        reloads.setEventHandler { reload("SIGHUP") }
         reloads.resume()
         defer { reloads.cancel() }
 
@@ -288,6 +368,11 @@ struct Serve: AsyncParsableCommand {
 struct ZoneSpecification: Sendable {
     let origin: String
     let file: String
+
+    init(origin: String, file: String) {
+        self.origin = origin
+        self.file = file
+    }
 
     init(_ text: String) throws {
         guard let equals = text.firstIndex(of: "=") else {

@@ -349,7 +349,7 @@ import Testing
             "example.com.zone",
             Self.zone.replacingOccurrences(of: "2026112901", with: "2026112902") + "\nfresh IN A 192.0.2.123\n")
         ours.signal(SIGHUP)
-        try ours.waitForOutput(containing: "reload: changed example.com.")
+        try ours.waitForOutput(containing: "reload (SIGHUP): changed example.com.")
         try knot.waitForOutput(containing: "serial 2026112901 -> 2026112902")
         let answer = try run(dig, ["@127.0.0.1", "-p", "\(knotPort)", "fresh.example.com", "A", "+short"])
         #expect(answer.stdout == "192.0.2.123\n", "\(knot.output)")
