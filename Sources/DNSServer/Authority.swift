@@ -8,19 +8,25 @@ import Wire
 /// drive it with no network, and a server swaps in new zones by replacing the value.
 public struct Authority: Sendable {
     private(set) var zones: [DomainName: IndexedZone] = [:]
+    /// What changed in each zone, for IXFR out.
+    private(set) var journals: [DomainName: ZoneJournal] = [:]
 
     public init(zones: [Zone] = []) {
         for zone in zones { add(zone) }
     }
 
-    /// Adds or replaces the zone with this origin.
+    /// Adds or replaces the zone with this origin; a replacement is journaled for IXFR.
     public mutating func add(_ zone: Zone) {
+        if let old = zones[zone.origin]?.zone {
+            journals[zone.origin, default: ZoneJournal()].record(from: old, to: zone)
+        }
         zones[zone.origin] = IndexedZone(zone)
     }
 
     /// Stops answering for the zone with this origin (a secondary's copy that expired).
     public mutating func remove(_ origin: DomainName) {
         zones[origin] = nil
+        journals[origin] = nil
     }
 
     public var origins: [DomainName] { zones.keys.sorted() }

@@ -52,8 +52,9 @@ extension Authority {
     static let transferMessageBudget = 16_384
 
     /// The answer to AXFR (RFC 5936) or IXFR (RFC 1995) as a series of messages: the SOA, every
-    /// other record, the SOA again. IXFR gets the same full form (no journal yet), or just the SOA
-    /// when the client already has the current serial. Nil when the query is not a transfer.
+    /// other record, the SOA again. IXFR gets the differences since the client's serial when the
+    /// journal reaches back that far, the full form otherwise, or just the SOA when the client
+    /// already has the current serial. Nil when the query is not a transfer.
     public func transfer(_ query: Message) -> [Message]? {
         guard let question = query.questions.first, question.type == .axfr || question.type == .ixfr else {
             return nil
@@ -75,12 +76,24 @@ extension Authority {
             upToDate.answers = [soaRecord]
             return [upToDate]
         }
+        var stream: [ResourceRecord]
+        if question.type == .ixfr, case .soa(let theirs)? = query.authority.first?.data,
+            let differences = journals[origin]?.differences(since: theirs.serial)
+        {
+            // RFC 1995 §4: the new SOA, then per change the old SOA, deletions, new SOA, additions.
+            stream = [soaRecord]
+            for difference in differences {
+                stream += [difference.from] + difference.deleted + [difference.to] + difference.added
+            }
+            stream.append(soaRecord)
+        } else {
+            stream = [soaRecord] + indexed.zone.canonicalRecords.filter { $0.type != .soa } + [soaRecord]
+        }
         var messages: [Message] = []
         var current = Message.response(to: query)
         current.authoritative = true
         var size = 0
-        let body = indexed.zone.canonicalRecords.filter { $0.type != .soa }
-        for record in [soaRecord] + body + [soaRecord] {
+        for record in stream {
             let recordSize = record.name.wire.count + 10 + record.data.wireBytes().count
             if size + recordSize > Self.transferMessageBudget, !current.answers.isEmpty {
                 messages.append(current)

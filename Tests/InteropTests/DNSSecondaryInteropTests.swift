@@ -20,6 +20,7 @@ import Testing
         """
     }
 
+    /// Knot allows transfers only with the TSIG key and signs its NOTIFY with it.
     @Test func followsAKnotPrimaryByIXFRAfterItsNotify() throws {
         let knotd = try Peer.command("knotd", debian: "knot")
         let dig = try Peer.command("dig", debian: "bind9-dnsutils")
@@ -33,12 +34,18 @@ import Testing
         let knot = try startKnot(
             knotd, in: directory, port: knotPort,
             """
+            key:
+              - id: xfr-key
+                algorithm: hmac-sha256
+                secret: c2VjcmV0IGZvciB0cmFuc2ZlcnMgb25seSAxMjM0NTY3OA==
             remote:
               - id: secondary
                 address: 127.0.0.1@\(ourPort)
+                key: xfr-key
             acl:
               - id: transfer
                 address: 127.0.0.1
+                key: xfr-key
                 action: transfer
             zone:
               - domain: example.com
@@ -53,8 +60,9 @@ import Testing
         let ours = try BackgroundProcess(
             try Product.path("quercus-dns"),
             [
-                "serve", "--listen", "127.0.0.1:\(ourPort)", "--secondary", "example.com=127.0.0.1:\(knotPort)",
-                "--allow-transfer", "127.0.0.1",
+                "serve", "--listen", "127.0.0.1:\(ourPort)", "--key",
+                "hmac-sha256:xfr-key:c2VjcmV0IGZvciB0cmFuc2ZlcnMgb25seSAxMjM0NTY3OA==", "--secondary",
+                "example.com=127.0.0.1:\(knotPort)@xfr-key", "--allow-transfer", "127.0.0.1",
             ])
         defer { ours.stop() }
         try ours.waitForOutput(containing: "example.com. now at serial 10 (AXFR)")
@@ -77,8 +85,15 @@ import Testing
         #expect(deleted.contains("status: NXDOMAIN"), "\(deleted)")
         // Our copy is Knot's zone, record for record, in AXFR from both.
         func transfer(_ port: Int) throws -> [String] {
-            try run(dig, ["@127.0.0.1", "-p", "\(port)", "example.com", "AXFR", "+nocmd", "+nostats", "+nocomments"])
-                .stdout.split(separator: "\n").filter { !$0.hasPrefix(";") }.map { String($0) }.sorted()
+            try run(
+                dig,
+                [
+                    "@127.0.0.1", "-p", "\(port)", "example.com", "AXFR", "+nocmd", "+nostats", "+nocomments", "-y",
+                    "hmac-sha256:xfr-key:c2VjcmV0IGZvciB0cmFuc2ZlcnMgb25seSAxMjM0NTY3OA==",
+                ]
+            )
+            .stdout.split(separator: "\n").filter { !$0.hasPrefix(";") && !$0.contains("\tTSIG\t") }
+            .map { String($0) }.sorted()
         }
         let fromKnot = try transfer(knotPort)
         #expect(fromKnot.contains { $0.hasPrefix("fresh.example.com.") })

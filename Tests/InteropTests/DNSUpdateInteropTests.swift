@@ -161,5 +161,8 @@ import Testing
         #expect(try nsupdate(ourPort, "update add pushed.example.com 60 A 192.0.2.55").status == 0)
         try knot.waitForOutput(containing: "serial 100 -> 101")
         #expect(try dig(knotPort, "pushed.example.com") == "192.0.2.55\n")
+        // Knot fetched only the difference, from our journal, not the zone in AXFR form.
+        #expect(knot.output.contains("IXFR, incoming, remote 127.0.0.1@\(ourPort), finished"), "\(knot.output)")
+        #expect(!knot.output.contains("AXFR-style IXFR"), "\(knot.output)")
     }
 }
