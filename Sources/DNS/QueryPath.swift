@@ -55,10 +55,15 @@ public struct NameIndex: Sendable {
     private let slots: [Int32]
 
     public init(_ zone: Zone) {
+        self.init(entries: zone.nodes.map { ($0.key, $0.value) })
+    }
+
+    /// An index of any names (several zones' names, or only those a fast path may answer).
+    public init(entries: [(DomainName, RecordMap)]) {
         var keys: [UInt8] = []
         var starts: [Int] = []
         var maps: [RecordMap] = []
-        for (name, map) in zone.nodes {
+        for (name, map) in entries {
             starts.append(keys.count)
             keys.append(contentsOf: name.wire.map(asciiLowercase))
             maps.append(map)

@@ -1,4 +1,5 @@
 import DNS
+import DNSServer
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -7,8 +8,10 @@ import NIOShell
 /// Counters of what the server answered, exposed in Prometheus's text format.
 public final class ServerMetrics: Sendable {
     private struct Counts {
-        var queries: [String: UInt64] = ["udp": 0, "tcp": 0]
-        var responses: [UInt16: UInt64] = [:]
+        var udpQueries: UInt64 = 0
+        var tcpQueries: UInt64 = 0
+        /// Indexed by the 4-bit header rcode: a fixed array, so counting allocates nothing.
+        var responses = [UInt64](repeating: 0, count: 16)
         var dropped: UInt64 = 0
         var tcpRefused: UInt64 = 0
     }
@@ -17,13 +20,15 @@ public final class ServerMetrics: Sendable {
 
     public init() {}
 
-    func record(transport: String, replies: [[UInt8]]) {
+    /// One query and its reply (nil: dropped; the first message of a transfer counts).
+    func record(_ transport: Transport, reply: [UInt8]?) {
         counts.withLockedValue { counts in
-            counts.queries[transport, default: 0] += 1
-            if replies.isEmpty { counts.dropped += 1 }
-            for reply in replies.prefix(1) where reply.count >= 4 {
-                counts.responses[UInt16(reply[3] & 0x0F), default: 0] += 1
+            if transport == .udp { counts.udpQueries += 1 } else { counts.tcpQueries += 1 }
+            guard let reply, reply.count >= 4 else {
+                counts.dropped += 1
+                return
             }
+            counts.responses[Int(reply[3] & 0x0F)] += 1
         }
     }
 
@@ -36,13 +41,12 @@ public final class ServerMetrics: Sendable {
         let snapshot = counts.withLockedValue { $0 }
         var text = "# HELP quercus_dns_queries_total Queries received, by transport.\n"
         text += "# TYPE quercus_dns_queries_total counter\n"
-        for (transport, count) in snapshot.queries.sorted(by: { $0.key < $1.key }) {
-            text += "quercus_dns_queries_total{transport=\"\(transport)\"} \(count)\n"
-        }
+        text += "quercus_dns_queries_total{transport=\"tcp\"} \(snapshot.tcpQueries)\n"
+        text += "quercus_dns_queries_total{transport=\"udp\"} \(snapshot.udpQueries)\n"
         text += "# HELP quercus_dns_responses_total Responses sent, by response code.\n"
         text += "# TYPE quercus_dns_responses_total counter\n"
-        for (code, count) in snapshot.responses.sorted(by: { $0.key < $1.key }) {
-            text += "quercus_dns_responses_total{rcode=\"\(ResponseCode(rawValue: code))\"} \(count)\n"
+        for (code, count) in snapshot.responses.enumerated() where count > 0 {
+            text += "quercus_dns_responses_total{rcode=\"\(ResponseCode(rawValue: UInt16(code)))\"} \(count)\n"
         }
         text += "# HELP quercus_dns_dropped_total Packets answered with nothing (malformed or responses).\n"
         text += "# TYPE quercus_dns_dropped_total counter\n"
