@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Authoritative DNS over UDP: quercus-dns serve against NSD, the same 1,000-name zone and the same
-# dnsperf query stream, interleaved (NSD, ours, NSD, ours …). Reports server CPU per query (user +
-# system time from /proc across each window, summed over the server's process group, since NSD
-# forks), queries per second, loss and the rcode mix. SMOKE=1: one short round.
+# Authoritative DNS over UDP and TCP: quercus-dns serve against NSD, the same 1,000-name zone and
+# the same dnsperf query stream, interleaved (NSD, ours, NSD, ours …). Reports server CPU per query
+# (user + system time from /proc across each window, summed over the server's process group, since
+# NSD forks), queries per second, loss and the rcode mix. SMOKE=1: one short round.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for tool in dnsperf nsd taskset; do
@@ -72,12 +72,12 @@ group_cpu_ticks() {  # utime + stime of every process whose process group is $gr
   echo "$total"
 }
 
-measure() {  # name group port -> "microseconds_per_query qps lost rcodes"
-  local name=$1 port=$3
+measure() {  # name group port mode -> "microseconds_per_query qps lost rcodes"
+  local name=$1 port=$3 mode=$4
   group=$2
   local before after out completed lost qps
   before=$(group_cpu_ticks)
-  out=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$work/queries" -l "$seconds" -c 4 -T 1 -q 100 2>&1)
+  out=$(taskset -c 1 dnsperf -m "$mode" -s 127.0.0.1 -p "$port" -d "$work/queries" -l "$seconds" -c 4 -T 1 -q 100 2>&1)
   after=$(group_cpu_ticks)
   completed=$(sed -n 's/.*Queries completed: *\([0-9]*\).*/\1/p' <<<"$out")
   lost=$(sed -n 's/.*Queries lost: *\([0-9]*\).*/\1/p' <<<"$out")
@@ -88,19 +88,23 @@ measure() {  # name group port -> "microseconds_per_query qps lost rcodes"
   python3 -c "import re; print(f'{($after-$before)/$hz*1e6/max(1,$completed):.2f} {float($qps):.0f} $lost', re.sub(r'[0-9]+[(]', '(', '$rcodes'.replace(' ', '')))"
 }
 
-nsd_results=() ours_results=() ratios=()
-for round in $(seq 1 "$rounds"); do
-  read -r nsd_us nsd_qps nsd_lost nsd_rcodes < <(measure nsd "$nsd_group" "$nsd_port")
-  read -r ours_us ours_qps ours_lost ours_rcodes < <(measure ours "$ours_group" "$ours_port")
-  echo "round $round: NSD $nsd_us µs/query ($nsd_qps qps, lost $nsd_lost, $nsd_rcodes); quercus-dns $ours_us µs/query ($ours_qps qps, lost $ours_lost, $ours_rcodes)"
-  [ "$nsd_rcodes" = "$ours_rcodes" ] || echo "dns-serve: WARNING: the rcode mix differs"
-  nsd_results+=("$nsd_us") ours_results+=("$ours_us")
-  ratios+=("$(python3 -c "print($ours_us/$nsd_us)")")
-done
-python3 - "${nsd_results[*]}" "${ours_results[*]}" "${ratios[*]}" <<'PY'
+for mode in udp tcp; do
+  nsd_results=() ours_results=() ratios=() nsd_rates=() ours_rates=()
+  for round in $(seq 1 "$rounds"); do
+    read -r nsd_us nsd_qps nsd_lost nsd_rcodes < <(measure nsd "$nsd_group" "$nsd_port" "$mode")
+    read -r ours_us ours_qps ours_lost ours_rcodes < <(measure ours "$ours_group" "$ours_port" "$mode")
+    echo "$mode round $round: NSD $nsd_us µs/query ($nsd_qps qps, lost $nsd_lost, $nsd_rcodes); quercus-dns $ours_us µs/query ($ours_qps qps, lost $ours_lost, $ours_rcodes)"
+    [ "$nsd_rcodes" = "$ours_rcodes" ] || echo "dns-serve: WARNING: the rcode mix differs"
+    nsd_results+=("$nsd_us") ours_results+=("$ours_us") nsd_rates+=("$nsd_qps") ours_rates+=("$ours_qps")
+    ratios+=("$(python3 -c "print($ours_us/$nsd_us)")")
+  done
+  python3 - "$mode" "${nsd_results[*]}" "${ours_results[*]}" "${ratios[*]}" "${nsd_rates[*]}" "${ours_rates[*]}" <<'PY'
 import statistics, sys
-nsd, ours, ratios = ([float(x) for x in arg.split()] for arg in sys.argv[1:])
-print(f"dns serve (UDP, 1,000-name zone): NSD {statistics.median(nsd):.2f} µs CPU/query, "
-      f"quercus-dns {statistics.median(ours):.2f} µs CPU/query, ratio {statistics.median(ratios):.2f} "
+mode = sys.argv[1].upper()
+nsd, ours, ratios, nsd_qps, ours_qps = ([float(x) for x in arg.split()] for arg in sys.argv[2:])
+print(f"dns serve ({mode}, 1,000-name zone): NSD {statistics.median(nsd):.2f} µs CPU/query "
+      f"({statistics.median(nsd_qps):.0f} qps), quercus-dns {statistics.median(ours):.2f} µs CPU/query "
+      f"({statistics.median(ours_qps):.0f} qps), ratio {statistics.median(ratios):.2f} "
       f"(median of {len(ratios)} interleaved rounds)")
 PY
+done
