@@ -48,6 +48,13 @@ public final class DNSNetworkServer: Sendable {
         updates.withLockedValue { $0 = coordinator }
     }
 
+    /// Response rate limiting for UDP answers; off unless asked for.
+    private let rateLimiter = NIOLockedValueBox<ResponseRateLimiter?>(nil)
+
+    public func limitResponses(_ limiter: ResponseRateLimiter) {
+        rateLimiter.withLockedValue { $0 = limiter }
+    }
+
     public init(responder: Responder, limits: Limits = Limits(), group: any EventLoopGroup, logger: Logger) {
         self.current = NIOLockedValueBox(ServingState(responder))
         self.limits = limits
@@ -70,6 +77,7 @@ public final class DNSNetworkServer: Sendable {
         let metrics = self.metrics
         let notifyListener = self.notifyListener
         let updates = self.updates
+        let rateLimiter = self.rateLimiter
         let udp = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             // One epoll wake-up drains up to 64 queries, and one flush answers them together.
@@ -83,7 +91,7 @@ public final class DNSNetworkServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(
                         UDPQueryHandler(
                             responder: responder, metrics: metrics, notifyListener: notifyListener, updates: updates,
-                            logger: logger))
+                            rateLimiter: rateLimiter, logger: logger))
                 }
             }
             .bind(to: address)
@@ -121,6 +129,7 @@ final class UDPQueryHandler: ChannelInboundHandler {
     private let metrics: ServerMetrics
     private let notifyListener: NIOLockedValueBox<(@Sendable (DomainName) -> Void)?>
     private let updates: NIOLockedValueBox<UpdateCoordinator?>
+    private let rateLimiter: NIOLockedValueBox<ResponseRateLimiter?>
     private let logger: Logger
     /// Reused for every fast answer on this socket: no allocation per answer but the buffer's.
     private var writer = MessageWriter()
@@ -128,13 +137,33 @@ final class UDPQueryHandler: ChannelInboundHandler {
     init(
         responder: NIOLockedValueBox<ServingState>, metrics: ServerMetrics,
         notifyListener: NIOLockedValueBox<(@Sendable (DomainName) -> Void)?>,
-        updates: NIOLockedValueBox<UpdateCoordinator?>, logger: Logger
+        updates: NIOLockedValueBox<UpdateCoordinator?>, rateLimiter: NIOLockedValueBox<ResponseRateLimiter?>,
+        logger: Logger
     ) {
         self.responder = responder
         self.metrics = metrics
         self.notifyListener = notifyListener
         self.updates = updates
+        self.rateLimiter = rateLimiter
         self.logger = logger
+    }
+
+    /// The reply as rate limiting lets it go: unchanged, truncated (slip), or nothing.
+    private func limited(_ reply: [UInt8], to address: SocketAddress) -> [UInt8]? {
+        let decision = rateLimiter.withLockedValue { limiter -> ResponseRateLimiter.Decision? in
+            guard limiter != nil else { return nil }
+            return limiter?.decide(
+                response: reply, client: addressBytes(address), now: Int64(time(nil)))
+        }
+        switch decision {
+        case nil, .send?: return reply
+        case .slip?:
+            metrics.recordRateLimited(slipped: true)
+            return ResponseRateLimiter.truncated(reply)
+        case .drop?:
+            metrics.recordRateLimited(slipped: false)
+            return nil
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -143,7 +172,8 @@ final class UDPQueryHandler: ChannelInboundHandler {
         let state = self.responder.withLockedValue { $0 }
         if state.fast.answer(query, into: &writer) {
             metrics.record(.udp, reply: writer.bytes)
-            let buffer = context.channel.allocator.buffer(bytes: writer.bytes)
+            guard let reply = limited(writer.bytes, to: envelope.remoteAddress) else { return }
+            let buffer = context.channel.allocator.buffer(bytes: reply)
             context.write(
                 wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: buffer)), promise: nil)
             return
@@ -163,7 +193,7 @@ final class UDPQueryHandler: ChannelInboundHandler {
         }
         let reply = responder.respond(to: query, over: .udp, from: address, at: now)
         metrics.record(.udp, reply: reply)
-        guard let reply else { return }
+        guard let reply, let reply = limited(reply, to: envelope.remoteAddress) else { return }
         if let origin = Responder.notifiedZone(inResponse: reply) { notifyListener.withLockedValue { $0 }?(origin) }
         let buffer = context.channel.allocator.buffer(bytes: reply)
         context.write(

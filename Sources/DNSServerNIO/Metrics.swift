@@ -14,6 +14,8 @@ public final class ServerMetrics: Sendable {
         var responses = [UInt64](repeating: 0, count: 16)
         var dropped: UInt64 = 0
         var tcpRefused: UInt64 = 0
+        var rateLimitedDropped: UInt64 = 0
+        var rateLimitedSlipped: UInt64 = 0
     }
 
     private let counts = NIOLockedValueBox(Counts())
@@ -29,6 +31,12 @@ public final class ServerMetrics: Sendable {
                 return
             }
             counts.responses[Int(reply[3] & 0x0F)] += 1
+        }
+    }
+
+    func recordRateLimited(slipped: Bool) {
+        counts.withLockedValue { counts in
+            if slipped { counts.rateLimitedSlipped += 1 } else { counts.rateLimitedDropped += 1 }
         }
     }
 
@@ -54,6 +62,10 @@ public final class ServerMetrics: Sendable {
         text += "# HELP quercus_dns_tcp_refused_total TCP connections closed at the connection limit.\n"
         text += "# TYPE quercus_dns_tcp_refused_total counter\n"
         text += "quercus_dns_tcp_refused_total \(snapshot.tcpRefused)\n"
+        text += "# HELP quercus_dns_rate_limited_total UDP responses held back by rate limiting (--rrl).\n"
+        text += "# TYPE quercus_dns_rate_limited_total counter\n"
+        text += "quercus_dns_rate_limited_total{action=\"drop\"} \(snapshot.rateLimitedDropped)\n"
+        text += "quercus_dns_rate_limited_total{action=\"slip\"} \(snapshot.rateLimitedSlipped)\n"
         return text
     }
 }

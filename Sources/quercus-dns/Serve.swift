@@ -92,6 +92,17 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A secondary to send NOTIFY to when a zone loads or changes (repeatable): 127.0.0.1:5301.")
     var notify: [String] = []
 
+    @Option(
+        help: """
+            Response rate limiting over UDP: identical responses to one client network (/24, /56) per second \
+            at most (off by default). Beyond it responses are dropped, except every --rrl-slip-th, sent \
+            truncated so real clients retry over TCP.
+            """)
+    var rrl: Int?
+
+    @Option(help: "With --rrl: every this many limited responses one goes out truncated (0: drop them all).")
+    var rrlSlip = 2
+
     @Option(help: "Serve Prometheus metrics over HTTP at this address (GET /metrics): 127.0.0.1:9153.")
     var metrics: String?
 
@@ -109,6 +120,8 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(
                 "--allow-transfer \"\(prefix)\": expected an IP address, a prefix such as 192.0.2.0/24, or key:NAME")
         }
+        if let rrl, rrl < 1 { throw ValidationError("--rrl must be at least 1 response per second") }
+        guard rrlSlip >= 0 else { throw ValidationError("--rrl-slip must be 0 or more") }
         for rule in allowUpdate where UpdatePolicy.Rule(rule) == nil {
             throw ValidationError(
                 "--allow-update \"\(rule)\": expected key:NAME[,zone=ZONE][,name=SUFFIX][,types=A+AAAA]")
@@ -190,6 +203,7 @@ struct Serve: AsyncParsableCommand {
             }
             server.replaceResponder(responder)
         }
+        if let rrl { server.limitResponses(ResponseRateLimiter(responsesPerSecond: rrl, slip: rrlSlip)) }
         var channels: [any Channel] = []
         for address in addresses {
             channels += try await server.bind(address)

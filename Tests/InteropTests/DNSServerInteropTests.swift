@@ -467,8 +467,65 @@ import Testing
                 quercus_dns_responses_total rcode=REFUSED 1
                 quercus_dns_dropped_total  1
                 quercus_dns_tcp_refused_total  0
+                quercus_dns_rate_limited_total action=drop 0
+                quercus_dns_rate_limited_total action=slip 0
 
                 """)
+    }
+
+    /// With --rrl, a burst of identical UDP queries from one address gets the limit's worth of
+    /// answers, some truncated slips and silence for the rest; TCP is not limited, and without
+    /// --rrl nothing is held back.
+    @Test func responseRateLimitingCapsIdenticalAnswersOverUDP() throws {
+        let python = try Peer.python(module: "dns", pypi: "dnspython")
+        let directory = try TemporaryDirectory("dns-rrl")
+        defer { directory.remove() }
+        let zoneFile = try directory.write("example.com.zone", Self.zone)
+        let script = try directory.write(
+            "burst.py",
+            """
+            import socket, sys, time
+            import dns.message, dns.query, dns.flags
+            port = int(sys.argv[1])
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.settimeout(0.5)
+            queries = [dns.message.make_query("web.example.com.", "A") for _ in range(40)]
+            start = time.time()
+            for query in queries:
+                sock.sendto(query.to_wire(), ("127.0.0.1", port))
+            sending = time.time() - start
+            full = truncated = 0
+            try:
+                while True:
+                    reply = dns.message.from_wire(sock.recv(4096))
+                    if reply.flags & dns.flags.TC: truncated += 1
+                    else: full += 1
+            except socket.timeout:
+                pass
+            tcp = dns.query.tcp(dns.message.make_query("web.example.com.", "A"), "127.0.0.1", port=port, timeout=5)
+            # Sent within one second (the limiter counts per second), else the figures mean nothing.
+            print(full, truncated, len(tcp.answer), "fast" if sending < 0.5 else "slow")
+            """)
+        for (extra, limited) in [(["--rrl", "5", "--rrl-slip", "2"], true), ([], false)] {
+            let port = try freeLocalPort()
+            let server = try startOurs(zoneFile: zoneFile, port: port, extra)
+            defer { server.stop() }
+            let result = try run(python, [script, "\(port)"], timeout: 60)
+            let fields = result.stdout.split(separator: " ").map {
+                String($0).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            #expect(fields.count == 4, "\(result.stdout)\(result.stderr)")
+            guard fields.count == 4, let full = Int(fields[0]), let truncated = Int(fields[1]) else { continue }
+            #expect(fields[2] == "1", "TCP answered: \(result.stdout)")
+            if fields[3] == "slow" { continue }
+            if limited {
+                // 5 answers, then every second one of the 35 held back slips: 17 or 18 truncated.
+                #expect(full == 5, "\(result.stdout)")
+                #expect((15...18).contains(truncated), "\(result.stdout)")
+            } else {
+                #expect(full == 40 && truncated == 0, "\(result.stdout)")
+            }
+        }
     }
 }
 
