@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "DNS", targets: ["DNS", "DNSSecurity"]),
         .library(name: "DNSServer", targets: ["DNSServer"]),
         .library(name: "DNSClient", targets: ["DNSClient"]),
+        .library(name: "Resolver", targets: ["Resolver"]),
         .library(name: "ICalendar", targets: ["ICalendar"]),
         .library(name: "TLS", targets: ["TLS"]),
         .library(name: "OpenPGP", targets: ["OpenPGP"]),
@@ -74,6 +75,19 @@ let package = Package(
             ]
         ),
 
+        // The recursive resolver (docs/resolver.md): iteration, cache and response acceptance as a
+        // pure state machine (Resolver); the SwiftNIO shell that listens and sends (ResolverNIO).
+        .target(name: "Resolver", dependencies: ["DNS", "DNSSecurity", "DNSClient", "DNSServer", "Wire"]),
+        .target(
+            name: "ResolverNIO",
+            dependencies: [
+                "Resolver", "DNSClient", "NIOShell", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // Calendars (docs/calendar.md): iCalendar and vCard codec, recurrence, free-busy.
         .target(name: "ICalendar", dependencies: ["Wire"]),
 
@@ -128,6 +142,13 @@ let package = Package(
             dependencies: ["DNS", "DNSSecurity", "DNSServer", "DNSServerNIO", "NIOShell", "QuercusCLI"]),
         .executableTarget(
             name: "quercus-dig", dependencies: ["DNS", "DNSSecurity", "DNSClient", "DNSClientNIO", "QuercusCLI"]),
+        .executableTarget(
+            name: "quercus-resolver",
+            dependencies: [
+                "DNS", "DNSClient", "DNSServer", "Resolver", "ResolverNIO", "NIOShell", "QuercusCLI",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(name: "quercus-ical", dependencies: ["ICalendar", "QuercusCLI"]),
         .executableTarget(name: "quercus-sop", dependencies: ["OpenPGP", "QuercusCLI"]),
         .executableTarget(
@@ -155,6 +176,7 @@ let package = Package(
         .testTarget(name: "DNSTests", dependencies: ["DNS", "DNSSecurity"]),
         .testTarget(name: "DNSServerTests", dependencies: ["DNSServer", "DNS", "DNSSecurity"]),
         .testTarget(name: "DNSClientTests", dependencies: ["DNSClient", "DNS", "DNSSecurity"]),
+        .testTarget(name: "ResolverTests", dependencies: ["Resolver", "DNSClient", "DNSServer", "DNS"]),
         .testTarget(name: "ICalendarTests", dependencies: ["ICalendar"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS"]),
         .testTarget(name: "OpenPGPTests", dependencies: ["OpenPGP"]),

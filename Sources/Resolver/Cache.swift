@@ -1,0 +1,186 @@
+import DNS
+
+/// What the cache knows about one name and type.
+public enum CachedAnswer: Equatable, Sendable {
+    /// The RRset (or a CNAME, or a DNAME), with TTLs counted down to now.
+    case records([ResourceRecord])
+    /// The name exists without this type (RFC 2308 NODATA); the SOA that says so, if any.
+    case noData(authority: [ResourceRecord])
+    /// The name does not exist (RFC 2308 NXDOMAIN); the SOA that says so, if any.
+    case nameError(authority: [ResourceRecord])
+}
+
+/// How much a cached RRset may be believed (RFC 2181 §5.4.1): an answer from an authority beats
+/// a delegation's NS set, which beats glue. Data of lower rank never replaces live data of higher.
+public enum Credibility: Int, Comparable, Sendable {
+    case glue = 0
+    case referral = 1
+    case answer = 2
+
+    public static func < (lhs: Credibility, rhs: Credibility) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// The resolver's cache: RRsets and negative answers with their expiry, a bound in bytes with
+/// least-recently-used eviction, and expired entries kept for `staleWindow` seconds so they can
+/// be served when every authority fails (RFC 8767).
+public struct ResolverCache: Sendable {
+    struct Key: Hashable, Sendable {
+        var name: DomainName
+        var type: RecordType
+    }
+
+    struct Entry: Sendable {
+        var answer: CachedAnswer
+        var expires: Double
+        var credibility: Credibility
+        var size: Int
+        var lastUse: UInt64
+    }
+
+    /// An NXDOMAIN covers every type of a name, so it is kept once under this type (which no
+    /// record has: type 0 is reserved).
+    static let wholeName = RecordType(rawValue: 0)
+
+    public let capacity: Int
+    public let staleWindow: Double
+    public private(set) var bytes = 0
+    public private(set) var evictions = 0
+    public var count: Int { entries.count }
+
+    private var entries: [Key: Entry] = [:]
+    /// Keys in the order they were used, oldest first; a key appears again each time it is used,
+    /// and an occurrence older than the entry's `lastUse` is skipped (amortised O(1) LRU).
+    private var usage: [(key: Key, tick: UInt64)] = []
+    private var usageStart = 0
+    private var tick: UInt64 = 0
+
+    public init(capacity: Int, staleWindow: Double = 86_400) {
+        self.capacity = max(capacity, 4096)
+        self.staleWindow = staleWindow
+    }
+
+    /// Stores an RRset, a NODATA or an NXDOMAIN for `ttl` seconds from `now`. Live data of higher
+    /// credibility stays.
+    public mutating func insert(
+        _ answer: CachedAnswer, name: DomainName, type: RecordType, ttl: UInt32, credibility: Credibility,
+        now: Double
+    ) {
+        let key = Key(name: name, type: answerType(answer, type))
+        if let existing = entries[key], existing.expires >= now, existing.credibility > credibility { return }
+        let size = Self.estimatedSize(answer, name: name)
+        guard size <= capacity else { return }
+        remove(key)
+        tick += 1
+        entries[key] = Entry(
+            answer: answer, expires: now + Double(ttl), credibility: credibility, size: size, lastUse: tick)
+        bytes += size
+        usage.append((key, tick))
+        while bytes > capacity, evictOldest() {}
+        compactUsage()
+    }
+
+    /// What is cached for `name` and `type`: an NXDOMAIN for the name, the RRset, NODATA, or a
+    /// CNAME at the name (for any other type). With `allowStale`, expired entries within the stale
+    /// window are returned with a TTL of `staleTTL`.
+    public mutating func lookup(
+        _ name: DomainName, _ type: RecordType, now: Double, allowStale: Bool = false, staleTTL: UInt32 = 30
+    ) -> CachedAnswer? {
+        var keys = [Key(name: name, type: Self.wholeName), Key(name: name, type: type)]
+        if type != .cname { keys.append(Key(name: name, type: .cname)) }
+        for key in keys {
+            if let answer = use(key, now: now, allowStale: allowStale, staleTTL: staleTTL) { return answer }
+        }
+        return nil
+    }
+
+    /// The cached RRset of exactly this type (no CNAME, no negative answer).
+    public mutating func records(_ name: DomainName, _ type: RecordType, now: Double) -> [ResourceRecord]? {
+        guard case .records(let records)? = use(Key(name: name, type: type), now: now, allowStale: false, staleTTL: 0)
+        else { return nil }
+        return records
+    }
+
+    /// Whether a negative answer for this name and type is live (an NS name with no address).
+    public mutating func isNegative(_ name: DomainName, _ type: RecordType, now: Double) -> Bool {
+        switch lookup(name, type, now: now) {
+        case .noData?, .nameError?: return true
+        default: return false
+        }
+    }
+
+    private mutating func use(_ key: Key, now: Double, allowStale: Bool, staleTTL: UInt32) -> CachedAnswer? {
+        guard var entry = entries[key] else { return nil }
+        let ttl: UInt32
+        if entry.expires >= now {
+            ttl = UInt32(min(entry.expires - now, Double(UInt32.max)))
+        } else if allowStale && now <= entry.expires + staleWindow {
+            ttl = staleTTL
+        } else {
+            if now > entry.expires + staleWindow { remove(key) }
+            return nil
+        }
+        tick += 1
+        entry.lastUse = tick
+        entries[key] = entry
+        usage.append((key, tick))
+        compactUsage()
+        return Self.counted(entry.answer, ttl: ttl)
+    }
+
+    private func answerType(_ answer: CachedAnswer, _ type: RecordType) -> RecordType {
+        if case .nameError = answer { return Self.wholeName }
+        return type
+    }
+
+    private mutating func remove(_ key: Key) {
+        guard let old = entries.removeValue(forKey: key) else { return }
+        bytes -= old.size
+    }
+
+    private mutating func evictOldest() -> Bool {
+        while usageStart < usage.count {
+            let (key, tick) = usage[usageStart]
+            usageStart += 1
+            if let entry = entries[key], entry.lastUse == tick {
+                remove(key)
+                evictions += 1
+                return true
+            }
+        }
+        return false
+    }
+
+    /// Drops the skipped front of the usage list once it is most of it, so it stays proportional
+    /// to the number of entries.
+    private mutating func compactUsage() {
+        guard usage.count > 64, usage.count > 4 * (entries.count + 16) || usageStart > usage.count / 2 else { return }
+        usage = usage[usageStart...].filter { entries[$0.key]?.lastUse == $0.tick }
+        usageStart = 0
+    }
+
+    private static func counted(_ answer: CachedAnswer, ttl: UInt32) -> CachedAnswer {
+        func down(_ records: [ResourceRecord]) -> [ResourceRecord] {
+            records.map { record in
+                var record = record
+                record.ttl = min(record.ttl, ttl)
+                return record
+            }
+        }
+        switch answer {
+        case .records(let records): return .records(down(records))
+        case .noData(let authority): return .noData(authority: down(authority))
+        case .nameError(let authority): return .nameError(authority: down(authority))
+        }
+    }
+
+    /// An estimate of what an entry costs in memory: the owner, a fixed overhead per entry and
+    /// per record, and each record's presentation length as a stand-in for its data.
+    static func estimatedSize(_ answer: CachedAnswer, name: DomainName) -> Int {
+        let records: [ResourceRecord]
+        switch answer {
+        case .records(let list), .noData(let list), .nameError(let list): records = list
+        }
+        return 128 + name.wire.count
+            + records.reduce(0) { $0 + 48 + $1.name.wire.count + $1.data.presentation.utf8.count }
+    }
+}

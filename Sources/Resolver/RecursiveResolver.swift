@@ -1,0 +1,662 @@
+import DNS
+import DNSClient
+import DNSServer
+
+/// Who asked: a number the shell picks for each client query, handed back with the answer.
+public struct ClientHandle: Hashable, Sendable {
+    public let rawValue: UInt64
+    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+}
+
+/// One query the resolver sent, named so its answer or timeout can be handed back.
+public struct QueryToken: Hashable, Sendable {
+    public let rawValue: UInt64
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+}
+
+/// A query for the shell to send, and how long to wait before calling `timedOut`.
+public struct OutgoingQuery: Sendable {
+    public let token: QueryToken
+    public let server: ServerAddress
+    public let transport: DNSClient.Transport
+    public let bytes: [UInt8]
+    public let timeout: Double
+}
+
+/// What the shell must do next.
+public enum ResolverAction: Sendable {
+    case send(OutgoingQuery)
+    /// The answer to a client (already within the client's UDP size; TC set when it did not fit).
+    case reply(ClientHandle, [UInt8])
+}
+
+/// Counters for `/metrics`.
+public struct ResolverStatistics: Sendable {
+    public var clientQueries = 0
+    public var answeredFromCache = 0
+    public var upstreamQueries = 0
+    public var upstreamTimeouts = 0
+    public var ignoredResponses = 0
+    public var serverFailures = 0
+    public var staleAnswers = 0
+    public var blocked = 0
+    public var localAnswers = 0
+}
+
+/// The recursive resolver as a value: client queries, upstream responses, timeouts and the time
+/// go in; queries to send and answers to return come out (the ocaml-dns resolver's shape). It
+/// never touches a socket or a clock.
+///
+/// Resolution is driven by the cache: each step looks the current question up; on a miss it finds
+/// the closest cached delegation, picks that zone's fastest server, and asks; whatever the answer
+/// teaches (records, a referral, a negative answer) goes into the cache, and the step repeats.
+/// Only one query per client question is outstanding at a time.
+public struct RecursiveResolver: Sendable {
+    public private(set) var settings: ResolverSettings
+    public private(set) var cache: ResolverCache
+    public private(set) var statistics = ResolverStatistics()
+    public var blockList: BlockList
+    public var localZones: Authority
+    /// Smoothed round-trip times in seconds (RFC 6298's 7/8 weighting), by server.
+    public private(set) var smoothedRTT: [ServerAddress: Double] = [:]
+
+    private var requests: [ClientHandle: Request] = [:]
+    private var pending: [QueryToken: PendingQuery] = [:]
+    private var nextToken: UInt64 = 0
+    private let randomID: @Sendable () -> UInt16
+
+    public init(
+        settings: ResolverSettings, cache: ResolverCache = ResolverCache(capacity: 64 << 20),
+        blockList: BlockList = BlockList(), localZones: Authority = Authority(),
+        randomID: @escaping @Sendable () -> UInt16 = { UInt16.random(in: 0...UInt16.max) }
+    ) {
+        self.settings = settings
+        self.cache = cache
+        self.blockList = blockList
+        self.localZones = localZones
+        self.randomID = randomID
+    }
+
+    /// Whether the query is still waiting for its answer (the shell closes its socket otherwise).
+    public func isWaiting(for token: QueryToken) -> Bool { pending[token] != nil }
+
+    public var outstandingRequests: Int { requests.count }
+
+    /// Whether a client's question is still being resolved.
+    public func isResolving(_ client: ClientHandle) -> Bool { requests[client] != nil }
+
+    // MARK: Inputs
+
+    /// A client's query. Malformed queries get FORMERR when their header can be read.
+    public mutating func receiveQuery(
+        _ bytes: [UInt8], from client: ClientHandle, over transport: DNSClient.Transport, now: Double
+    ) -> [ResolverAction] {
+        statistics.clientQueries += 1
+        let query: Message
+        do {
+            query = try Message.decode(bytes)
+        } catch {
+            guard bytes.count >= Message.headerSize, bytes[2] & 0x80 == 0 else { return [] }
+            let id = UInt16(bytes[0]) << 8 | UInt16(bytes[1])
+            return reply(client, Message(id: id, isResponse: true, rcode: .formatError), maximumSize: 512)
+        }
+        guard !query.isResponse else { return [] }
+        let limit = transport == .udp ? query.maximumResponseSize : 65535
+        var response = Self.response(to: query)
+        guard query.opcode == .query else {
+            response.rcode = .notImplemented
+            return reply(client, response, maximumSize: limit)
+        }
+        guard query.questions.count == 1, let question = query.questions.first else {
+            response.rcode = .formatError
+            return reply(client, response, maximumSize: limit)
+        }
+        guard question.recordClass == .internet, question.type != .axfr, question.type != .ixfr else {
+            response.rcode = .refused
+            return reply(client, response, maximumSize: limit)
+        }
+        guard question.type != .opt, question.type != .tsig else {
+            response.rcode = .formatError
+            return reply(client, response, maximumSize: limit)
+        }
+        if blockList.blocks(question.name) {
+            statistics.blocked += 1
+            response.rcode = .nameError
+            Self.addExtendedError(&response, code: 15, text: "blocked")
+            return reply(client, response, maximumSize: limit)
+        }
+        if !localZones.origins.isEmpty, localZones.origins.contains(where: { question.name.isSubdomain(of: $0) }) {
+            statistics.localAnswers += 1
+            var local = localZones.answer(query)
+            local.recursionAvailable = true
+            return reply(client, local, maximumSize: limit)
+        }
+        let request = Request(
+            client: client, query: query, question: question, limit: limit,
+            goals: [Goal(name: question.name, type: question.type)])
+        requests[client] = request
+        return advance(client, now: now)
+    }
+
+    /// Bytes that arrived from `source` on the socket of query `token`. A response that is not
+    /// the answer (wrong source, ID or question, malformed) is ignored and the query keeps waiting.
+    public mutating func receiveResponse(
+        _ bytes: [UInt8], for token: QueryToken, from source: ServerAddress, now: Double
+    ) -> [ResolverAction] {
+        guard let sent = pending[token] else { return [] }
+        let response: ClientResponse
+        switch sent.query.accept(bytes, from: source, now: UInt64(max(0, now))) {
+        case .ignored:
+            statistics.ignoredResponses += 1
+            return []
+        case .truncated(let truncated):
+            pending[token] = nil
+            guard sent.transport == .udp else {
+                response = truncated
+                break
+            }
+            // RFC 7766 §5: ask the same server the same question over TCP.
+            guard var request = requests[sent.client] else { return [] }
+            let actions = send(
+                sent.question, to: sent.server, over: .tcp, zone: sent.zone,
+                minimised: sent.minimised, request: &request, now: now)
+            requests[sent.client] = request
+            return actions ?? fail(sent.client, now: now)
+        case .accepted(let accepted):
+            pending[token] = nil
+            response = accepted
+        }
+        guard var request = requests[sent.client] else {
+            recordRTT(sent.server, sample: max(0, now - sent.sentAt))
+            return []
+        }
+        request.outstanding = nil
+        if absorb(response.message, answering: sent, request: &request, now: now) == .lame {
+            request.markFailed(sent.server, attempts: settings.attemptsPerServer)
+            // A lame server answers fast but uselessly: rank it as if it had timed out.
+            recordRTT(sent.server, sample: settings.queryTimeout)
+        } else {
+            recordRTT(sent.server, sample: max(0, now - sent.sentAt))
+        }
+        requests[sent.client] = request
+        return advance(sent.client, now: now)
+    }
+
+    /// The query `token` got no answer in time: the server is slower in our books, and tried
+    /// once more or given up for this zone.
+    public mutating func timedOut(_ token: QueryToken, now: Double) -> [ResolverAction] {
+        guard let sent = pending.removeValue(forKey: token) else { return [] }
+        statistics.upstreamTimeouts += 1
+        let previous = smoothedRTT[sent.server] ?? 0
+        smoothedRTT[sent.server] = min(max(previous * 2, settings.queryTimeout), 60)
+        guard var request = requests[sent.client] else { return [] }
+        request.outstanding = nil
+        request.markFailed(sent.server, attempts: 1)
+        requests[sent.client] = request
+        return advance(sent.client, now: now)
+    }
+
+    // MARK: The resolution loop
+
+    private mutating func advance(_ client: ClientHandle, now: Double) -> [ResolverAction] {
+        guard var request = requests[client] else { return [] }
+        // Each pass either answers, sends, or changes the goal stack, whose growth is bounded by
+        // maximumDepth and the query budget; the cap is a second guard against a cycle.
+        for _ in 0..<512 {
+            guard let goal = request.goals.last else { break }
+            if let cached = cache.lookup(goal.name, goal.type, now: now) {
+                if request.goals.count > 1 {
+                    request.goals.removeLast()
+                    if case .records(let records) = cached, records.first?.type == goal.type { continue }
+                    request.goals[request.goals.count - 1].unresolvable.insert(goal.name)
+                    continue
+                }
+                switch cached {
+                case .records(let records):
+                    guard let first = records.first, first.type == .cname, goal.type != .cname,
+                        case .cname(let alias) = first.data
+                    else {
+                        return finish(&request, rcode: .noError, answers: request.chain + records, authority: [])
+                    }
+                    guard follow(alias.target, adding: [first], request: &request) else {
+                        return fail(request, now: now)
+                    }
+                case .noData(let authority):
+                    return finish(&request, rcode: .noError, answers: request.chain, authority: authority)
+                case .nameError(let authority):
+                    return finish(&request, rcode: .nameError, answers: request.chain, authority: authority)
+                }
+                continue
+            }
+            if request.goals.count == 1, let (dname, target) = cachedDNAME(above: goal.name, now: now) {
+                let synthesized = ResourceRecord(
+                    name: goal.name, ttl: dname.ttl, data: .cname(CNAMERecord(target: target)))
+                guard follow(target, adding: [dname, synthesized], request: &request) else {
+                    return fail(request, now: now)
+                }
+                continue
+            }
+            let delegation = self.delegation(for: goal, now: now)
+            if goal.zone != delegation.zone {
+                request.goals[request.goals.count - 1].enter(delegation.zone)
+            }
+            let current = request.goals[request.goals.count - 1]
+            let usable = delegation.servers.filter { current.failures[$0, default: 0] < settings.attemptsPerServer }
+            if let server = fastest(usable) {
+                let question = nextQuestion(for: current, zone: delegation.zone)
+                guard request.queriesSent < settings.maximumQueriesPerRequest,
+                    let actions = send(
+                        question.question, to: server, over: .udp, zone: delegation.zone,
+                        minimised: question.minimised, request: &request, now: now)
+                else { return fail(request, now: now) }
+                requests[client] = request
+                return actions
+            }
+            let lookup = delegation.unresolvedNames.first { name in
+                !current.unresolvable.contains(name) && !request.goals.contains { $0.name == name }
+            }
+            if let lookup, request.goals.count < settings.maximumDepth {
+                request.goals.append(Goal(name: lookup, type: .a))
+                continue
+            }
+            guard request.goals.count > 1 else { return fail(request, now: now) }
+            let failed = request.goals.removeLast()
+            request.goals[request.goals.count - 1].unresolvable.insert(failed.name)
+        }
+        return fail(request, now: now)
+    }
+
+    /// Moves the main question to an alias's target, keeping the records that led there.
+    private func follow(_ target: DomainName, adding records: [ResourceRecord], request: inout Request) -> Bool {
+        let visited = Set(request.chain.map(\.name)).union([request.question.name])
+        guard request.chain.count < settings.maximumChain * 2, !visited.contains(target) else { return false }
+        request.chain += records
+        request.goals = [Goal(name: target, type: request.question.type)]
+        return true
+    }
+
+    /// A live DNAME at a proper ancestor of `name`, and the name it rewrites `name` to.
+    private mutating func cachedDNAME(above name: DomainName, now: Double) -> (ResourceRecord, DomainName)? {
+        var ancestor = name.parent
+        while let owner = ancestor {
+            if let record = cache.records(owner, .dname, now: now)?.first, case .dname(let dname) = record.data,
+                let target = Self.substitute(name, owner: owner, target: dname.target)
+            {
+                return (record, target)
+            }
+            ancestor = owner.parent
+        }
+        return nil
+    }
+
+    /// `name` with its suffix `owner` replaced by `target` (RFC 6672 §2.2); nil when too long.
+    static func substitute(_ name: DomainName, owner: DomainName, target: DomainName) -> DomainName? {
+        let keep = name.labelCount - owner.labelCount
+        guard keep > 0 else { return nil }
+        let prefix = name.labels.prefix(keep).map { Array($0) }
+        return try? DomainName(labels: prefix).appending(target)
+    }
+
+    struct Delegation {
+        var zone: DomainName
+        var servers: [ServerAddress]
+        /// NS names of the zone with no address cached.
+        var unresolvedNames: [DomainName]
+    }
+
+    /// The closest enclosing zone with a cached NS set, its servers' addresses, and the NS names
+    /// still to look up; the root hints when nothing is cached; the forwarders in forward mode.
+    private mutating func delegation(for goal: Goal, now: Double) -> Delegation {
+        guard settings.forwarders.isEmpty else {
+            return Delegation(zone: .root, servers: settings.forwarders, unresolvedNames: [])
+        }
+        // A DS set lives on the parent side of a zone cut.
+        var candidate: DomainName? = goal.type == .ds ? goal.name.parent : goal.name
+        while let name = candidate {
+            if let nsRecords = cache.records(name, .ns, now: now) {
+                var servers: [ServerAddress] = []
+                var unresolved: [DomainName] = []
+                for case .ns(let ns) in nsRecords.map(\.data) {
+                    if let addresses = cache.records(ns.target, .a, now: now) {
+                        for case .a(let a) in addresses.map(\.data) {
+                            servers.append(ServerAddress(host: a.address.description, port: settings.authorityPort))
+                        }
+                    } else if !cache.isNegative(ns.target, .a, now: now) {
+                        unresolved.append(ns.target)
+                    }
+                }
+                if !servers.isEmpty || !unresolved.isEmpty {
+                    return Delegation(zone: name, servers: servers, unresolvedNames: unresolved)
+                }
+            }
+            candidate = name.parent
+        }
+        return Delegation(zone: .root, servers: settings.rootServers, unresolvedNames: [])
+    }
+
+    /// The question to ask the zone's server: with QNAME minimisation, only one label more than
+    /// the zone (or than the deepest name already known not to be a zone cut), as type A.
+    private func nextQuestion(for goal: Goal, zone: DomainName) -> (question: Question, minimised: Bool) {
+        let full = Question(name: goal.name, type: goal.type)
+        guard settings.qnameMinimisation, settings.forwarders.isEmpty, goal.type != .ds else { return (full, false) }
+        let base = goal.probed ?? zone
+        guard goal.name.labelCount > base.labelCount + 1 else { return (full, false) }
+        var probe = goal.name
+        while probe.labelCount > base.labelCount + 1, let parent = probe.parent { probe = parent }
+        return (Question(name: probe, type: .a), true)
+    }
+
+    /// The server with the lowest smoothed RTT; a server never measured counts as 0 so that each
+    /// is tried once.
+    private func fastest(_ servers: [ServerAddress]) -> ServerAddress? {
+        servers.min { (smoothedRTT[$0] ?? 0) < (smoothedRTT[$1] ?? 0) }
+    }
+
+    private mutating func recordRTT(_ server: ServerAddress, sample: Double) {
+        if smoothedRTT.count > 50_000 { smoothedRTT.removeAll() }
+        if let previous = smoothedRTT[server] {
+            smoothedRTT[server] = previous * 7 / 8 + sample / 8
+        } else {
+            smoothedRTT[server] = sample
+        }
+    }
+
+    private mutating func send(
+        _ question: Question, to server: ServerAddress, over transport: DNSClient.Transport, zone: DomainName,
+        minimised: Bool, request: inout Request, now: Double
+    ) -> [ResolverAction]? {
+        let options = QueryOptions(
+            recursionDesired: !settings.forwarders.isEmpty, authenticData: false, edns: true,
+            udpPayloadSize: 1232, sendsCookie: false)
+        guard
+            let query = try? ClientQuery(
+                question: question, options: options, id: randomID(), server: server, now: UInt64(max(0, now)))
+        else { return nil }
+        nextToken += 1
+        let token = QueryToken(rawValue: nextToken)
+        pending[token] = PendingQuery(
+            client: request.client, query: query, question: question, server: server, transport: transport,
+            zone: zone, minimised: minimised, sentAt: now)
+        request.queriesSent += 1
+        request.outstanding = token
+        statistics.upstreamQueries += 1
+        return [
+            .send(
+                OutgoingQuery(
+                    token: token, server: server, transport: transport, bytes: query.bytes,
+                    timeout: settings.queryTimeout * (transport == .tcp ? 2 : 1)))
+        ]
+    }
+
+    // MARK: Learning from a response
+
+    enum Outcome { case learned, lame }
+
+    /// Caches what an accepted response may teach: only records within the zone the server was
+    /// asked about (its bailiwick), only on the path of the question (the answer chain, the
+    /// delegation or SOA above it, glue for that delegation's NS names). Everything else in it is
+    /// dropped, so unrelated additional records cannot poison the cache.
+    private mutating func absorb(_ message: Message, answering sent: PendingQuery, request: inout Request, now: Double)
+        -> Outcome
+    {
+        guard message.rcode == .noError || message.rcode == .nameError else { return .lame }
+        let zone = sent.zone
+        let asked = sent.question
+        var name = asked.name
+        var answered = false
+        var visited: Set<DomainName> = []
+        var looped = false
+        for _ in 0...settings.maximumChain {
+            guard name.isSubdomain(of: zone) else { break }
+            guard visited.insert(name).inserted else {
+                looped = true
+                break
+            }
+            let owned = message.answers.filter { $0.name == name && $0.recordClass == .internet }
+            let matching = owned.filter { asked.type == .any ? $0.type != .rrsig : $0.type == asked.type }
+            if let first = matching.first {
+                cacheRecords(matching, name: name, type: asked.type, ttl: first.ttl, now: now)
+                answered = true
+                break
+            }
+            if let dname = message.answers.first(where: {
+                $0.type == .dname && name != $0.name && name.isSubdomain(of: $0.name) && $0.name.isSubdomain(of: zone)
+            }), case .dname(let data) = dname.data,
+                let target = Self.substitute(name, owner: dname.name, target: data.target)
+            {
+                cacheRecords([dname], name: dname.name, type: .dname, ttl: dname.ttl, now: now)
+                name = target
+                continue
+            }
+            if let cname = owned.first(where: { $0.type == .cname }), case .cname(let alias) = cname.data {
+                cacheRecords([cname], name: name, type: .cname, ttl: cname.ttl, now: now)
+                name = alias.target
+                continue
+            }
+            break
+        }
+        if answered || looped || !name.isSubdomain(of: zone) {
+            // An answer, a loop, or a chain that leaves the zone: the next step goes on from the cache
+            // (where following a loop ends in SERVFAIL).
+            if sent.minimised { request.probed(asked.name) }
+            return .learned
+        }
+        let soa = message.authority.first {
+            $0.type == .soa && name.isSubdomain(of: $0.name) && $0.name.isSubdomain(of: zone)
+        }
+        let negativeTTL = min(soa.map(Self.negativeTTL) ?? 0, settings.maximumNegativeTTL)
+        if message.rcode == .nameError {
+            let authority = soa.map { [$0] } ?? []
+            cache.insert(
+                .nameError(authority: authority), name: name, type: asked.type, ttl: negativeTTL,
+                credibility: .answer, now: now)
+            // RFC 8020: nothing exists below a name that does not exist.
+            if sent.minimised, let goal = request.goals.last, goal.name.isSubdomain(of: name) {
+                cache.insert(
+                    .nameError(authority: authority), name: goal.name, type: goal.type, ttl: negativeTTL,
+                    credibility: .answer, now: now)
+            }
+            return .learned
+        }
+        let referral = message.authority.filter {
+            $0.type == .ns && $0.recordClass == .internet && name.isSubdomain(of: $0.name) && $0.name != zone
+                && $0.name.isSubdomain(of: zone)
+        }
+        if let cut = referral.first?.name, soa == nil, !message.answers.contains(where: { $0.name == name }) {
+            let nsSet = referral.filter { $0.name == cut }
+            cacheRecords(
+                nsSet, name: cut, type: .ns, ttl: nsSet.map(\.ttl).min() ?? 0, now: now, credibility: .referral)
+            let targets = Set(
+                nsSet.compactMap { record -> DomainName? in
+                    if case .ns(let ns) = record.data { return ns.target }
+                    return nil
+                })
+            // Glue only for this delegation's NS names, and only within the asked zone.
+            for target in targets where target.isSubdomain(of: zone) {
+                let glue = message.additional.filter { $0.name == target && $0.type == .a }
+                if let first = glue.first {
+                    cacheRecords(glue, name: target, type: .a, ttl: first.ttl, now: now, credibility: .glue)
+                }
+            }
+            return .learned
+        }
+        // NOERROR without the data: NODATA, which only an authority (or a forwarder) can say.
+        guard message.authoritative || !settings.forwarders.isEmpty || soa != nil else { return .lame }
+        if sent.minimised { request.probed(asked.name) }
+        let authority = soa.map { [$0] } ?? []
+        cache.insert(
+            .noData(authority: authority), name: name, type: asked.type, ttl: negativeTTL,
+            credibility: .answer, now: now)
+        return .learned
+    }
+
+    private mutating func cacheRecords(
+        _ records: [ResourceRecord], name: DomainName, type: RecordType, ttl: UInt32, now: Double,
+        credibility: Credibility = .answer
+    ) {
+        let capped = min(ttl, settings.maximumTTL)
+        let uniform = records.map { record in
+            var record = record
+            record.ttl = capped
+            return record
+        }
+        cache.insert(.records(uniform), name: name, type: type, ttl: capped, credibility: credibility, now: now)
+    }
+
+    /// RFC 2308 §5: the smaller of the SOA's TTL and its MINIMUM field.
+    static func negativeTTL(_ soa: ResourceRecord) -> UInt32 {
+        guard case .soa(let data) = soa.data else { return 0 }
+        return min(soa.ttl, data.minimum)
+    }
+
+    // MARK: Answering the client
+
+    private mutating func finish(
+        _ request: inout Request, rcode: ResponseCode, answers: [ResourceRecord], authority: [ResourceRecord],
+        extendedError: (UInt16, String)? = nil
+    ) -> [ResolverAction] {
+        if request.queriesSent == 0 { statistics.answeredFromCache += 1 }
+        var response = Self.response(to: request.query)
+        response.rcode = rcode
+        response.answers = answers
+        response.authority = authority
+        if let (code, text) = extendedError { Self.addExtendedError(&response, code: code, text: text) }
+        requests[request.client] = nil
+        if let token = request.outstanding { pending[token] = nil }
+        return reply(request.client, response, maximumSize: request.limit)
+    }
+
+    /// No authority answered: a stale answer if the cache still has one (RFC 8767), else SERVFAIL.
+    private mutating func fail(_ client: ClientHandle, now: Double) -> [ResolverAction] {
+        guard let request = requests[client] else { return [] }
+        return fail(request, now: now)
+    }
+
+    private mutating func fail(_ failed: Request, now: Double) -> [ResolverAction] {
+        var request = failed
+        var name = request.question.name
+        var chain: [ResourceRecord] = []
+        for _ in 0...settings.maximumChain {
+            guard
+                let stale = cache.lookup(
+                    name, request.question.type, now: now, allowStale: true, staleTTL: settings.staleTTL)
+            else { break }
+            switch stale {
+            case .records(let records):
+                if let first = records.first, first.type == .cname, request.question.type != .cname,
+                    case .cname(let alias) = first.data
+                {
+                    chain.append(first)
+                    name = alias.target
+                    continue
+                }
+                statistics.staleAnswers += 1
+                return finish(
+                    &request, rcode: .noError, answers: chain + records, authority: [],
+                    extendedError: (3, "stale answer"))
+            case .noData(let authority):
+                statistics.staleAnswers += 1
+                return finish(
+                    &request, rcode: .noError, answers: chain, authority: authority, extendedError: (3, "stale answer"))
+            case .nameError(let authority):
+                statistics.staleAnswers += 1
+                return finish(
+                    &request, rcode: .nameError, answers: chain, authority: authority,
+                    extendedError: (3, "stale answer"))
+            }
+        }
+        statistics.serverFailures += 1
+        return finish(
+            &request, rcode: .serverFailure, answers: [], authority: [],
+            extendedError: (22, "no reachable authority"))
+    }
+
+    private func reply(_ client: ClientHandle, _ message: Message, maximumSize: Int) -> [ResolverAction] {
+        guard let bytes = try? message.encode(maximumSize: maximumSize) else { return [] }
+        return [.reply(client, bytes)]
+    }
+
+    static func response(to query: Message) -> Message {
+        var response = Message(
+            id: query.id, isResponse: true, opcode: query.opcode, recursionDesired: query.recursionDesired,
+            recursionAvailable: true, checkingDisabled: query.checkingDisabled, questions: query.questions)
+        if query.edns != nil { response.edns = EDNS(udpPayloadSize: 1232) }
+        return response
+    }
+
+    static func addExtendedError(_ response: inout Message, code: UInt16, text: String) {
+        guard response.edns != nil else { return }
+        response.edns?.options.append(.extendedError(code: code, text: Array(text.utf8)))
+    }
+}
+
+/// One client question being resolved.
+struct Request: Sendable {
+    let client: ClientHandle
+    let query: Message
+    let question: Question
+    /// The most the answer may take (the client's UDP size, or 65535 over TCP).
+    let limit: Int
+    /// The main goal first; NS address lookups it needs on top.
+    var goals: [Goal]
+    /// CNAMEs and DNAMEs followed so far, in order.
+    var chain: [ResourceRecord] = []
+    var queriesSent = 0
+    var outstanding: QueryToken?
+
+    init(client: ClientHandle, query: Message, question: Question, limit: Int, goals: [Goal]) {
+        self.client = client
+        self.query = query
+        self.question = question
+        self.limit = limit
+        self.goals = goals
+    }
+
+    /// QNAME minimisation learned that `name` is not a zone cut.
+    mutating func probed(_ name: DomainName) {
+        guard !goals.isEmpty else { return }
+        goals[goals.count - 1].probed = name
+    }
+
+    mutating func markFailed(_ server: ServerAddress, attempts: Int) {
+        guard !goals.isEmpty else { return }
+        goals[goals.count - 1].failures[server, default: 0] += attempts
+    }
+}
+
+/// A name and type to find, and what was learned about asking for it in the current zone.
+struct Goal: Sendable {
+    var name: DomainName
+    var type: RecordType
+    /// The zone whose servers are being asked; failures and probes are about it.
+    var zone: DomainName?
+    /// Failed tries per server in `zone`.
+    var failures: [ServerAddress: Int] = [:]
+    /// QNAME minimisation: the deepest name below `zone` known not to be a zone cut.
+    var probed: DomainName?
+    /// NS names whose address could not be found.
+    var unresolvable: Set<DomainName> = []
+
+    init(name: DomainName, type: RecordType) {
+        self.name = name
+        self.type = type
+    }
+
+    mutating func enter(_ newZone: DomainName) {
+        zone = newZone
+        failures = [:]
+        if let probed, !probed.isSubdomain(of: newZone) || probed == newZone { self.probed = nil }
+    }
+}
+
+struct PendingQuery: Sendable {
+    let client: ClientHandle
+    let query: ClientQuery
+    let question: Question
+    let server: ServerAddress
+    let transport: DNSClient.Transport
+    /// The zone the server was asked as an authority for: the bailiwick of its answer.
+    let zone: DomainName
+    let minimised: Bool
+    let sentAt: Double
+}

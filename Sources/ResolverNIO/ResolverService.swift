@@ -1,0 +1,303 @@
+import DNSClient
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOShell
+import Resolver
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Carries a `Resolver` over SwiftNIO: listens for clients over UDP and TCP, sends the core's
+/// queries (each UDP query from its own socket, so from a fresh random port, RFC 5452 §10),
+/// feeds back every datagram, every TCP message and every timeout, and writes the core's answers.
+/// The core decides everything; this only moves bytes and keeps the time.
+public final class ResolverService: Sendable {
+    private let core: NIOLockedValueBox<RecursiveResolver>
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let clients = NIOLockedValueBox<[ClientHandle: @Sendable ([UInt8]) -> Void]>([:])
+    private let nextClient = NIOLockedValueBox<UInt64>(0)
+
+    public init(resolver: RecursiveResolver, group: any EventLoopGroup, logger: Logger) {
+        self.core = NIOLockedValueBox(resolver)
+        self.group = group
+        self.logger = logger
+    }
+
+    /// A copy of the core's counters and cache figures, for `/metrics`.
+    public var statistics: (ResolverStatistics, cacheEntries: Int, cacheBytes: Int, evictions: Int) {
+        core.withLockedValue { ($0.statistics, $0.cache.count, $0.cache.bytes, $0.cache.evictions) }
+    }
+
+    /// Binds UDP and TCP on `address` for clients.
+    public func bind(_ address: SocketAddress) async throws -> [any Channel] {
+        let udp = try await DatagramBootstrap(group: group)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.maxMessagesPerRead, value: 64)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65535))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ClientDatagramHandler(service: self))
+                }
+            }
+            .bind(to: address)
+            .get()
+        let tcp = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([
+                        IdleStateHandler(readTimeout: .seconds(10)),
+                        ByteToMessageHandler(LengthPrefixedMessages()),
+                        ClientStreamHandler(service: self),
+                    ])
+                }
+            }
+            .bind(to: address)
+            .get()
+        return [udp, tcp]
+    }
+
+    /// A client's query; `respond` is called once with the answer (or never, for garbage).
+    func query(_ bytes: [UInt8], over transport: Transport, respond: @escaping @Sendable ([UInt8]) -> Void) {
+        let handle = nextClient.withLockedValue { counter -> ClientHandle in
+            counter &+= 1
+            return ClientHandle(counter)
+        }
+        clients.withLockedValue { $0[handle] = respond }
+        let actions = core.withLockedValue { $0.receiveQuery(bytes, from: handle, over: transport, now: clock()) }
+        perform(actions)
+        // A query the core dropped without an answer (a response, an unreadable header) is forgotten.
+        if actions.isEmpty, core.withLockedValue({ !$0.isResolving(handle) }) {
+            _ = clients.withLockedValue { $0.removeValue(forKey: handle) }
+        }
+    }
+
+    func received(_ bytes: [UInt8], for token: QueryToken, from source: ServerAddress) -> Bool {
+        let (actions, waiting) = core.withLockedValue { core in
+            let actions = core.receiveResponse(bytes, for: token, from: source, now: clock())
+            return (actions, core.isWaiting(for: token))
+        }
+        perform(actions)
+        return waiting
+    }
+
+    func timedOut(_ token: QueryToken) {
+        perform(core.withLockedValue { $0.timedOut(token, now: clock()) })
+    }
+
+    private func perform(_ actions: [ResolverAction]) {
+        for action in actions {
+            switch action {
+            case .reply(let client, let bytes):
+                clients.withLockedValue { $0.removeValue(forKey: client) }?(bytes)
+            case .send(let query):
+                switch query.transport {
+                case .udp: sendDatagram(query)
+                case .tcp: sendStream(query)
+                }
+            }
+        }
+    }
+
+    private func sendDatagram(_ query: OutgoingQuery) {
+        guard let target = try? SocketAddress(ipAddress: query.server.host, port: query.server.port) else {
+            timedOut(query.token)
+            return
+        }
+        let service = self
+        DatagramBootstrap(group: group)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65535))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        UpstreamDatagramHandler(token: query.token, service: service))
+                }
+            }
+            .connect(to: target)
+            .whenComplete { result in
+                switch result {
+                case .failure(let error):
+                    service.logger.debug("upstream \(query.server): \(error)")
+                    service.timedOut(query.token)
+                case .success(let channel):
+                    service.expire(query, channel: channel)
+                    let envelope = AddressedEnvelope(
+                        remoteAddress: target, data: channel.allocator.buffer(bytes: query.bytes))
+                    channel.writeAndFlush(envelope, promise: nil)
+                }
+            }
+    }
+
+    private func sendStream(_ query: OutgoingQuery) {
+        guard let target = try? SocketAddress(ipAddress: query.server.host, port: query.server.port) else {
+            timedOut(query.token)
+            return
+        }
+        let service = self
+        ClientBootstrap(group: group)
+            .connectTimeout(.milliseconds(Int64(query.timeout * 1000)))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([
+                        ByteToMessageHandler(LengthPrefixedMessages()),
+                        UpstreamStreamHandler(token: query.token, server: query.server, service: service),
+                    ])
+                }
+            }
+            .connect(to: target)
+            .whenComplete { result in
+                switch result {
+                case .failure(let error):
+                    service.logger.debug("upstream \(query.server) over TCP: \(error)")
+                    service.timedOut(query.token)
+                case .success(let channel):
+                    service.expire(query, channel: channel)
+                    var buffer = channel.allocator.buffer(capacity: query.bytes.count + 2)
+                    buffer.writeInteger(UInt16(truncatingIfNeeded: query.bytes.count))
+                    buffer.writeBytes(query.bytes)
+                    channel.writeAndFlush(buffer, promise: nil)
+                }
+            }
+    }
+
+    /// After the query's timeout the socket closes and the core hears of it (a no-op when the
+    /// answer came first).
+    private func expire(_ query: OutgoingQuery, channel: any Channel) {
+        channel.eventLoop.scheduleTask(in: .milliseconds(Int64(query.timeout * 1000))) { [self] in
+            channel.close(promise: nil)
+            timedOut(query.token)
+        }
+    }
+
+    /// Monotonic seconds: TTLs and RTTs must not jump with the wall clock.
+    private func clock() -> Double {
+        Double(NIODeadline.now().uptimeNanoseconds) / 1e9
+    }
+}
+
+/// Clients over UDP: each datagram is a query, answered to where it came from.
+private final class ClientDatagramHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+    private let service: ResolverService
+
+    init(service: ResolverService) { self.service = service }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        let channel = context.channel
+        let remote = envelope.remoteAddress
+        service.query(Array(envelope.data.readableBytesView), over: .udp) { reply in
+            channel.writeAndFlush(
+                AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: reply)), promise: nil)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {}
+}
+
+/// Clients over TCP: several queries per connection (RFC 7766), answered in any order.
+private final class ClientStreamHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    private let service: ResolverService
+
+    init(service: ResolverService) { self.service = service }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        let channel = context.channel
+        service.query(Array(frame.readableBytesView), over: .tcp) { reply in
+            var buffer = ByteBuffer()
+            buffer.writeInteger(UInt16(truncatingIfNeeded: reply.count))
+            buffer.writeBytes(reply)
+            channel.writeAndFlush(buffer, promise: nil)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent { context.close(promise: nil) }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}
+
+/// The socket of one upstream UDP query: every datagram goes to the core until it has its answer.
+private final class UpstreamDatagramHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    private let token: QueryToken
+    private let service: ResolverService
+
+    init(token: QueryToken, service: ResolverService) {
+        self.token = token
+        self.service = service
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        let source = ServerAddress(
+            host: envelope.remoteAddress.ipAddress ?? "", port: envelope.remoteAddress.port ?? 0)
+        if !service.received(Array(envelope.data.readableBytesView), for: token, from: source) {
+            context.close(promise: nil)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // An ICMP port unreachable: nobody serves there, so there is no point waiting.
+        if let error = error as? IOError, error.errnoCode == ECONNREFUSED {
+            context.close(promise: nil)
+            service.timedOut(token)
+        }
+    }
+}
+
+/// The connection of one upstream TCP query.
+private final class UpstreamStreamHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    private let token: QueryToken
+    private let server: ServerAddress
+    private let service: ResolverService
+
+    init(token: QueryToken, server: ServerAddress, service: ResolverService) {
+        self.token = token
+        self.server = server
+        self.service = service
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        if !service.received(Array(frame.readableBytesView), for: token, from: server) {
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        service.timedOut(token)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}
+
+/// Splits a TCP stream into DNS messages, each preceded by its 16-bit length (RFC 1035 §4.2.2).
+struct LengthPrefixedMessages: ByteToMessageDecoder {
+    typealias InboundOut = ByteBuffer
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self),
+            buffer.readableBytes >= 2 + Int(length)
+        else { return .needMoreData }
+        buffer.moveReaderIndex(forwardBy: 2)
+        guard let frame = buffer.readSlice(length: Int(length)) else { return .needMoreData }
+        context.fireChannelRead(wrapInboundOut(frame))
+        return .continue
+    }
+}
