@@ -1,7 +1,7 @@
 /// The fleet `quercus up` runs when given no `--config`: every service that exists, on loopback,
 /// with demo data. Each service issue adds its entry here.
 extension FleetConfig {
-    public static let standard = FleetConfig(services: [dns, pinata])
+    public static let standard = FleetConfig(services: [dns, resolver, pinata])
 
     static let dns = ServiceSpec(
         name: "dns",
@@ -33,6 +33,19 @@ extension FleetConfig {
         *.demo  IN TXT  "any name under demo.quercus.test is answered from a wildcard"
 
         """
+
+    /// The recursive resolver, forwarding to the fleet's own quercus-dns: on a machine that reaches
+    /// only loopback there is no root to iterate from (without --forward it resolves from the root).
+    static let resolver = ServiceSpec(
+        name: "resolver",
+        executable: "quercus-resolver",
+        settings: [
+            "listen": .values(["127.0.0.1:5353"]),
+            "forward": .values(["127.0.0.1:5300"]),
+        ],
+        address: "127.0.0.1:5353 (UDP, TCP)",
+        tryCommand: "dig @127.0.0.1 -p 5353 www.quercus.test"
+    )
 
     static let pinata = ServiceSpec(
         name: "pinata",

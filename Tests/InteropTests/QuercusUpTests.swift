@@ -45,6 +45,16 @@ import Testing
                 return answer.hasPrefix("web.quercus.test.")
             }, "dig got: \(answer)\n\(up.output)")
         #expect(answer == "web.quercus.test.\n127.0.0.1\n")
+        // The resolver's pasted command works too: it forwards to the DNS service.
+        #expect(up.output.contains("dig @127.0.0.1 -p 5353 www.quercus.test"))
+        var resolved = ""
+        #expect(
+            eventually(timeout: 20) {
+                resolved =
+                    (try? run(dig, ["@127.0.0.1", "-p", "5353", "www.quercus.test", "+short", "+tries=1", "+time=1"]))?
+                    .stdout ?? ""
+                return resolved == answer
+            }, "dig through the resolver got: \(resolved)\n\(up.output)")
         // The Piñata's pasted command prints its CA, and its TLS server refuses a client without a certificate.
         let curl = try Peer.command("curl", debian: "curl")
         #expect(up.output.contains("curl -s http://127.0.0.1:8080/ca.pem"))
@@ -62,7 +72,7 @@ import Testing
         #expect(!refused.stdout.contains("demo secret"))
         up.signal(SIGINT)
         #expect(try up.waitForExit() == 0)
-        #expect(up.output.contains("quercus up: stopping 2 service(s)"))
+        #expect(up.output.contains("quercus up: stopping 3 service(s)"))
         #expect(up.output.contains("quercus up: stopped"))
     }
 

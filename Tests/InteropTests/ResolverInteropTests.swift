@@ -1,0 +1,406 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// quercus-resolver against real programs: a private DNS tree on loopback addresses (NSD serves
+/// the root and two TLDs, quercus-dns the leaf zones), and Unbound given the same root hints as the
+/// reference for every answer.
+@Suite(.serialized) struct ResolverInteropTests {
+    @Test func answersMatchUnboundOverThePrivateTree() throws {
+        let tree = try PrivateTree()
+        defer { tree.stop() }
+        let unbound = try tree.startUnbound()
+        defer { unbound.process.stop() }
+        let ours = try startResolver(["--root-hints", tree.rootHints])
+        defer { ours.process.stop() }
+
+        var compared = 0
+        var statuses: [String: Int] = [:]
+        var differences: [String] = []
+        for (name, type) in PrivateTree.corpus {
+            let theirs = try digAnswer(at: unbound.address, port: unbound.port, name, type)
+            let mine = try digAnswer(at: "127.0.0.1", port: ours.port, name, type)
+            compared += 1
+            statuses[theirs.records.isEmpty ? theirs.status : "answered", default: 0] += 1
+            if theirs != mine { differences.append("\(name) \(type):\n  unbound: \(theirs)\n  ours:    \(mine)") }
+        }
+        #expect(compared == PrivateTree.corpus.count)
+        // The corpus covers answers, NODATA, NXDOMAIN and SERVFAIL (the CNAME loop), not only one kind.
+        #expect(statuses["answered", default: 0] >= 14 && statuses["NXDOMAIN", default: 0] >= 4, "\(statuses)")
+        #expect(statuses["SERVFAIL"] == 1 && statuses["NOERROR", default: 0] >= 3, "\(statuses)")
+        #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))\n\(ours.process.output.suffix(3000))")
+        // Asked again, every answer comes from the cache: the same records.
+        for (name, type) in PrivateTree.corpus.prefix(5) {
+            #expect(
+                try digAnswer(at: "127.0.0.1", port: ours.port, name, type)
+                    == digAnswer(at: unbound.address, port: unbound.port, name, type))
+        }
+    }
+
+    @Test func aDelegationToADeadServerIsSERVFAILInBoundedTime() throws {
+        let tree = try PrivateTree()
+        defer { tree.stop() }
+        let ours = try startResolver(["--root-hints", tree.rootHints, "--query-timeout", "0.5"])
+        defer { ours.process.stop() }
+        let started = Date()
+        let answer = try digAnswer(at: "127.0.0.1", port: ours.port, "www.lame.test", "A")
+        #expect(answer.status == "SERVFAIL")
+        #expect(Date().timeIntervalSince(started) < 8, "a dead server must cost timeouts, not a hang")
+        // The rest of the tree still resolves afterwards.
+        #expect(
+            try digAnswer(at: "127.0.0.1", port: ours.port, "mail.example.test", "A").records == [
+                "mail.example.test. A 192.0.2.25"
+            ])
+    }
+
+    @Test func forwardsToQuercusDNSAndAnswersFromTheCacheOnceItIsGone() throws {
+        let directory = try TemporaryDirectory("resolver-forward")
+        defer { directory.remove() }
+        let zoneFile = try directory.write(
+            "example.com.zone",
+            """
+            $ORIGIN example.com.
+            $TTL 300
+            @ SOA ns hostmaster 1 3600 900 604800 300
+            @ NS ns
+            ns A 127.0.0.1
+            www CNAME web
+            web A 192.0.2.80
+            """)
+        let authorityPort = try freeLocalPort()
+        let authority = try startAuthority(
+            zoneFile: zoneFile, origin: "example.com.", address: "127.0.0.1:\(authorityPort)")
+        defer { authority.stop() }
+        let ours = try startResolver(["--forward", "127.0.0.1:\(authorityPort)"])
+        defer { ours.process.stop() }
+        let direct = try digAnswer(at: "127.0.0.1", port: authorityPort, "www.example.com", "A")
+        let forwarded = try digAnswer(at: "127.0.0.1", port: ours.port, "www.example.com", "A")
+        #expect(forwarded.records == ["web.example.com. A 192.0.2.80", "www.example.com. CNAME web.example.com."])
+        #expect(forwarded == direct)
+        #expect(try digAnswer(at: "127.0.0.1", port: ours.port, "nope.example.com", "A").status == "NXDOMAIN")
+        authority.stop()
+        #expect(try digAnswer(at: "127.0.0.1", port: ours.port, "www.example.com", "A") == direct)
+        #expect(try digAnswer(at: "127.0.0.1", port: ours.port, "www.example.com", "A", tcp: true) == direct)
+    }
+
+    @Test func localZonesAndTheBlockListAreAnsweredWithoutUpstream() throws {
+        let directory = try TemporaryDirectory("resolver-local")
+        defer { directory.remove() }
+        let zoneFile = try directory.write(
+            "home.zone",
+            """
+            $TTL 60
+            @ SOA ns hostmaster 1 3600 900 604800 60
+            @ NS ns
+            ns A 192.168.1.1
+            printer A 192.168.1.20
+            """)
+        let blockFile = try directory.write("block.txt", "# ads\nads.example.net\n0.0.0.0 tracker.example.org\n")
+        // The forwarder is a port nothing listens on: any question that reached it would fail.
+        let deadPort = try freeLocalPort()
+        let metricsPort = try freeLocalPort()
+        let ours = try startResolver([
+            "--forward", "127.0.0.1:\(deadPort)", "--local-zone", "home.arpa=\(zoneFile)", "--block", blockFile,
+            "--metrics", "127.0.0.1:\(metricsPort)", "--query-timeout", "0.3",
+        ])
+        defer { ours.process.stop() }
+        #expect(
+            try digAnswer(at: "127.0.0.1", port: ours.port, "printer.home.arpa", "A").records == [
+                "printer.home.arpa. A 192.168.1.20"
+            ])
+        #expect(try digAnswer(at: "127.0.0.1", port: ours.port, "scanner.home.arpa", "A").status == "NXDOMAIN")
+        #expect(try digAnswer(at: "127.0.0.1", port: ours.port, "ads.example.net", "A").status == "NXDOMAIN")
+        #expect(try digAnswer(at: "127.0.0.1", port: ours.port, "x.y.tracker.example.org", "AAAA").status == "NXDOMAIN")
+        #expect(try digAnswer(at: "127.0.0.1", port: ours.port, "elsewhere.example.org", "A").status == "SERVFAIL")
+        // /metrics counts what happened.
+        let curl = try Peer.command("curl", debian: "curl")
+        let page = try run(curl, ["-s", "http://127.0.0.1:\(metricsPort)/metrics"]).stdout
+        #expect(page.contains("quercus_resolver_blocked_total 2"), "\(page)")
+        #expect(page.contains("quercus_resolver_local_answers_total 2"), "\(page)")
+    }
+
+    @Test func aTrustAnchorIsRefusedUntilValidationExists() throws {
+        let directory = try TemporaryDirectory("resolver-anchor")
+        defer { directory.remove() }
+        let anchor = try directory.write(
+            "anchor", ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n")
+        let result = try run(try Product.path("quercus-resolver"), ["--trust-anchor", anchor])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("DNSSEC validation is not implemented"), "\(result.stderr)")
+    }
+}
+
+struct PeerDidNotStart: Error, CustomStringConvertible {
+    let name: String
+    let output: String
+    var description: String { "\(name) did not start:\n\(output)" }
+}
+
+/// quercus-dns serving one zone at `address`.
+func startAuthority(zoneFile: String, origin: String, address: String) throws -> BackgroundProcess {
+    let server = try BackgroundProcess(
+        try Product.path("quercus-dns"), ["serve", "--listen", address, "--zone", "\(origin)=\(zoneFile)"])
+    do {
+        try server.waitForOutput(containing: "serving \(origin)")
+    } catch {
+        server.stop()
+        throw error
+    }
+    return server
+}
+
+/// A running resolver and where it listens.
+struct RunningResolver {
+    let process: BackgroundProcess
+    let address: String
+    let port: Int
+}
+
+func startResolver(_ arguments: [String]) throws -> RunningResolver {
+    let port = try freeLocalPort()
+    let process = try BackgroundProcess(
+        try Product.path("quercus-resolver"), ["--listen", "127.0.0.1:\(port)"] + arguments)
+    do {
+        try process.waitForOutput(containing: "resolving")
+    } catch {
+        process.stop()
+        throw error
+    }
+    return RunningResolver(process: process, address: "127.0.0.1", port: port)
+}
+
+/// What dig printed, reduced to what two resolvers must agree on: the status and the answer
+/// section's records (owner, type, data; TTLs and order aside), and the types in the authority section.
+struct DigAnswer: Equatable, CustomStringConvertible {
+    var status: String
+    var records: [String]
+    var authorityTypes: [String]
+
+    var description: String { "\(status) \(records) authority \(authorityTypes)" }
+}
+
+func digAnswer(at server: String, port: Int, _ name: String, _ type: String, tcp: Bool = false) throws -> DigAnswer {
+    let dig = try Peer.command("dig", debian: "bind9-dnsutils")
+    var arguments = [
+        "@\(server)", "-p", "\(port)", name, type, "+noall", "+comments", "+answer", "+authority", "+tries=1",
+        "+time=10",
+    ]
+    if tcp { arguments.append("+tcp") }
+    let output = try run(dig, arguments, timeout: 30).stdout
+    var answer = DigAnswer(status: "no answer", records: [], authorityTypes: [])
+    var section = ""
+    for line in output.split(separator: "\n").map(String.init) {
+        if let range = line.range(of: "status: ") {
+            answer.status = String(line[range.upperBound...].prefix { $0 != "," })
+        } else if line.hasPrefix(";; ANSWER SECTION") {
+            section = "answer"
+        } else if line.hasPrefix(";; AUTHORITY SECTION") {
+            section = "authority"
+        } else if !line.hasPrefix(";"), !line.isEmpty {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard fields.count >= 4 else { continue }
+            if section == "authority" {
+                answer.authorityTypes.append("\(fields[0].lowercased()) \(fields[3])")
+            } else {
+                answer.records.append(
+                    ([fields[0].lowercased(), fields[3]] + fields.dropFirst(4)).joined(separator: " "))
+            }
+        }
+    }
+    answer.records.sort()
+    answer.authorityTypes.sort()
+    return answer
+}
+
+/// The root, the TLDs test. and example. on NSD, and the leaves example.test. and other.test. on
+/// quercus-dns, each on its own 127.53.N.x address at port 53 (NS glue has no ports), N random per
+/// run so two runs do not collide.
+struct PrivateTree {
+    let directory: TemporaryDirectory
+    let prefix: String
+    let rootHints: String
+    private var servers: [BackgroundProcess] = []
+
+    static let corpus: [(String, String)] = [
+        ("www.example.test", "A"), ("mail.example.test", "A"), ("example.test", "MX"), ("example.test", "NS"),
+        ("example.test", "SOA"), ("web.other.test", "A"), ("web.other.test", "AAAA"), ("web.other.test", "MX"),
+        ("nope.example.test", "A"), ("nope.nope.example.test", "TXT"), ("a.b.c.d.example.test", "A"),
+        ("c.d.example.test", "A"), ("x.wild.example.test", "TXT"), ("web.old.example.test", "A"),
+        ("loop1.example.test", "A"), ("alias.other.test", "A"), ("nothing.test", "A"), ("foo.invalid", "A"),
+        ("multi.example.test", "A"), ("txt.example.test", "TXT"), ("ns.hoster.example", "A"), ("test", "SOA"),
+        ("chain.example.test", "A"), ("ns1.example.test", "A"), ("mail.example.test", "AAAA"),
+    ]
+
+    init() throws {
+        directory = try TemporaryDirectory("resolver-tree")
+        prefix = "127.53.\(Int.random(in: 10...250))"
+        rootHints = try directory.write("root.hints", ". 3600 NS ns1.\nns1. 3600 A \(prefix).1\n")
+        let nsd = try Peer.command("nsd", debian: "nsd")
+        let p = prefix
+        let zones: [(host: Int, origin: String, text: String)] = [
+            (
+                1, ".",
+                """
+                $TTL 3600
+                @ SOA ns1. hostmaster. 1 3600 900 604800 300
+                @ NS ns1.
+                ns1. A \(p).1
+                test. NS ns.test.
+                ns.test. A \(p).2
+                example. NS ns.example.
+                ns.example. A \(p).3
+                """
+            ),
+            (
+                2, "test.",
+                """
+                $TTL 3600
+                @ SOA ns hostmaster 1 3600 900 604800 300
+                @ NS ns
+                ns A \(p).2
+                example NS ns1.example
+                ns1.example A \(p).4
+                other NS ns.hoster.example.
+                lame NS ns.lame
+                ns.lame A \(p).9
+                """
+            ),
+            (
+                3, "example.",
+                """
+                $TTL 3600
+                @ SOA ns hostmaster 1 3600 900 604800 300
+                @ NS ns
+                ns A \(p).3
+                ns.hoster A \(p).5
+                """
+            ),
+            (
+                4, "example.test.",
+                """
+                $TTL 300
+                @ SOA ns1 hostmaster 1 3600 900 604800 300
+                @ NS ns1
+                @ MX 10 mail
+                ns1 A \(p).4
+                mail A 192.0.2.25
+                www CNAME web.other.test.
+                chain CNAME alias.other.test.
+                a.b.c.d A 192.0.2.4
+                *.wild TXT "wild"
+                old DNAME other.test.
+                loop1 CNAME loop2
+                loop2 CNAME loop1
+                txt TXT "hello world" "two strings"
+                multi A 192.0.2.1
+                multi A 192.0.2.2
+                """
+            ),
+            (
+                5, "other.test.",
+                """
+                $TTL 300
+                @ SOA ns.hoster.example. hostmaster 1 3600 900 604800 300
+                @ NS ns.hoster.example.
+                web A 192.0.2.80
+                web AAAA 2001:db8::80
+                alias CNAME www.example.test.
+                """
+            ),
+        ]
+        var started: [BackgroundProcess] = []
+        do {
+            for zone in zones {
+                let file = try directory.write("zone\(zone.host)", "$ORIGIN \(zone.origin)\n" + zone.text + "\n")
+                let address = "\(p).\(zone.host)"
+                if zone.host <= 3 {
+                    let config = try directory.write(
+                        "nsd\(zone.host).conf",
+                        """
+                        server:
+                          ip-address: \(address)
+                          port: 53
+                          server-count: 1
+                          username: ""
+                          chroot: ""
+                          zonesdir: "\(directory.path)"
+                          pidfile: "\(directory.file("nsd\(zone.host).pid"))"
+                          zonelistfile: "\(directory.file("zone\(zone.host).list"))"
+                          xfrdfile: "\(directory.file("xfrd\(zone.host).state"))"
+                          xfrdir: "\(directory.path)"
+                          database: ""
+                          logfile: "\(directory.file("nsd\(zone.host).log"))"
+                          rrl-ratelimit: 0
+                        remote-control:
+                          control-enable: no
+                        zone:
+                          name: "\(zone.origin)"
+                          zonefile: zone\(zone.host)
+                        """)
+                    let server = try BackgroundProcess(nsd, ["-d", "-c", config])
+                    started.append(server)
+                    let log = directory.file("nsd\(zone.host).log")
+                    guard
+                        eventually(
+                            timeout: 20,
+                            {
+                                ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("nsd started")
+                            })
+                    else { throw PeerDidNotStart(name: "NSD on \(address)", output: server.output) }
+                } else {
+                    started.append(try startAuthority(zoneFile: file, origin: zone.origin, address: "\(address):53"))
+                }
+            }
+        } catch {
+            for server in started { server.stop() }
+            directory.remove()
+            throw error
+        }
+        servers = started
+    }
+
+    /// Unbound, iterating (no validation) from the same root hints.
+    func startUnbound() throws -> RunningResolver {
+        let unbound = try Peer.command("unbound", debian: "unbound")
+        let address = "\(prefix).100"
+        let port = 53
+        let config = try directory.write(
+            "unbound.conf",
+            """
+            server:
+              interface: \(address)
+              port: \(port)
+              do-daemonize: no
+              username: ""
+              chroot: ""
+              directory: "\(directory.path)"
+              pidfile: "\(directory.file("unbound.pid"))"
+              use-syslog: no
+              logfile: ""
+              verbosity: 1
+              root-hints: "\(rootHints)"
+              module-config: "iterator"
+              do-not-query-localhost: no
+              do-ip6: no
+              qname-minimisation: yes
+              access-control: 127.0.0.0/8 allow
+              local-zone: "test." nodefault
+              local-zone: "invalid." nodefault
+            remote-control:
+              control-enable: no
+            """)
+        let process = try BackgroundProcess(unbound, ["-d", "-c", config])
+        do {
+            try process.waitForOutput(containing: "start of service")
+        } catch {
+            process.stop()
+            throw error
+        }
+        return RunningResolver(process: process, address: address, port: port)
+    }
+
+    func stop() {
+        for server in servers { server.stop() }
+        directory.remove()
+    }
+}
