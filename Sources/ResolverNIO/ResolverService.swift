@@ -53,7 +53,7 @@ public final class ResolverService: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
                         IdleStateHandler(readTimeout: .seconds(10)),
-                        ByteToMessageHandler(LengthPrefixedMessages()),
+                        ByteToMessageHandler(DNSStreamFrameDecoder()),
                         ClientStreamHandler(service: self),
                     ])
                 }
@@ -97,19 +97,23 @@ public final class ResolverService: Sendable {
             case .reply(let client, let bytes):
                 clients.withLockedValue { $0.removeValue(forKey: client) }?(bytes)
             case .send(let query):
-                switch query.transport {
-                case .udp: sendDatagram(query)
-                case .tcp: sendStream(query)
-                }
+                send(query)
             }
         }
     }
 
-    private func sendDatagram(_ query: OutgoingQuery) {
+    private func send(_ query: OutgoingQuery) {
         guard let target = try? SocketAddress(ipAddress: query.server.host, port: query.server.port) else {
             timedOut(query.token)
             return
         }
+        switch query.transport {
+        case .udp: sendDatagram(query, to: target)
+        case .tcp: sendStream(query, to: target)
+        }
+    }
+
+    private func sendDatagram(_ query: OutgoingQuery, to target: SocketAddress) {
         let service = self
         DatagramBootstrap(group: group)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65535))
@@ -134,18 +138,14 @@ public final class ResolverService: Sendable {
             }
     }
 
-    private func sendStream(_ query: OutgoingQuery) {
-        guard let target = try? SocketAddress(ipAddress: query.server.host, port: query.server.port) else {
-            timedOut(query.token)
-            return
-        }
+    private func sendStream(_ query: OutgoingQuery, to target: SocketAddress) {
         let service = self
         ClientBootstrap(group: group)
             .connectTimeout(.milliseconds(Int64(query.timeout * 1000)))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(LengthPrefixedMessages()),
+                        ByteToMessageHandler(DNSStreamFrameDecoder()),
                         UpstreamStreamHandler(token: query.token, server: query.server, service: service),
                     ])
                 }
@@ -284,20 +284,5 @@ private final class UpstreamStreamHandler: ChannelInboundHandler, Sendable {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
-    }
-}
-
-/// Splits a TCP stream into DNS messages, each preceded by its 16-bit length (RFC 1035 §4.2.2).
-struct LengthPrefixedMessages: ByteToMessageDecoder {
-    typealias InboundOut = ByteBuffer
-
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self),
-            buffer.readableBytes >= 2 + Int(length)
-        else { return .needMoreData }
-        buffer.moveReaderIndex(forwardBy: 2)
-        guard let frame = buffer.readSlice(length: Int(length)) else { return .needMoreData }
-        context.fireChannelRead(wrapInboundOut(frame))
-        return .continue
     }
 }

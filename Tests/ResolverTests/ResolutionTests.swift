@@ -103,13 +103,8 @@ import Testing
         network.serve(
             "10.0.0.2",
             zones: [
-                try zone(
-                    "test.",
+                try testTLD(
                     """
-                    $TTL 3600
-                    @ SOA ns hostmaster 1 3600 900 604800 300
-                    @ NS ns
-                    ns A 10.0.0.2
                     example NS ns1.example
                     example NS ns2.example
                     example NS ns3.example
@@ -151,13 +146,8 @@ import Testing
         network.serve(
             "10.0.0.2",
             zones: [
-                try zone(
-                    "test.",
+                try testTLD(
                     """
-                    $TTL 3600
-                    @ SOA ns hostmaster 1 3600 900 604800 300
-                    @ NS ns
-                    ns A 10.0.0.2
                     a NS ns.b.test.
                     b NS ns.a.test.
                     """)

@@ -100,13 +100,8 @@ func standardNetwork() throws -> ScriptedNetwork {
     network.serve(
         "10.0.0.2",
         zones: [
-            try zone(
-                "test.",
+            try testTLD(
                 """
-                $TTL 3600
-                @ SOA ns hostmaster 1 3600 900 604800 300
-                @ NS ns
-                ns A 10.0.0.2
                 example NS ns1.example
                 ns1.example A 10.0.0.4
                 other NS ns.hoster.example.
@@ -157,6 +152,19 @@ func standardNetwork() throws -> ScriptedNetwork {
                 """)
         ])
     return network
+}
+
+/// The test. TLD at 10.0.0.2 with these delegations below it.
+func testTLD(_ delegations: String) throws -> Zone {
+    try zone(
+        "test.",
+        """
+        $TTL 3600
+        @ SOA ns hostmaster 1 3600 900 604800 300
+        @ NS ns
+        ns A 10.0.0.2
+
+        """ + delegations)
 }
 
 func standardResolver(cacheBytes: Int = 1 << 20) -> RecursiveResolver {
