@@ -46,6 +46,12 @@ let package = Package(
                 .product(name: "DNS", package: "Quercus"), .product(name: "Wire", package: "Quercus"),
             ]),
         .executableTarget(
+            name: "fuzz-resolver",
+            dependencies: [
+                "FuzzSupport", .product(name: "Resolver", package: "Quercus"), .product(name: "DNS", package: "Quercus"),
+                .product(name: "DNSClient", package: "Quercus"),
+            ]),
+        .executableTarget(
             name: "fuzz-openpgp-message", dependencies: ["FuzzSupport", .product(name: "OpenPGP", package: "Quercus")]),
         .executableTarget(
             name: "fuzz-openpgp-packets", dependencies: ["FuzzSupport", .product(name: "OpenPGP", package: "Quercus")]),
