@@ -159,12 +159,24 @@ public struct RecursiveResolver: Sendable {
             guard var request = requests[sent.client] else { return [] }
             let actions = send(
                 sent.question, to: sent.server, over: .tcp, zone: sent.zone,
-                minimised: sent.minimised, request: &request, now: now)
+                minimised: sent.minimised, edns: sent.edns, request: &request, now: now)
             requests[sent.client] = request
             return actions ?? fail(sent.client, now: now)
         case .accepted(let accepted):
             pending[token] = nil
             response = accepted
+        }
+        let rcode = response.message.rcode
+        if sent.edns, response.message.edns == nil, rcode == .formatError || rcode == .notImplemented,
+            var request = requests[sent.client], request.queriesSent < settings.maximumQueriesPerRequest
+        {
+            // RFC 6891 §7: a server that does not know EDNS says FORMERR without an OPT record;
+            // ask it again without one.
+            let actions = send(
+                sent.question, to: sent.server, over: sent.transport, zone: sent.zone, minimised: sent.minimised,
+                edns: false, request: &request, now: now)
+            requests[sent.client] = request
+            return actions ?? fail(sent.client, now: now)
         }
         guard var request = requests[sent.client] else {
             recordRTT(sent.server, sample: max(0, now - sent.sentAt))
@@ -247,7 +259,7 @@ public struct RecursiveResolver: Sendable {
                 guard request.queriesSent < settings.maximumQueriesPerRequest,
                     let actions = send(
                         question.question, to: server, over: .udp, zone: delegation.zone,
-                        minimised: question.minimised, request: &request, now: now)
+                        minimised: question.minimised, edns: true, request: &request, now: now)
                 else { return fail(request, now: now) }
                 requests[client] = request
                 return actions
@@ -363,10 +375,10 @@ public struct RecursiveResolver: Sendable {
 
     private mutating func send(
         _ question: Question, to server: ServerAddress, over transport: DNSClient.Transport, zone: DomainName,
-        minimised: Bool, request: inout Request, now: Double
+        minimised: Bool, edns: Bool, request: inout Request, now: Double
     ) -> [ResolverAction]? {
         let options = QueryOptions(
-            recursionDesired: !settings.forwarders.isEmpty, authenticData: false, edns: true,
+            recursionDesired: !settings.forwarders.isEmpty, authenticData: false, edns: edns,
             udpPayloadSize: 1232, sendsCookie: false)
         guard
             let query = try? ClientQuery(
@@ -376,7 +388,7 @@ public struct RecursiveResolver: Sendable {
         let token = QueryToken(rawValue: nextToken)
         pending[token] = PendingQuery(
             client: request.client, query: query, question: question, server: server, transport: transport,
-            zone: zone, minimised: minimised, sentAt: now)
+            zone: zone, minimised: minimised, edns: edns, sentAt: now)
         request.queriesSent += 1
         request.outstanding = token
         statistics.upstreamQueries += 1
@@ -658,5 +670,7 @@ struct PendingQuery: Sendable {
     /// The zone the server was asked as an authority for: the bailiwick of its answer.
     let zone: DomainName
     let minimised: Bool
+    /// Whether the query carried an OPT record (dropped after a FORMERR from a server without EDNS).
+    let edns: Bool
     let sentAt: Double
 }

@@ -179,6 +179,27 @@ import Testing
         #expect(network.log.suffix(2).map(\.transport) == [.udp, .tcp])
     }
 
+    @Test func asksAgainWithoutEDNSWhenAServerAnswersFORMERRWithoutOPT() throws {
+        var network = try standardNetwork()
+        let honest = network.servers[ServerAddress(host: "10.0.0.4")]
+        var withEDNS = 0
+        network.servers[ServerAddress(host: "10.0.0.4")] = { query, transport in
+            guard query.edns == nil else {
+                withEDNS += 1
+                var refusal = query
+                refusal.edns = nil
+                refusal.rcode = .formatError
+                return refusal
+            }
+            return honest?(query, transport)
+        }
+        var resolver = standardResolver()
+        let answer = try network.ask(&resolver, "mail.example.test.", .a)
+        #expect(answer.answerLines == ["mail.example.test. A 192.0.2.25"])
+        #expect(withEDNS == 1)
+        #expect(network.log.filter { $0.server.host == "10.0.0.4" }.count == 2)
+    }
+
     @Test func forwardModeSendsEveryQuestionWithRDToTheForwarder() throws {
         var network = ScriptedNetwork()
         let forwarder = ServerAddress(host: "10.9.9.9", port: 5300)
