@@ -26,12 +26,16 @@ public struct ResolverSettings: Sendable {
     public var maximumNegativeTTL: UInt32
     /// The TTL of a stale answer (RFC 8767 §4 suggests 30 s).
     public var staleTTL: UInt32
+    /// Client questions being resolved at once; beyond this a question not answerable from the
+    /// cache gets SERVFAIL at once, so a flood of random names cannot grow memory without bound.
+    public var maximumOutstandingRequests: Int
 
     public init(
         rootServers: [ServerAddress] = [], forwarders: [ServerAddress] = [], authorityPort: Int = 53,
         qnameMinimisation: Bool = true, queryTimeout: Double = 1.0, attemptsPerServer: Int = 2,
         maximumQueriesPerRequest: Int = 64, maximumDepth: Int = 6, maximumChain: Int = 12,
-        maximumTTL: UInt32 = 86_400, maximumNegativeTTL: UInt32 = 3_600, staleTTL: UInt32 = 30
+        maximumTTL: UInt32 = 86_400, maximumNegativeTTL: UInt32 = 3_600, staleTTL: UInt32 = 30,
+        maximumOutstandingRequests: Int = 10_000
     ) {
         self.rootServers = rootServers
         self.forwarders = forwarders
@@ -45,6 +49,7 @@ public struct ResolverSettings: Sendable {
         self.maximumTTL = maximumTTL
         self.maximumNegativeTTL = maximumNegativeTTL
         self.staleTTL = staleTTL
+        self.maximumOutstandingRequests = maximumOutstandingRequests
     }
 }
 

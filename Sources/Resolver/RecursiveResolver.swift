@@ -134,8 +134,51 @@ public struct RecursiveResolver: Sendable {
         let request = Request(
             client: client, query: query, question: question, limit: limit,
             goals: [Goal(name: question.name, type: question.type)])
+        guard requests.count < settings.maximumOutstandingRequests else {
+            // Over the limit: only what the cache can answer right now.
+            if let (rcode, answers, authority) = cachedAnswer(question, now: now, allowStale: false) {
+                statistics.answeredFromCache += 1
+                response.rcode = rcode
+                response.answers = answers
+                response.authority = authority
+            } else {
+                statistics.serverFailures += 1
+                response.rcode = .serverFailure
+                Self.addExtendedError(&response, code: 14, text: "too many questions in flight")
+            }
+            return reply(client, response, maximumSize: limit)
+        }
         requests[client] = request
         return advance(client, now: now)
+    }
+
+    /// The answer the cache alone gives, following CNAMEs: live data, or with `allowStale` data
+    /// expired within the stale window (TTL `staleTTL`).
+    private mutating func cachedAnswer(_ question: Question, now: Double, allowStale: Bool)
+        -> (ResponseCode, [ResourceRecord], [ResourceRecord])?
+    {
+        var name = question.name
+        var chain: [ResourceRecord] = []
+        for _ in 0...settings.maximumChain {
+            guard
+                let cached = cache.lookup(
+                    name, question.type, now: now, allowStale: allowStale, staleTTL: settings.staleTTL)
+            else { return nil }
+            switch cached {
+            case .records(let records):
+                if let first = records.first, first.type == .cname, question.type != .cname,
+                    case .cname(let alias) = first.data
+                {
+                    chain.append(first)
+                    name = alias.target
+                    continue
+                }
+                return (.noError, chain + records, [])
+            case .noData(let authority): return (.noError, chain, authority)
+            case .nameError(let authority): return (.nameError, chain, authority)
+            }
+        }
+        return nil
     }
 
     /// Bytes that arrived from `source` on the socket of query `token`. A response that is not
@@ -546,36 +589,10 @@ public struct RecursiveResolver: Sendable {
 
     private mutating func fail(_ failed: Request, now: Double) -> [ResolverAction] {
         var request = failed
-        var name = request.question.name
-        var chain: [ResourceRecord] = []
-        for _ in 0...settings.maximumChain {
-            guard
-                let stale = cache.lookup(
-                    name, request.question.type, now: now, allowStale: true, staleTTL: settings.staleTTL)
-            else { break }
-            switch stale {
-            case .records(let records):
-                if let first = records.first, first.type == .cname, request.question.type != .cname,
-                    case .cname(let alias) = first.data
-                {
-                    chain.append(first)
-                    name = alias.target
-                    continue
-                }
-                statistics.staleAnswers += 1
-                return finish(
-                    &request, rcode: .noError, answers: chain + records, authority: [],
-                    extendedError: (3, "stale answer"))
-            case .noData(let authority):
-                statistics.staleAnswers += 1
-                return finish(
-                    &request, rcode: .noError, answers: chain, authority: authority, extendedError: (3, "stale answer"))
-            case .nameError(let authority):
-                statistics.staleAnswers += 1
-                return finish(
-                    &request, rcode: .nameError, answers: chain, authority: authority,
-                    extendedError: (3, "stale answer"))
-            }
+        if let (rcode, answers, authority) = cachedAnswer(request.question, now: now, allowStale: true) {
+            statistics.staleAnswers += 1
+            return finish(
+                &request, rcode: rcode, answers: answers, authority: authority, extendedError: (3, "stale answer"))
         }
         statistics.serverFailures += 1
         return finish(

@@ -90,6 +90,41 @@ import Testing
         #expect(try Message.decode(refused).rcode == .refused)
     }
 
+    @Test func beyondTheLimitOfQuestionsInFlightOnlyTheCacheAnswers() throws {
+        var network = try standardNetwork()
+        var resolver = RecursiveResolver(
+            settings: ResolverSettings(rootServers: [ServerAddress(host: "10.0.0.1")], maximumOutstandingRequests: 1))
+        _ = try network.ask(&resolver, "mail.example.test.", .a)
+        // One question left waiting for its authority fills the table.
+        let waiting = Message(id: 1, questions: [Question(name: try DomainName("www.example.test."), type: .a)])
+        let first = resolver.receiveQuery(try waiting.encode(), from: ClientHandle(100), over: .udp, now: 1000)
+        guard case .send? = first.first else {
+            Issue.record("the first question was not sent upstream")
+            return
+        }
+        #expect(resolver.outstandingRequests == 1)
+        let other = Message(id: 2, questions: [Question(name: try DomainName("other.example.test."), type: .a)])
+        guard
+            case .reply(_, let refused)? = resolver.receiveQuery(
+                try other.encode(), from: ClientHandle(101), over: .udp, now: 1000
+            ).first
+        else {
+            Issue.record("no immediate answer beyond the limit")
+            return
+        }
+        #expect(try Message.decode(refused).rcode == .serverFailure)
+        let cached = Message(id: 3, questions: [Question(name: try DomainName("mail.example.test."), type: .a)])
+        guard
+            case .reply(_, let bytes)? = resolver.receiveQuery(
+                try cached.encode(), from: ClientHandle(102), over: .udp, now: 1000
+            ).first
+        else {
+            Issue.record("no answer from the cache beyond the limit")
+            return
+        }
+        #expect(try Message.decode(bytes).answerLines == ["mail.example.test. A 192.0.2.25"])
+    }
+
     @Test func responsesForUnknownTokensAreDropped() throws {
         var resolver = standardResolver()
         #expect(
