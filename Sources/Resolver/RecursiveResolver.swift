@@ -61,6 +61,11 @@ public struct RecursiveResolver: Sendable {
     public private(set) var smoothedRTT: [ServerAddress: Double] = [:]
 
     private var requests: [ClientHandle: Request] = [:]
+    /// The client whose resolution of a question is under way, so that others asking the same
+    /// question wait for it instead of resolving it again (and multiplying the queries a spoofer
+    /// could race).
+    private var inFlight: [Question: ClientHandle] = [:]
+    private var waitingClients: Set<ClientHandle> = []
     private var pending: [QueryToken: PendingQuery] = [:]
     private var nextToken: UInt64 = 0
     private let randomID: @Sendable () -> UInt16
@@ -83,7 +88,9 @@ public struct RecursiveResolver: Sendable {
     public var outstandingRequests: Int { requests.count }
 
     /// Whether a client's question is still being resolved.
-    public func isResolving(_ client: ClientHandle) -> Bool { requests[client] != nil }
+    public func isResolving(_ client: ClientHandle) -> Bool {
+        requests[client] != nil || waitingClients.contains(client)
+    }
 
     // MARK: Inputs
 
@@ -148,7 +155,13 @@ public struct RecursiveResolver: Sendable {
             }
             return reply(client, response, maximumSize: limit)
         }
+        if let leader = inFlight[question], requests[leader] != nil {
+            requests[leader]?.waiters.append(Waiter(client: client, query: query, limit: limit))
+            waitingClients.insert(client)
+            return []
+        }
         requests[client] = request
+        inFlight[question] = client
         return advance(client, now: now)
     }
 
@@ -577,8 +590,21 @@ public struct RecursiveResolver: Sendable {
         response.authority = authority
         if let (code, text) = extendedError { Self.addExtendedError(&response, code: code, text: text) }
         requests[request.client] = nil
+        if inFlight[request.question] == request.client { inFlight[request.question] = nil }
         if let token = request.outstanding { pending[token] = nil }
-        return reply(request.client, response, maximumSize: request.limit)
+        var actions = reply(request.client, response, maximumSize: request.limit)
+        for waiter in request.waiters {
+            waitingClients.remove(waiter.client)
+            var copy = response
+            copy.id = waiter.query.id
+            copy.recursionDesired = waiter.query.recursionDesired
+            copy.checkingDisabled = waiter.query.checkingDisabled
+            copy.questions = waiter.query.questions
+            if waiter.query.edns == nil { copy.edns = nil }
+            if waiter.query.edns != nil, copy.edns == nil { copy.edns = EDNS(udpPayloadSize: 1232) }
+            actions += reply(waiter.client, copy, maximumSize: waiter.limit)
+        }
+        return actions
     }
 
     /// No authority answered: a stale answer if the cache still has one (RFC 8767), else SERVFAIL.
@@ -632,6 +658,8 @@ struct Request: Sendable {
     var chain: [ResourceRecord] = []
     var queriesSent = 0
     var outstanding: QueryToken?
+    /// Clients that asked the same question meanwhile, answered with this answer.
+    var waiters: [Waiter] = []
 
     init(client: ClientHandle, query: Message, question: Question, limit: Int, goals: [Goal]) {
         self.client = client
@@ -651,6 +679,12 @@ struct Request: Sendable {
         guard !goals.isEmpty else { return }
         goals[goals.count - 1].failures[server, default: 0] += attempts
     }
+}
+
+struct Waiter: Sendable {
+    let client: ClientHandle
+    let query: Message
+    let limit: Int
 }
 
 /// A name and type to find, and what was learned about asking for it in the current zone.

@@ -200,6 +200,27 @@ import Testing
         #expect(network.log.filter { $0.server.host == "10.0.0.4" }.count == 2)
     }
 
+    @Test func clientsAskingTheSameQuestionMeanwhileShareOneResolution() throws {
+        var network = try standardNetwork()
+        var resolver = standardResolver()
+        let name = try DomainName("www.example.test.")
+        let first = Message(id: 7, recursionDesired: true, questions: [Question(name: name, type: .a)])
+        var second = Message(
+            id: 8, recursionDesired: true, questions: [Question(name: try DomainName("WWW.example.test."), type: .a)])
+        second.edns = EDNS(udpPayloadSize: 1232)
+        let actions = resolver.receiveQuery(try first.encode(), from: ClientHandle(1), over: .udp, now: 1000)
+        #expect(resolver.receiveQuery(try second.encode(), from: ClientHandle(2), over: .tcp, now: 1000).isEmpty)
+        #expect(resolver.isResolving(ClientHandle(2)))
+        let replies = try network.drive(&resolver, actions, now: 1000)
+        #expect(replies[ClientHandle(1)]?.id == 7 && replies[ClientHandle(1)]?.edns == nil)
+        #expect(replies[ClientHandle(2)]?.id == 8 && replies[ClientHandle(2)]?.edns != nil)
+        #expect(replies[ClientHandle(2)]?.questions.first?.name.description == "WWW.example.test.")
+        #expect(replies[ClientHandle(2)]?.answers == replies[ClientHandle(1)]?.answers)
+        #expect(replies[ClientHandle(1)]?.answers.count == 2)
+        #expect(!resolver.isResolving(ClientHandle(2)))
+        #expect(resolver.statistics.upstreamQueries == network.log.count)
+    }
+
     @Test func forwardModeSendsEveryQuestionWithRDToTheForwarder() throws {
         var network = ScriptedNetwork()
         let forwarder = ServerAddress(host: "10.9.9.9", port: 5300)

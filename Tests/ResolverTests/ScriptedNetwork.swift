@@ -32,8 +32,18 @@ struct ScriptedNetwork {
         var query = Message(
             id: 4242, recursionDesired: true, questions: [Question(name: try DomainName(name), type: type)])
         if edns { query.edns = EDNS(udpPayloadSize: 1232) }
+        let actions = resolver.receiveQuery(try query.encode(), from: client, over: transport, now: now)
+        guard let reply = try drive(&resolver, actions, now: now)[client] else { throw Stuck() }
+        return reply
+    }
+
+    /// Runs actions (and those they lead to) until none is left; returns the replies by client.
+    mutating func drive(_ resolver: inout RecursiveResolver, _ initial: [ResolverAction], now: Double) throws
+        -> [ClientHandle: Message]
+    {
         var clock = now
-        var actions = resolver.receiveQuery(try query.encode(), from: client, over: transport, now: clock)
+        var actions = initial
+        var replies: [ClientHandle: Message] = [:]
         var steps = 0
         while !actions.isEmpty {
             steps += 1
@@ -41,8 +51,7 @@ struct ScriptedNetwork {
             let action = actions.removeFirst()
             switch action {
             case .reply(let handle, let bytes):
-                guard handle == client else { continue }
-                return try Message.decode(bytes)
+                replies[handle] = try Message.decode(bytes)
             case .send(let outgoing):
                 let sent = try Message.decode(outgoing.bytes)
                 if let question = sent.questions.first {
@@ -65,7 +74,7 @@ struct ScriptedNetwork {
                 }
             }
         }
-        throw Stuck()
+        return replies
     }
 
     struct Stuck: Error {}
