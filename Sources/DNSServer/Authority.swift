@@ -136,6 +136,8 @@ struct IndexedZone: Sendable {
     /// query name; a zone with many (a TLD) walks the ancestors and looks them up instead.
     let interruptingNames: [DomainName]
     let interruptingSet: Set<DomainName>
+    /// The NSEC or NSEC3 chain of a signed zone, for denial proofs when DO is set.
+    let denialChain: DenialChain?
 
     init(_ zone: Zone) {
         self.zone = zone
@@ -152,6 +154,7 @@ struct IndexedZone: Sendable {
             .filter { name, node in name != zone.origin && (node.rrset(.ns) != nil || node.rrset(.dname) != nil) }
             .keys.sorted { $0.labelCount < $1.labelCount }
         interruptingSet = Set(interruptingNames)
+        denialChain = DenialChain(zone)
     }
 
     var origin: DomainName { zone.origin }

@@ -43,18 +43,24 @@ struct Resolution {
             answer(name, node: node, type: type, in: zone)
         } else if zone.existingNames.contains(name) {
             deny(.noError, in: zone)  // an empty non-terminal exists but has no data
-        } else if let node = wildcard(for: name, in: zone) {
-            answer(name, node: node, type: type, in: zone)
+            prove(.noData(name, wildcard: nil), in: zone)
+        } else if let (owner, node) = wildcard(for: name, in: zone) {
+            answer(name, node: node, type: type, in: zone, synthesizedFrom: owner)
         } else {
             deny(.nameError, in: zone)
+            prove(.noName(name), in: zone)
         }
     }
 
     /// Answers `name` from a node: its own, or the wildcard's that synthesises it.
-    private mutating func answer(_ name: DomainName, node: RecordMap, type: RecordType, in zone: IndexedZone) {
+    private mutating func answer(
+        _ name: DomainName, node: RecordMap, type: RecordType, in zone: IndexedZone,
+        synthesizedFrom wildcard: DomainName? = nil
+    ) {
         // ANY matches the CNAME itself, so only other types follow it (as NSD does).
         if type != .cname, type != .any, let cname = node.rrset(.cname), case .cname(let link) = cname.data.first {
             append(cname, at: name, node: node, to: \.answers)
+            if wildcard != nil { prove(.wildcardAnswer(name), in: zone) }
             if link.target.isSubdomain(of: zone.origin) {
                 resolve(link.target, type: type, in: zone)
             }
@@ -65,14 +71,20 @@ struct Resolution {
             // type, so the answer is stable.
             let candidates = node.types.filter { $0 != .rrsig && $0 != .nsec }
             let choice = candidates.contains(.soa) ? .soa : candidates.first
-            guard let choice, let set = node.rrset(choice) else { return deny(.noError, in: zone) }
+            guard let choice, let set = node.rrset(choice) else {
+                deny(.noError, in: zone)
+                return prove(.noData(name, wildcard: wildcard), in: zone)
+            }
             append(set, at: name, node: node, to: \.answers)
+            if wildcard != nil { prove(.wildcardAnswer(name), in: zone) }
             return
         }
         guard let set = node.rrset(type) else {
-            return deny(.noError, in: zone)
+            deny(.noError, in: zone)
+            return prove(.noData(name, wildcard: wildcard), in: zone)
         }
         append(set, at: name, node: node, to: \.answers)
+        if wildcard != nil { prove(.wildcardAnswer(name), in: zone) }
         addAddresses(for: set.data.compactMap(\.additionalTarget), in: zone)
     }
 
@@ -82,6 +94,8 @@ struct Resolution {
         append(nameservers, at: cut, node: node, to: \.authority, signed: false)
         if dnssec, let ds = node.rrset(.ds) {
             append(ds, at: cut, node: node, to: \.authority)
+        } else {
+            prove(.noDS(cut), in: zone)
         }
         // Glue: addresses of name servers at or below the cut are only reachable through it.
         addAddresses(for: nameservers.data.compactMap(\.additionalTarget), in: zone, includeBelowCuts: true)
@@ -123,18 +137,95 @@ struct Resolution {
 
     /// RFC 4592 §3.3.1: the source of synthesis is `*.` plus the closest encloser, the longest
     /// existing ancestor of the name.
-    private func wildcard(for name: DomainName, in zone: IndexedZone) -> RecordMap? {
+    private func wildcard(for name: DomainName, in zone: IndexedZone) -> (owner: DomainName, node: RecordMap)? {
+        guard let encloser = closestEncloser(of: name, in: zone),
+            let wildcard = try? encloser.prepending(label: [UInt8(ascii: "*")]), let node = zone.zone.nodes[wildcard]
+        else { return nil }
+        return (wildcard, node)
+    }
+
+    /// The longest existing ancestor of a name that does not exist (RFC 4592 §3.3.1).
+    private func closestEncloser(of name: DomainName, in zone: IndexedZone) -> DomainName? {
         var encloser = name.parent
         while let candidate = encloser, candidate.isSubdomain(of: zone.origin) {
-            if zone.existingNames.contains(candidate) {
-                guard let wildcard = try? candidate.prepending(label: [UInt8(ascii: "*")]),
-                    let node = zone.zone.nodes[wildcard]
-                else { return nil }
-                return node
-            }
+            if zone.existingNames.contains(candidate) { return candidate }
             encloser = candidate.parent
         }
         return nil
+    }
+
+    /// What a signed negative or synthesised answer must prove.
+    private enum Denial {
+        /// The name does not exist, and no wildcard could have made it.
+        case noName(DomainName)
+        /// The name exists (or the wildcard that made it does) without the asked type.
+        case noData(DomainName, wildcard: DomainName?)
+        /// A wildcard made the answer: the name itself does not exist.
+        case wildcardAnswer(DomainName)
+        /// A delegation without DS (an insecure child).
+        case noDS(DomainName)
+    }
+
+    /// Adds the NSEC or NSEC3 records, with their signatures, that prove `denial` (RFC 4035
+    /// §3.1.3, RFC 5155 §7.2), when DO was set and the zone is signed.
+    private mutating func prove(_ denial: Denial, in zone: IndexedZone) {
+        guard dnssec, let chain = zone.denialChain else { return }
+        var owners: [DomainName?] = []
+        if chain.isNSEC3 {
+            switch denial {
+            case .noName(let name):
+                let encloser = closestEncloser(of: name, in: zone)
+                owners = [
+                    encloser.flatMap(chain.nsec3Match),
+                    encloser.flatMap { nextCloser(name, $0) }.flatMap(chain.nsec3Cover),
+                    encloser.flatMap { try? $0.prepending(label: [UInt8(ascii: "*")]) }.flatMap(chain.nsec3Cover),
+                ]
+            case .noData(let name, nil):
+                owners = [chain.nsec3Match(name)]
+                // Asked for a wildcard's own name: its closest encloser is proved too, as NSD does.
+                if name.labels.first.map(Array.init) == [UInt8(ascii: "*")] {
+                    owners.append(name.parent.flatMap(chain.nsec3Match))
+                }
+            case .noData(let name, let wildcard?):
+                let encloser = wildcard.parent
+                owners = [
+                    encloser.flatMap(chain.nsec3Match),
+                    encloser.flatMap { nextCloser(name, $0) }.flatMap(chain.nsec3Cover),
+                    chain.nsec3Match(wildcard),
+                ]
+            case .wildcardAnswer(let name):
+                owners = [
+                    closestEncloser(of: name, in: zone).flatMap { nextCloser(name, $0) }.flatMap(chain.nsec3Cover)
+                ]
+            case .noDS(let cut):
+                owners = [chain.nsec3Match(cut)]
+            }
+        } else {
+            switch denial {
+            case .noName(let name):
+                let wildcard = closestEncloser(of: name, in: zone).flatMap {
+                    try? $0.prepending(label: [UInt8(ascii: "*")])
+                }
+                owners = [chain.nsecOwner(for: name), wildcard.flatMap(chain.nsecOwner)]
+            case .noData(let name, let wildcard):
+                owners = [chain.nsecOwner(for: name), wildcard.flatMap(chain.nsecOwner)]
+            case .wildcardAnswer(let name), .noDS(let name):
+                owners = [chain.nsecOwner(for: name)]
+            }
+        }
+        let type: RecordType = chain.isNSEC3 ? .nsec3 : .nsec
+        for case let owner? in owners {
+            guard let node = zone.zone.nodes[owner], let set = node.rrset(type) else { continue }
+            guard !authority.contains(where: { $0.name == owner && $0.type == type }) else { continue }
+            append(set, at: owner, node: node, to: \.authority)
+        }
+    }
+
+    /// The ancestor of `name` one label below its closest encloser (RFC 5155 §1.3).
+    private func nextCloser(_ name: DomainName, _ encloser: DomainName) -> DomainName? {
+        let keep = encloser.labelCount + 1
+        guard keep <= name.labelCount else { return nil }
+        return try? DomainName(labels: Array(name.labels.suffix(keep)))
     }
 
     /// A/AAAA for names that MX, NS, SRV and similar records point at, when this zone has them.
@@ -144,11 +235,15 @@ struct Resolution {
         for target in targets where target.isSubdomain(of: zone.origin) {
             guard let node = zone.zone.nodes[target] else { continue }
             if !includeBelowCuts && isBelowCut(target, in: zone) { continue }
+            let glue = isBelowCut(target, in: zone)
             for type in [RecordType.a, .aaaa] {
                 guard let set = node.rrset(type) else { continue }
                 let records = set.data.map { ResourceRecord(name: target, ttl: set.ttl, data: $0) }
-                for record in records where !additional.contains(record) && !answers.contains(record) {
-                    additional.append(record)
+                let fresh = records.filter { !additional.contains($0) && !answers.contains($0) }
+                additional += fresh
+                // Our own addresses are signed data; glue below a cut is not (RFC 4035 §3.1.4).
+                if dnssec, !glue, !fresh.isEmpty, let signatures = node.signatures(covering: type) {
+                    additional += signatures.data.map { ResourceRecord(name: target, ttl: signatures.ttl, data: $0) }
                 }
             }
         }

@@ -49,6 +49,7 @@ import Testing
         import dns.message, dns.query, dns.rdatatype, dns.flags, dns.rcode, dns.name
 
         ours, theirs = int(sys.argv[1]), int(sys.argv[2])
+        dnssec = len(sys.argv) > 3 and sys.argv[3] == "dnssec"
         names = ["example.com.", "ns1", "mail", "www", "web", "alias", "out", "gone", "_sip._tcp", "sip",
                  "x.wild", "a.b.wild", "exact.wild", "wild", "*.wild", "sub", "host.sub", "ns.sub", "a.b.c.sub",
                  "old", "x.old", "y.x.old", "new", "x.new", "deep.a.b", "a.b", "b", "nope", "no.such.name",
@@ -59,13 +60,17 @@ import Testing
             return name if name.endswith(".") else name + ".example.com."
 
         def ask(port, name, rdtype, tcp):
-            query = dns.message.make_query(absolute(name), rdtype, use_edns=0, payload=1232)
+            query = dns.message.make_query(absolute(name), rdtype, use_edns=0, payload=1232, want_dnssec=dnssec)
             query.flags &= ~dns.flags.RD
             send = dns.query.tcp if tcp else dns.query.udp
             return send(query, "127.0.0.1", port=port, timeout=5)
 
         def rrsets(section):
-            return sorted(r.to_text() for rrset in section for r in [rrset] if rrset.rdtype != dns.rdatatype.OPT)
+            # Owner names compare without case (NSD lowercases NSEC3 owners, signzone writes them upper).
+            def text(rrset):
+                return "\n".join(line.split(" ", 1)[0].lower() + " " + line.split(" ", 1)[1]
+                                 for line in rrset.to_text().split("\n"))
+            return sorted(text(rrset) for rrset in section if rrset.rdtype != dns.rdatatype.OPT)
 
         def summary(response):
             return {"rcode": dns.rcode.to_text(response.rcode()), "aa": bool(response.flags & dns.flags.AA),
@@ -80,8 +85,10 @@ import Testing
                     compared += 1
                     keys = ["rcode", "aa", "tc", "authority"]
                     if rdtype == "ANY":
-                        # RFC 8482 lets each server pick the RRset; both must give exactly one.
-                        ok = all(a[k] == b[k] for k in keys) and len(a["answer"]) == 1 == len(b["answer"]) \
+                        # RFC 8482 lets each server pick the RRset; both must give exactly one (and its
+                        # signatures when signed).
+                        def data(answer): return [r for r in answer if " RRSIG " not in r]
+                        ok = all(a[k] == b[k] for k in keys) and len(data(a["answer"])) == 1 == len(data(b["answer"])) \
                              or a == b
                     else:
                         ok = all(a[k] == b[k] for k in keys + ["answer"])
@@ -97,12 +104,35 @@ import Testing
         print(json.dumps({"compared": compared, "differences": differences}, indent=1))
         """#
 
-    @Test func answersMatchNSDForEveryNameAndType() throws {
+    /// Unsigned, then signed by BIND's dnssec-signzone with NSEC and with NSEC3 and asked with
+    /// DO set: signatures with every RRset, NSEC or NSEC3 proofs in NXDOMAIN, NODATA, wildcard
+    /// and insecure-delegation answers, record for record as NSD gives them.
+    @Test(arguments: ["unsigned", "NSEC", "NSEC3"])
+    func answersMatchNSDForEveryNameAndType(signing: String) throws {
         let nsd = try Peer.command("nsd", debian: "nsd")
         let python = try Peer.python(module: "dns", pypi: "dnspython")
         let directory = try TemporaryDirectory("dns-serve")
         defer { directory.remove() }
-        let zoneFile = try directory.write("example.com.zone", Self.zone)
+        var zoneFile = try directory.write("example.com.zone", Self.zone)
+        if signing != "unsigned" {
+            let keygen = try Peer.command("dnssec-keygen", debian: "bind9utils")
+            let signzone = try Peer.command("dnssec-signzone", debian: "bind9utils")
+            for flags in [["-f", "KSK"], []] {
+                let made = try run(
+                    keygen, ["-q", "-a", "ECDSAP256SHA256"] + flags + ["-n", "ZONE", "example.com"],
+                    currentDirectory: directory.path)
+                try #require(made.status == 0, "\(made.stderr)")
+            }
+            let options = signing == "NSEC3" ? ["-3", "AABBCCDD", "-H", "2"] : []
+            let signed = try run(
+                signzone, ["-S", "-K", ".", "-o", "example.com", "-f", "example.com.signed"] + options + [zoneFile],
+                currentDirectory: directory.path)
+            try #require(signed.status == 0, "\(signed.stderr)")
+            // Both servers read the signed file under the name NSD's configuration gives.
+            try FileManager.default.removeItem(atPath: zoneFile)
+            try FileManager.default.moveItem(atPath: directory.file("example.com.signed"), toPath: zoneFile)
+            zoneFile = directory.file("example.com.zone")
+        }
         let ourPort = try freeLocalPort()
         let nsdPort = try freeLocalPort()
 
@@ -141,7 +171,8 @@ import Testing
             }, "NSD did not start: \(peer.output)")
 
         let script = try directory.write("compare.py", Self.compareScript)
-        let result = try run(python, [script, "\(ourPort)", "\(nsdPort)"], timeout: 300)
+        let result = try run(
+            python, [script, "\(ourPort)", "\(nsdPort)"] + (signing == "unsigned" ? [] : ["dnssec"]), timeout: 300)
         #expect(result.status == 0, "compare.py failed: \(result.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         let compared = report?["compared"] as? Int ?? 0
