@@ -33,6 +33,9 @@ public struct ResolverCache: Sendable {
         var answer: CachedAnswer
         var expires: Double
         var credibility: Credibility
+        /// When it was stored, and for how long.
+        var stored: Double
+        var lifetime: Double
         var size: Int
         var lastUse: UInt64
     }
@@ -72,7 +75,8 @@ public struct ResolverCache: Sendable {
         remove(key)
         tick += 1
         entries[key] = Entry(
-            answer: answer, expires: now + Double(ttl), credibility: credibility, size: size, lastUse: tick)
+            answer: answer, expires: now + Double(ttl), credibility: credibility, stored: now, lifetime: Double(ttl),
+            size: size, lastUse: tick)
         bytes += size
         usage.append((key, tick))
         while bytes > capacity, evictOldest() {}
@@ -81,16 +85,29 @@ public struct ResolverCache: Sendable {
 
     /// What is cached for `name` and `type`: an NXDOMAIN for the name, the RRset, NODATA, or a
     /// CNAME at the name (for any other type). With `allowStale`, expired entries within the stale
-    /// window are returned with a TTL of `staleTTL`.
+    /// window are returned with a TTL of `staleTTL`. With `storedSince`, entries stored before
+    /// that time are passed over (a prefetch refreshing them).
     public mutating func lookup(
-        _ name: DomainName, _ type: RecordType, now: Double, allowStale: Bool = false, staleTTL: UInt32 = 30
+        _ name: DomainName, _ type: RecordType, now: Double, allowStale: Bool = false, staleTTL: UInt32 = 30,
+        storedSince: Double? = nil
     ) -> CachedAnswer? {
         var keys = [Key(name: name, type: Self.wholeName), Key(name: name, type: type)]
         if type != .cname { keys.append(Key(name: name, type: .cname)) }
         for key in keys {
+            if let storedSince, let entry = entries[key], entry.stored < storedSince { continue }
             if let answer = use(key, now: now, allowStale: allowStale, staleTTL: staleTTL) { return answer }
         }
         return nil
+    }
+
+    /// Whether the live entry answering `name` and `type` is in the last tenth of a lifetime of at
+    /// least 10 seconds: a question asked then is worth refreshing before it expires.
+    public func isNearExpiry(_ name: DomainName, _ type: RecordType, now: Double) -> Bool {
+        for key in [Key(name: name, type: type), Key(name: name, type: .cname)] {
+            guard let entry = entries[key], entry.expires >= now else { continue }
+            return entry.lifetime >= 10 && entry.expires - now < entry.lifetime / 10
+        }
+        return false
     }
 
     /// The cached RRset of exactly this type (no CNAME, no negative answer).

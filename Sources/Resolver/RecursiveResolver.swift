@@ -41,6 +41,8 @@ public struct ResolverStatistics: Sendable {
     public var staleAnswers = 0
     public var blocked = 0
     public var localAnswers = 0
+    /// Resolutions started to refresh a popular answer before it expires.
+    public var prefetches = 0
 }
 
 /// The recursive resolver as a value: client queries, upstream responses, timeouts and the time
@@ -68,6 +70,7 @@ public struct RecursiveResolver: Sendable {
     private var waitingClients: Set<ClientHandle> = []
     private var pending: [QueryToken: PendingQuery] = [:]
     private var nextToken: UInt64 = 0
+    private var nextPrefetch: UInt64 = 0
     private let randomID: @Sendable () -> UInt16
 
     public init(
@@ -155,15 +158,40 @@ public struct RecursiveResolver: Sendable {
             }
             return reply(client, response, maximumSize: limit)
         }
-        if let leader = inFlight[question], requests[leader] != nil {
+        if let leader = inFlight[question], requests[leader]?.refreshSince == nil, requests[leader] != nil {
             requests[leader]?.waiters.append(Waiter(client: client, query: query, limit: limit))
             waitingClients.insert(client)
             return []
         }
         requests[client] = request
         inFlight[question] = client
-        return advance(client, now: now)
+        var actions = advance(client, now: now)
+        if requests[client] == nil, !actions.contains(where: { if case .send = $0 { true } else { false } }),
+            cache.isNearExpiry(question.name, question.type, now: now)
+        {
+            actions += prefetch(question, query: query, now: now)
+        }
+        return actions
     }
+
+    /// Resolves `question` again in the background, passing over the cached entries it refreshes;
+    /// its answer goes only into the cache (and to clients that ask meanwhile).
+    private mutating func prefetch(_ question: Question, query: Message, now: Double) -> [ResolverAction] {
+        guard inFlight[question] == nil, requests.count < settings.maximumOutstandingRequests else { return [] }
+        nextPrefetch &+= 1
+        let handle = ClientHandle(Self.prefetchHandles | nextPrefetch)
+        var request = Request(
+            client: handle, query: query, question: question, limit: 65535,
+            goals: [Goal(name: question.name, type: question.type)])
+        request.refreshSince = now
+        requests[handle] = request
+        inFlight[question] = handle
+        statistics.prefetches += 1
+        return advance(handle, now: now)
+    }
+
+    /// Client handles with the top bit set belong to prefetches (the shell numbers from 1 up).
+    static let prefetchHandles: UInt64 = 1 << 63
 
     /// The answer the cache alone gives, following CNAMEs: live data, or with `allowStale` data
     /// expired within the stale window (TTL `staleTTL`).
@@ -272,7 +300,8 @@ public struct RecursiveResolver: Sendable {
         // maximumDepth and the query budget; the cap is a second guard against a cycle.
         for _ in 0..<512 {
             guard let goal = request.goals.last else { break }
-            if let cached = cache.lookup(goal.name, goal.type, now: now) {
+            let refreshing = request.goals.count == 1 ? request.refreshSince : nil
+            if let cached = cache.lookup(goal.name, goal.type, now: now, storedSince: refreshing) {
                 if request.goals.count > 1 {
                     request.goals.removeLast()
                     if case .records(let records) = cached, records.first?.type == goal.type { continue }
@@ -583,7 +612,7 @@ public struct RecursiveResolver: Sendable {
         _ request: inout Request, rcode: ResponseCode, answers: [ResourceRecord], authority: [ResourceRecord],
         extendedError: (UInt16, String)? = nil
     ) -> [ResolverAction] {
-        if request.queriesSent == 0 { statistics.answeredFromCache += 1 }
+        if request.queriesSent == 0, request.refreshSince == nil { statistics.answeredFromCache += 1 }
         var response = Self.response(to: request.query)
         response.rcode = rcode
         response.answers = answers
@@ -592,7 +621,7 @@ public struct RecursiveResolver: Sendable {
         requests[request.client] = nil
         if inFlight[request.question] == request.client { inFlight[request.question] = nil }
         if let token = request.outstanding { pending[token] = nil }
-        var actions = reply(request.client, response, maximumSize: request.limit)
+        var actions = request.refreshSince == nil ? reply(request.client, response, maximumSize: request.limit) : []
         for waiter in request.waiters {
             waitingClients.remove(waiter.client)
             var copy = response
@@ -616,7 +645,7 @@ public struct RecursiveResolver: Sendable {
     private mutating func fail(_ failed: Request, now: Double) -> [ResolverAction] {
         var request = failed
         if let (rcode, answers, authority) = cachedAnswer(request.question, now: now, allowStale: true) {
-            statistics.staleAnswers += 1
+            if request.refreshSince == nil { statistics.staleAnswers += 1 }
             return finish(
                 &request, rcode: rcode, answers: answers, authority: authority, extendedError: (3, "stale answer"))
         }
@@ -660,6 +689,8 @@ struct Request: Sendable {
     var outstanding: QueryToken?
     /// Clients that asked the same question meanwhile, answered with this answer.
     var waiters: [Waiter] = []
+    /// A prefetch: cached answers to the question stored before this time do not count.
+    var refreshSince: Double?
 
     init(client: ClientHandle, query: Message, question: Question, limit: Int, goals: [Goal]) {
         self.client = client

@@ -195,6 +195,7 @@ func renderMetrics(_ service: ResolverService) -> String {
         ("quercus_resolver_stale_answers_total", "Stale answers served (RFC 8767).", statistics.staleAnswers),
         ("quercus_resolver_blocked_total", "Questions answered NXDOMAIN by the block list.", statistics.blocked),
         ("quercus_resolver_local_answers_total", "Questions answered from local zones.", statistics.localAnswers),
+        ("quercus_resolver_prefetches_total", "Answers refreshed before they expired.", statistics.prefetches),
         ("quercus_resolver_cache_evictions_total", "Cache entries evicted for space.", evictions),
     ]
     var text = ""

@@ -179,6 +179,26 @@ import Testing
         #expect(cache.records(name, .a, now: 400)?.first?.data == glue.first?.data)
     }
 
+    @Test func aQuestionAskedInTheLastTenthOfItsTTLIsRefreshedInTheBackground() throws {
+        var network = try standardNetwork()
+        var resolver = standardResolver()
+        _ = try network.ask(&resolver, "www.example.test.", .a, now: 1000)
+        let sent = network.log.count
+        // TTL 300: at 1100 nothing happens; at 1280 the answer still comes from the cache at once,
+        // and a refresh of the chain runs behind it.
+        _ = try network.ask(&resolver, "www.example.test.", .a, now: 1100)
+        #expect(network.log.count == sent && resolver.statistics.prefetches == 0)
+        let late = try network.ask(&resolver, "www.example.test.", .a, now: 1280)
+        #expect(late.answers.allSatisfy { $0.ttl == 20 })
+        #expect(resolver.statistics.prefetches == 1)
+        #expect(network.log.dropFirst(sent).map(\.server.host) == ["10.0.0.4", "10.0.0.5"])
+        // Past the first answer's expiry the refreshed one is there: no query.
+        let refreshed = try network.ask(&resolver, "www.example.test.", .a, now: 1400)
+        #expect(refreshed.answerLines == ["www.example.test. CNAME web.other.test.", "web.other.test. A 192.0.2.80"])
+        #expect(network.log.count == sent + 2)
+        #expect(resolver.outstandingRequests == 0)
+    }
+
     @Test func servesStaleAnswersWhenEveryAuthorityIsGone() throws {
         var network = try standardNetwork()
         var resolver = standardResolver()
