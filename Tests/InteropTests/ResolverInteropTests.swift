@@ -119,6 +119,59 @@ import Testing
         #expect(page.contains("quercus_resolver_local_answers_total 2"), "\(page)")
     }
 
+    /// Over real sockets, a forwarder written with dnspython answers every query first with three
+    /// forgeries (wrong ID, another question, another source port), then truly, with a poisoned
+    /// additional record: the resolver takes the true answer and caches none of the rest.
+    @Test func forgedRepliesAndPoisonedAdditionalRecordsDoNotStick() throws {
+        let python = try Peer.python(module: "dns", pypi: "dnspython")
+        let directory = try TemporaryDirectory("resolver-spoof")
+        defer { directory.remove() }
+        let port = try freeLocalPort()
+        let script = try directory.write(
+            "forger.py",
+            """
+            import socket, sys
+            import dns.message, dns.rrset
+            listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            listener.bind(("127.0.0.1", int(sys.argv[1])))
+            elsewhere = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            print("listening", flush=True)
+            def reply(query, address, poison=False):
+                message = dns.message.make_response(query)
+                message.answer.append(dns.rrset.from_text(query.question[0].name, 300, "IN", "A", address))
+                if poison:
+                    message.additional.append(dns.rrset.from_text("victim.example.", 86400, "IN", "A", "192.0.2.66"))
+                return message.to_wire()
+            while True:
+                data, source = listener.recvfrom(65535)
+                query = dns.message.from_wire(data)
+                forged = dns.message.from_wire(reply(query, "192.0.2.66"))
+                forged.id = query.id ^ 0x5555
+                listener.sendto(forged.to_wire(), source)
+                decoy = dns.message.make_query("decoy.example.", "A")
+                decoy.id = query.id
+                listener.sendto(reply(decoy, "192.0.2.66"), source)
+                elsewhere.sendto(reply(query, "192.0.2.66"), source)
+                listener.sendto(reply(query, "192.0.2.1", poison=True), source)
+            """)
+        let forger = try BackgroundProcess(python, [script, "\(port)"])
+        defer { forger.stop() }
+        try forger.waitForOutput(containing: "listening")
+        let metricsPort = try freeLocalPort()
+        let ours = try startResolver(["--forward", "127.0.0.1:\(port)", "--metrics", "127.0.0.1:\(metricsPort)"])
+        defer { ours.process.stop() }
+        #expect(
+            try digAnswer(at: "127.0.0.1", port: ours.port, "www.example", "A").records == ["www.example. A 192.0.2.1"])
+        #expect(
+            try digAnswer(at: "127.0.0.1", port: ours.port, "victim.example", "A").records == [
+                "victim.example. A 192.0.2.1"
+            ])
+        let curl = try Peer.command("curl", debian: "curl")
+        let page = try run(curl, ["-s", "http://127.0.0.1:\(metricsPort)/metrics"]).stdout
+        // Two forgeries per question reach the core; the connected socket never hears the third.
+        #expect(page.contains("quercus_resolver_ignored_responses_total 4"), "\(page)")
+    }
+
     @Test func aTrustAnchorIsRefusedUntilValidationExists() throws {
         let directory = try TemporaryDirectory("resolver-anchor")
         defer { directory.remove() }
@@ -229,7 +282,13 @@ struct PrivateTree {
         ("loop1.example.test", "A"), ("alias.other.test", "A"), ("nothing.test", "A"), ("foo.invalid", "A"),
         ("multi.example.test", "A"), ("txt.example.test", "TXT"), ("ns.hoster.example", "A"), ("test", "SOA"),
         ("chain.example.test", "A"), ("ns1.example.test", "A"), ("mail.example.test", "AAAA"),
+        ("big.example.test", "TXT"),
     ]
+
+    /// 40 TXT records of 60 bytes: more than a 1232-byte UDP answer holds, so both resolvers
+    /// must ask again over TCP.
+    static let bigTXT = (1...40).map { "big TXT \"record \($0) \(String(repeating: "x", count: 48))\"" }
+        .joined(separator: "\n")
 
     init() throws {
         directory = try TemporaryDirectory("resolver-tree")
@@ -294,6 +353,7 @@ struct PrivateTree {
                 txt TXT "hello world" "two strings"
                 multi A 192.0.2.1
                 multi A 192.0.2.2
+                \(PrivateTree.bigTXT)
                 """
             ),
             (
