@@ -152,7 +152,12 @@ let package = Package(
         .executableTarget(name: "quercus-ical", dependencies: ["ICalendar", "QuercusCLI"]),
         .executableTarget(name: "quercus-sop", dependencies: ["OpenPGP", "QuercusCLI"]),
         .executableTarget(
-            name: "quercus-tls", dependencies: ["TLS", "QuercusCLI", .product(name: "Logging", package: "swift-log")]),
+            name: "quercus-tls",
+            dependencies: [
+                "TLS", "TLSNIO", "QuercusCLI", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]),
 
         .executableTarget(
             name: "quercus-pinata",

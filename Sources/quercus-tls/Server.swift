@@ -1,13 +1,17 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
 import QuercusCLI
 import TLS
+import TLSNIO
 
 struct Server: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Accept TLS connections; echo what each client sends, or answer HTTP GETs with --http.",
-        discussion: "Connections are served one at a time on a blocking socket (the NIO adapter comes later)."
+        discussion: "Connections are served concurrently over SwiftNIO (TLSNIO); the client uses a blocking socket."
     )
 
     @Option(help: "The certificate chain (PEM, leaf first).")
@@ -54,58 +58,98 @@ struct Server: AsyncParsableCommand {
         configuration.ticketKey = TLSEnvironment.system(now: wallClockSeconds).random(32)
         try algorithms.apply(to: &configuration)
 
-        let listener = try TCPSocket.listen(on: endpoint)
-        logger.info("listening on \(endpoint)")
-        var served = 0
-        while maxConnections.map({ served < $0 }) ?? true {
-            let socket = try listener.accept()
-            served += 1
-            do {
-                try serve(socket, configuration: configuration, logger: logger)
-            } catch {
-                logger.warning("connection \(served): \(error)")
-            }
+        let address: SocketAddress
+        do {
+            address = try SocketAddress.makeAddressResolvingHost(endpoint.host, port: Int(endpoint.port))
+        } catch {
+            throw ValidationError("--listen \(listen): \(error)")
         }
-    }
-
-    private func serve(_ socket: TCPSocket, configuration: TLSConfiguration, logger: Logger) throws {
-        socket.setReadTimeout(seconds: 30)
-        var connection = TLSConnection(server: configuration, environment: .system(now: wallClockSeconds))
-        var summary: HandshakeSummary?
-        var request: [UInt8] = []
-        while true {
-            let bytes = try socket.read()
-            if bytes.isEmpty { return }
-            let output = connection.receive(bytes)
-            try socket.write(output.bytesToSend)
-            if let error = output.error { throw ConnectionFailure(description: "\(error)") }
-            for event in output.events {
-                switch event {
-                case .handshakeComplete(let done):
-                    summary = done
-                    logger.info("handshake complete: \(describe(done))")
-                case .applicationData(let data):
-                    if http {
-                        request += data
-                        if request.count > 1 << 16 { return }
-                        guard request.firstRange(of: Array("\r\n\r\n".utf8)) != nil else { continue }
-                        try socket.write(try connection.send(page(for: request, summary: summary)))
-                        try socket.write(connection.close())
-                        return
-                    }
-                    writeStandardOutput(data)
-                    try socket.write(try connection.send(data))
-                case .closed:
-                    try socket.write(connection.close())
-                    return
-                case .sessionTicket:
-                    break
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let finished = NIOLockedValueBox(0)
+        let limit = maxConnections
+        let http = self.http
+        let done = group.next().makePromise(of: Void.self)
+        let listener = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers(
+                        TLSHandler(server: configuration, handshakeTimeout: .seconds(30)),
+                        ConnectionHandler(http: http, logger: logger) {
+                            let count = finished.withLockedValue { count in
+                                count += 1
+                                return count
+                            }
+                            if let limit, count >= limit { done.succeed() }
+                        })
                 }
             }
+            .bind(to: address)
+            .get()
+        logger.info("listening on \(endpoint)")
+        try await done.futureResult.get()
+        try await listener.close()
+        try await group.shutdownGracefully()
+    }
+}
+
+/// Serves one connection above the TLS handler: echoes what arrives (and prints it), or answers
+/// one HTTP GET with a page describing the connection.
+private final class ConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let http: Bool
+    private let logger: Logger
+    private let onClose: @Sendable () -> Void
+    private var summary: HandshakeSummary?
+    private var request: [UInt8] = []
+
+    init(http: Bool, logger: Logger, onClose: @escaping @Sendable () -> Void) {
+        self.http = http
+        self.logger = logger
+        self.onClose = onClose
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSChannelEvent.handshakeCompleted(let done) = event {
+            summary = done
+            logger.info("handshake complete: \(describe(done))")
         }
     }
 
-    private func page(for request: [UInt8], summary: HandshakeSummary?) -> [UInt8] {
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = Array(unwrapInboundIn(data).readableBytesView)
+        guard http else {
+            writeStandardOutput(bytes)
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
+            return
+        }
+        request += bytes
+        if request.count > 1 << 16 {
+            context.close(promise: nil)
+            return
+        }
+        guard request.firstRange(of: Array("\r\n\r\n".utf8)) != nil else { return }
+        let page = Server.page(for: request, summary: summary)
+        request = []
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: page)), promise: nil)
+        context.close(promise: nil)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.warning("connection from \(context.channel.remoteAddress.map { "\($0)" } ?? "?"): \(error)")
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        onClose()
+        context.fireChannelInactive()
+    }
+}
+
+extension Server {
+    static func page(for request: [UInt8], summary: HandshakeSummary?) -> [UInt8] {
         let firstLine = String(decoding: request.prefix { $0 != 13 && $0 != 10 }, as: UTF8.self)
         guard firstLine.hasPrefix("GET ") else {
             return Array("HTTP/1.0 405 Method Not Allowed\r\nContent-Type: text/plain\r\n\r\nonly GET\n".utf8)

@@ -116,6 +116,32 @@ struct TLSInteropTests {
         }
     }
 
+    @Test("quercus-tls server: a client that connects and says nothing does not hold up the next one")
+    func aSilentClientDoesNotBlockOthers() throws {
+        try withPKI { pki in
+            let server = try QuercusServer(pki, extra: ["--http"])
+            defer { server.stop() }
+            let silent = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(silent) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(server.port).bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(silent, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                }
+            }
+            #expect(connected)
+            let openssl = try Peer.command("openssl", debian: "openssl")
+            let result = try run(
+                openssl,
+                ["s_client", "-connect", server.address, "-servername", "localhost", "-CAfile", pki.caFile, "-quiet"],
+                stdin: getRequest, timeout: 20)
+            #expect(result.stdout.contains("Quercus TLS"), "\(result.stdout) \(result.stderr)")
+        }
+    }
+
     @Test("openssl s_client with and without a client certificate → quercus-tls server --ca")
     func opensslMutualTLS() throws {
         try withPKI { pki in
