@@ -63,19 +63,33 @@ public final class ResolverService: Sendable {
         return [udp, tcp]
     }
 
-    /// A client's query; `respond` is called once with the answer (or never, for garbage).
-    func query(_ bytes: [UInt8], over transport: Transport, respond: @escaping @Sendable ([UInt8]) -> Void) {
+    /// A client's query. An answer the core has at once (from the cache, a local zone, an error)
+    /// is returned for the caller to write in its read burst; otherwise `respond` is called once
+    /// with the answer later (or never, for garbage).
+    func query(_ bytes: [UInt8], over transport: Transport, respond: @escaping @Sendable ([UInt8]) -> Void)
+        -> [UInt8]?
+    {
         let handle = nextClient.withLockedValue { counter -> ClientHandle in
             counter &+= 1
             return ClientHandle(counter)
         }
-        clients.withLockedValue { $0[handle] = respond }
-        let actions = core.withLockedValue { $0.receiveQuery(bytes, from: handle, over: transport, now: clock()) }
-        perform(actions)
-        // A query the core dropped without an answer (a response, an unreadable header) is forgotten.
-        if actions.isEmpty, core.withLockedValue({ !$0.isResolving(handle) }) {
-            _ = clients.withLockedValue { $0.removeValue(forKey: handle) }
+        let (actions, resolving) = core.withLockedValue { core in
+            let actions = core.receiveQuery(bytes, from: handle, over: transport, now: clock())
+            return (actions, core.isResolving(handle))
         }
+        var immediate: [UInt8]?
+        var later: [ResolverAction] = []
+        for action in actions {
+            if case .reply(let client, let reply) = action, client == handle {
+                immediate = reply
+            } else {
+                later.append(action)
+            }
+        }
+        // Registered before any query goes out, so an answer cannot arrive before its client.
+        if resolving { clients.withLockedValue { $0[handle] = respond } }
+        perform(later)
+        return immediate
     }
 
     func received(_ bytes: [UInt8], for token: QueryToken, from source: ServerAddress) -> Bool {
@@ -193,10 +207,19 @@ private final class ClientDatagramHandler: ChannelInboundHandler, Sendable {
         let envelope = unwrapInboundIn(data)
         let channel = context.channel
         let remote = envelope.remoteAddress
-        service.query(Array(envelope.data.readableBytesView), over: .udp) { reply in
+        let immediate = service.query(Array(envelope.data.readableBytesView), over: .udp) { reply in
             channel.writeAndFlush(
                 AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: reply)), promise: nil)
         }
+        if let immediate {
+            let buffer = context.channel.allocator.buffer(bytes: immediate)
+            context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: remote, data: buffer)), promise: nil)
+        }
+    }
+
+    /// Answers from the cache are flushed once per read burst (one sendmmsg for many).
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {}
@@ -205,6 +228,7 @@ private final class ClientDatagramHandler: ChannelInboundHandler, Sendable {
 /// Clients over TCP: several queries per connection (RFC 7766), answered in any order.
 private final class ClientStreamHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
     private let service: ResolverService
 
     init(service: ResolverService) { self.service = service }
@@ -212,12 +236,22 @@ private final class ClientStreamHandler: ChannelInboundHandler, Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         let channel = context.channel
-        service.query(Array(frame.readableBytesView), over: .tcp) { reply in
-            var buffer = ByteBuffer()
-            buffer.writeInteger(UInt16(truncatingIfNeeded: reply.count))
-            buffer.writeBytes(reply)
-            channel.writeAndFlush(buffer, promise: nil)
+        let immediate = service.query(Array(frame.readableBytesView), over: .tcp) { reply in
+            channel.writeAndFlush(Self.framed(reply), promise: nil)
         }
+        if let immediate { context.write(wrapOutboundOut(Self.framed(immediate)), promise: nil) }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+    }
+
+    private static func framed(_ message: [UInt8]) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(message.count + 2)
+        buffer.writeInteger(UInt16(truncatingIfNeeded: message.count))
+        buffer.writeBytes(message)
+        return buffer
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
