@@ -48,8 +48,8 @@ let package = Package(
         .executableTarget(
             name: "fuzz-resolver",
             dependencies: [
-                "FuzzSupport", .product(name: "Resolver", package: "Quercus"), .product(name: "DNS", package: "Quercus"),
-                .product(name: "DNSClient", package: "Quercus"),
+                "FuzzSupport", .product(name: "Resolver", package: "Quercus"),
+                .product(name: "DNS", package: "Quercus"), .product(name: "DNSClient", package: "Quercus"),
             ]),
         .executableTarget(
             name: "fuzz-openpgp-message", dependencies: ["FuzzSupport", .product(name: "OpenPGP", package: "Quercus")]),
