@@ -77,6 +77,16 @@ public struct Digest {
         }
     }
 
+    /// The digest as swift-crypto's own type: RSA signing names the hash from that type.
+    func finalizeTyped() -> any Crypto.Digest {
+        switch state {
+        case .sha1(let hash): return hash.finalize()
+        case .sha256(let hash): return hash.finalize()
+        case .sha384(let hash): return hash.finalize()
+        case .sha512(let hash): return hash.finalize()
+        }
+    }
+
     public func finalize() -> [UInt8] {
         switch state {
         case .sha1(let hash): return Array(hash.finalize())

@@ -63,7 +63,7 @@ public struct DetachedSigner {
                 throw .rejected("the key \(key.fingerprintHex) has no valid signing-capable key")
             }
             for signer in signers {
-                guard let secret = signer.secret, case .ed25519Seed = secret else {
+                guard let secret = signer.secret, SecretKey(publicKey: signer.key, secret: secret).isUnlocked else {
                     throw .rejected("the signing key \(signer.key.fingerprintHex) is locked or unusable")
                 }
                 let builder = try SignatureBuilder(

@@ -6,9 +6,12 @@ public enum KeyProfile: String, Sendable, CaseIterable {
     case rfc9580
     /// v4 EdDSALegacy primary key and legacy ECDH Curve25519 subkey, for GnuPG 2.2 and older Sequoia.
     case rfc4880
+    /// v4 RSA-3072 primary key and RSA-3072 encryption subkey, for peers without elliptic curves.
+    case rfc4880RSA = "rfc4880-rsa"
 
     public var summary: String {
         switch self {
+        case .rfc4880RSA: return "v4 RSA-3072 key with an RSA-3072 encryption subkey (RFC 4880)"
         case .rfc9580: return "v6 Ed25519 key with an X25519 subkey (RFC 9580)"
         case .rfc4880: return "v4 Ed25519 key with a Curve25519 ECDH subkey (RFC 4880 and GnuPG 2.2)"
         }
@@ -22,12 +25,19 @@ extension Certificate {
         profile: KeyProfile, userIDs: [String], signingOnly: Bool = false, created: UInt32
     ) throws(OpenPGPError) -> Certificate {
         let isV6 = profile == .rfc9580
-        let primarySeed = Array(Curve25519.Signing.PrivateKey().rawRepresentation)
-        let primaryPublic = try ed25519Public(primarySeed)
-        let primary = PublicKey(
-            version: isV6 ? 6 : 4, created: created,
-            material: isV6 ? .ed25519(primaryPublic) : .ed25519Legacy(primaryPublic))
-        let primaryKey = SecretKey(publicKey: primary, secret: .ed25519Seed(primarySeed))
+        let primaryKey: SecretKey
+        if profile == .rfc4880RSA {
+            primaryKey = try PublicKeyOperations.generateRSA(bits: 3072, created: created)
+        } else {
+            let primarySeed = Array(Curve25519.Signing.PrivateKey().rawRepresentation)
+            let primaryPublic = try ed25519Public(primarySeed)
+            primaryKey = SecretKey(
+                publicKey: PublicKey(
+                    version: isV6 ? 6 : 4, created: created,
+                    material: isV6 ? .ed25519(primaryPublic) : .ed25519Legacy(primaryPublic)),
+                secret: .ed25519Seed(primarySeed))
+        }
+        let primary = primaryKey.publicKey
 
         // SEIPD v1 always; v6 keys also announce SEIPD v2.
         let features: [UInt8] = [isV6 ? 0x09 : 0x01]
@@ -62,6 +72,26 @@ extension Certificate {
         }
         guard !signingOnly else { return certificate }
 
+        let subkey: SecretKey
+        if profile == .rfc4880RSA {
+            subkey = try PublicKeyOperations.generateRSA(bits: 3072, created: created)
+        } else {
+            subkey = try x25519Subkey(version: primary.version, created: created)
+        }
+        let subkeyPublic = subkey.publicKey
+        let binding = try Signature.make(
+            .subkeyBinding, by: primaryKey, created: created,
+            subpackets: [Subpacket(.keyFlags, [KeyFlags([.encryptCommunications, .encryptStorage]).rawValue])]
+        ) { digest in
+            digest.update(key: primary)
+            digest.update(key: subkeyPublic)
+        }
+        certificate.subkeys.append(SubkeyComponent(key: subkeyPublic, secret: subkey.secret, signatures: [binding]))
+        return certificate
+    }
+
+    /// An X25519 subkey: native for v6, legacy ECDH with SHA-256 and AES-128 for v4.
+    private static func x25519Subkey(version: UInt8, created: UInt32) throws(OpenPGPError) -> SecretKey {
         var scalar = Array(Curve25519.KeyAgreement.PrivateKey().rawRepresentation)
         // Clamped as X25519 uses it anyway; GnuPG expects the stored legacy scalar clamped.
         scalar[0] &= 248
@@ -74,17 +104,9 @@ extension Certificate {
             throw .rejected("X25519 key generation failed: \(error)")
         }
         let subkey = PublicKey(
-            version: primary.version, created: created,
-            material: isV6 ? .x25519(subkeyPublic) : .curve25519Legacy(subkeyPublic, kdfHash: 8, kdfCipher: 7))
-        let binding = try Signature.make(
-            .subkeyBinding, by: primaryKey, created: created,
-            subpackets: [Subpacket(.keyFlags, [KeyFlags([.encryptCommunications, .encryptStorage]).rawValue])]
-        ) { digest in
-            digest.update(key: primary)
-            digest.update(key: subkey)
-        }
-        certificate.subkeys.append(SubkeyComponent(key: subkey, secret: .x25519Scalar(scalar), signatures: [binding]))
-        return certificate
+            version: version, created: created,
+            material: version == 6 ? .x25519(subkeyPublic) : .curve25519Legacy(subkeyPublic, kdfHash: 8, kdfCipher: 7))
+        return SecretKey(publicKey: subkey, secret: .x25519Scalar(scalar))
     }
 }
 

@@ -9,6 +9,38 @@ enum CurveOID {
     static let curve25519Legacy: [UInt8] = [0x2B, 0x06, 0x01, 0x04, 0x01, 0x97, 0x55, 0x01, 0x05, 0x01]
 }
 
+/// The NIST curves of ECDSA and ECDH keys (RFC 9580 section 9.2).
+public enum NISTCurve: Sendable, Equatable, CaseIterable {
+    case p256, p384, p521
+
+    var oid: [UInt8] {
+        switch self {
+        case .p256: return [0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07]
+        case .p384: return [0x2B, 0x81, 0x04, 0x00, 0x22]
+        case .p521: return [0x2B, 0x81, 0x04, 0x00, 0x23]
+        }
+    }
+
+    /// Bytes of a coordinate or scalar.
+    var fieldSize: Int {
+        switch self {
+        case .p256: return 32
+        case .p384: return 48
+        case .p521: return 66
+        }
+    }
+
+    init?(oid: [UInt8]) {
+        guard let curve = NISTCurve.allCases.first(where: { $0.oid == oid }) else { return nil }
+        self = curve
+    }
+
+    /// Whether `point` is an uncompressed point (0x04, x, y) of this curve's size.
+    func isUncompressedPoint(_ point: [UInt8]) -> Bool {
+        point.count == 1 + 2 * fieldSize && point.first == 0x04
+    }
+}
+
 /// The public part of a key, in the form each algorithm stores it.
 public enum PublicKeyMaterial: Sendable, Equatable {
     /// Ed25519 (algorithm 27, v4 or v6): the 32-byte public key.
@@ -19,6 +51,12 @@ public enum PublicKeyMaterial: Sendable, Equatable {
     case x25519([UInt8])
     /// ECDH on Curve25519 (algorithm 18, v4 only) with the key-derivation hash and cipher.
     case curve25519Legacy([UInt8], kdfHash: UInt8, kdfCipher: UInt8)
+    /// RSA (algorithm 1, encrypt or sign): modulus and public exponent, big-endian.
+    case rsa(modulus: [UInt8], exponent: [UInt8])
+    /// ECDSA (algorithm 19) on a NIST curve: the uncompressed point.
+    case ecdsa(NISTCurve, point: [UInt8])
+    /// ECDH (algorithm 18) on a NIST curve: the uncompressed point, key-derivation hash and cipher.
+    case ecdh(NISTCurve, point: [UInt8], kdfHash: UInt8, kdfCipher: UInt8)
     /// Any other algorithm, kept as bytes so that such keys can be carried along.
     case other(algorithm: UInt8, [UInt8])
 
@@ -27,21 +65,23 @@ public enum PublicKeyMaterial: Sendable, Equatable {
         case .ed25519: return PublicKeyAlgorithm.ed25519.rawValue
         case .ed25519Legacy: return PublicKeyAlgorithm.eddsaLegacy.rawValue
         case .x25519: return PublicKeyAlgorithm.x25519.rawValue
-        case .curve25519Legacy: return PublicKeyAlgorithm.ecdh.rawValue
+        case .curve25519Legacy, .ecdh: return PublicKeyAlgorithm.ecdh.rawValue
+        case .rsa: return PublicKeyAlgorithm.rsaEncryptOrSign.rawValue
+        case .ecdsa: return PublicKeyAlgorithm.ecdsa.rawValue
         case .other(let algorithm, _): return algorithm
         }
     }
 
-    var canSign: Bool {
+    public var canSign: Bool {
         switch self {
-        case .ed25519, .ed25519Legacy: return true
+        case .ed25519, .ed25519Legacy, .rsa, .ecdsa: return true
         default: return false
         }
     }
 
-    var canEncrypt: Bool {
+    public var canEncrypt: Bool {
         switch self {
-        case .x25519, .curve25519Legacy: return true
+        case .x25519, .curve25519Legacy, .rsa, .ecdh: return true
         default: return false
         }
     }
@@ -70,11 +110,23 @@ public enum PublicKeyMaterial: Sendable, Equatable {
             {
                 return .curve25519Legacy(Array(point.dropFirst()), kdfHash: kdfBytes[1], kdfCipher: kdfBytes[2])
             }
+            if let curve = NISTCurve(oid: oid), curve.isUncompressedPoint(point), kdfBytes.count == 3, kdfBytes[0] == 1
+            {
+                return .ecdh(curve, point: point, kdfHash: kdfBytes[1], kdfCipher: kdfBytes[2])
+            }
             return .other(algorithm: algorithm, encodeOID(oid) + mpi(point) + [UInt8(kdfBytes.count)] + kdfBytes)
         case .ecdsa:
             let oid = try readOID(&reader)
-            return .other(algorithm: algorithm, encodeOID(oid) + mpi(try reader.readMPI()))
-        case .rsaEncryptOrSign, .rsaEncryptOnly, .rsaSignOnly:
+            let point = try reader.readMPI()
+            if let curve = NISTCurve(oid: oid), curve.isUncompressedPoint(point) { return .ecdsa(curve, point: point) }
+            return .other(algorithm: algorithm, encodeOID(oid) + mpi(point))
+        case .rsaEncryptOrSign:
+            let modulus = try reader.readMPI()
+            let exponent = try reader.readMPI()
+            // Leading zeros would not survive re-encoding, and the fingerprint hashes the encoding.
+            if modulus.first != 0, exponent.first != 0 { return .rsa(modulus: modulus, exponent: exponent) }
+            return .other(algorithm: algorithm, mpi(modulus) + mpi(exponent))
+        case .rsaEncryptOnly, .rsaSignOnly:
             return .other(algorithm: algorithm, try readMPIs(2, &reader))
         case .dsa:
             return .other(algorithm: algorithm, try readMPIs(4, &reader))
@@ -98,8 +150,23 @@ public enum PublicKeyMaterial: Sendable, Equatable {
         case .curve25519Legacy(let key, let kdfHash, let kdfCipher):
             return PublicKeyMaterial.encodeOID(CurveOID.curve25519Legacy) + PublicKeyMaterial.mpi([0x40] + key)
                 + [3, 1, kdfHash, kdfCipher]
+        case .rsa(let modulus, let exponent):
+            return PublicKeyMaterial.mpi(modulus) + PublicKeyMaterial.mpi(exponent)
+        case .ecdsa(let curve, let point):
+            return PublicKeyMaterial.encodeOID(curve.oid) + PublicKeyMaterial.mpi(point)
+        case .ecdh(let curve, let point, let kdfHash, let kdfCipher):
+            return PublicKeyMaterial.encodeOID(curve.oid) + PublicKeyMaterial.mpi(point) + [3, 1, kdfHash, kdfCipher]
         case .other(_, let bytes):
             return bytes
+        }
+    }
+
+    /// The OID and key-derivation parameters that the ECDH KDF hashes (RFC 9580 section 11.5).
+    var ecdhParameters: (oid: [UInt8], kdfHash: UInt8, kdfCipher: UInt8)? {
+        switch self {
+        case .curve25519Legacy(_, let kdfHash, let kdfCipher): return (CurveOID.curve25519Legacy, kdfHash, kdfCipher)
+        case .ecdh(let curve, _, let kdfHash, let kdfCipher): return (curve.oid, kdfHash, kdfCipher)
+        default: return nil
         }
     }
 
@@ -202,6 +269,10 @@ public enum SecretKeyMaterial: Sendable, Equatable {
     case ed25519Seed([UInt8])
     /// An X25519 secret scalar in its native (little-endian) order (algorithms 25 and 18).
     case x25519Scalar([UInt8])
+    /// RSA: the private exponent, primes p < q and u = p⁻¹ mod q, big-endian.
+    case rsa(d: [UInt8], p: [UInt8], q: [UInt8], u: [UInt8])
+    /// ECDSA and ECDH on a NIST curve: the big-endian scalar, padded to the curve's size.
+    case nistScalar([UInt8])
     /// Encrypted with a password, or of an algorithm we cannot use; kept so the key survives.
     case opaque([UInt8])
 }
@@ -231,19 +302,18 @@ public struct SecretKey: Sendable, Equatable {
         case (.x25519, _):
             secret = .x25519Scalar(Array(try reader.readBytes(32)))
         case (.ed25519Legacy, _):
-            secret = .ed25519Seed(leftPadded(try reader.readMPI(), to: 32))
+            secret = .ed25519Seed(try readScalar(&reader, size: 32))
         case (.curve25519Legacy, _):
             // The legacy encoding stores the scalar as a big-endian MPI: reversed native order.
-            secret = .x25519Scalar(leftPadded(try reader.readMPI(), to: 32).reversed())
+            secret = .x25519Scalar(try readScalar(&reader, size: 32).reversed())
+        case (.rsa, _):
+            secret = .rsa(
+                d: try reader.readMPI(), p: try reader.readMPI(), q: try reader.readMPI(), u: try reader.readMPI())
+        case (.ecdsa(let curve, _), _), (.ecdh(let curve, _, _, _), _):
+            secret = .nistScalar(try readScalar(&reader, size: curve.fieldSize))
         case (.other, _):
             secret = .opaque([usage] + Array(reader.readRemainingBytes()))
             return SecretKey(publicKey: publicKey, secret: secret)
-        }
-        if case .ed25519Seed(let bytes) = secret, bytes.count != 32 {
-            throw WireError(offset: secretStart, kind: .invalid("Ed25519 secret key longer than 32 bytes"))
-        }
-        if case .x25519Scalar(let bytes) = secret, bytes.count != 32 {
-            throw WireError(offset: secretStart, kind: .invalid("X25519 secret key longer than 32 bytes"))
         }
         if publicKey.version == 4 {
             let secretBytes = reader.bytes[secretStart..<reader.offset]
@@ -270,6 +340,10 @@ public struct SecretKey: Sendable, Equatable {
             writer.writeMPI(seed)
         case (.x25519Scalar(let scalar), .curve25519Legacy):
             writer.writeMPI(Array(scalar.reversed()))
+        case (.rsa(let d, let p, let q, let u), _):
+            for value in [d, p, q, u] { writer.writeMPI(value) }
+        case (.nistScalar(let scalar), _):
+            writer.writeMPI(scalar)
         case (.ed25519Seed(let bytes), _), (.x25519Scalar(let bytes), _), (.opaque(let bytes), _):
             writer.write(bytes: bytes)
         }
@@ -287,6 +361,11 @@ public struct SecretKey: Sendable, Equatable {
     }
 }
 
-private func leftPadded(_ bytes: [UInt8], to length: Int) -> [UInt8] {
-    bytes.count >= length ? bytes : [UInt8](repeating: 0, count: length - bytes.count) + bytes
+/// An elliptic-curve secret stored as an MPI, padded to the curve's `size`.
+private func readScalar(_ reader: inout WireReader, size: Int) throws(WireError) -> [UInt8] {
+    let offset = reader.offset
+    guard let scalar = leftPadded(try reader.readMPI(), to: size) else {
+        throw WireError(offset: offset, kind: .invalid("secret key longer than \(size) bytes"))
+    }
+    return scalar
 }

@@ -67,6 +67,9 @@ struct PublicKeyEncryptedSessionKey {
         let recipient = version == 3 ? key.keyID : [key.version] + key.fingerprint
         let ephemeral = Curve25519.KeyAgreement.PrivateKey()
         let ephemeralPublic = Array(ephemeral.publicKey.rawRepresentation)
+        // RSA and legacy ECDH carry the algorithm (v3 only), the key and its checksum.
+        let checkedKey = (version == 3 ? [sessionKey.algorithm.rawValue] : []) + sessionKey.key + sessionKey.checksum
+        let fields: [UInt8]
         switch key.material {
         case .x25519(let recipientPublic):
             let shared = try agree(ephemeral, recipientPublic)
@@ -74,22 +77,31 @@ struct PublicKeyEncryptedSessionKey {
                 ephemeralPublic + recipientPublic + shared, salt: [], info: Array("OpenPGP X25519".utf8), length: 16)
             let wrapped = try KeyWrap.wrap(sessionKey.key, with: kek)
             let algorithmOctet = version == 3 ? [sessionKey.algorithm.rawValue] : []
-            let fields = ephemeralPublic + [UInt8(algorithmOctet.count + wrapped.count)] + algorithmOctet + wrapped
-            return PublicKeyEncryptedSessionKey(
-                version: version, recipient: recipient, algorithm: key.algorithm, fields: fields)
-        case .curve25519Legacy(let recipientPublic, let kdfHash, let kdfCipher):
+            fields = ephemeralPublic + [UInt8(algorithmOctet.count + wrapped.count)] + algorithmOctet + wrapped
+        case .curve25519Legacy(let recipientPublic, _, _):
             let shared = try agree(ephemeral, recipientPublic)
-            let kek = try legacyKEK(shared: shared, key: key, kdfHash: kdfHash, kdfCipher: kdfCipher)
-            var message = (version == 3 ? [sessionKey.algorithm.rawValue] : []) + sessionKey.key + sessionKey.checksum
-            let padding = 8 - message.count % 8
-            message += [UInt8](repeating: UInt8(padding), count: padding)
-            let wrapped = try KeyWrap.wrap(message, with: kek)
-            let fields = PublicKeyMaterial.mpi([0x40] + ephemeralPublic) + [UInt8(wrapped.count)] + wrapped
-            return PublicKeyEncryptedSessionKey(
-                version: version, recipient: recipient, algorithm: key.algorithm, fields: fields)
+            fields = try ecdhFields(checkedKey, ephemeralPoint: [0x40] + ephemeralPublic, shared: shared, to: key)
+        case .ecdh(let curve, let point, _, _):
+            let (ephemeralPoint, shared) = try PublicKeyOperations.ecdhEphemeral(curve, peer: point)
+            fields = try ecdhFields(checkedKey, ephemeralPoint: ephemeralPoint, shared: shared, to: key)
+        case .rsa(let modulus, let exponent):
+            fields = PublicKeyMaterial.mpi(
+                try PublicKeyOperations.rsaEncrypt(checkedKey, modulus: modulus, exponent: exponent))
         default:
             throw .unsupported("encryption to public-key algorithm \(key.algorithm)")
         }
+        return PublicKeyEncryptedSessionKey(
+            version: version, recipient: recipient, algorithm: key.algorithm, fields: fields)
+    }
+
+    /// The fields of a legacy ECDH packet: the ephemeral point and the padded, wrapped session key.
+    private static func ecdhFields(
+        _ checkedKey: [UInt8], ephemeralPoint: [UInt8], shared: [UInt8], to key: PublicKey
+    ) throws(OpenPGPError) -> [UInt8] {
+        let kek = try legacyKEK(shared: shared, key: key)
+        let padding = 8 - checkedKey.count % 8
+        let wrapped = try KeyWrap.wrap(checkedKey + [UInt8](repeating: UInt8(padding), count: padding), with: kek)
+        return PublicKeyMaterial.mpi(ephemeralPoint) + [UInt8(wrapped.count)] + wrapped
     }
 
     /// The session key, if `secret` opens this packet. `symmetric` is the algorithm of a v6
@@ -97,13 +109,13 @@ struct PublicKeyEncryptedSessionKey {
     func decrypt(with key: PublicKey, secret: SecretKeyMaterial, symmetric: SymmetricAlgorithm?) throws(OpenPGPError)
         -> SessionKey
     {
-        guard case .x25519Scalar(let scalar) = secret, key.algorithm == algorithm else {
+        guard key.algorithm == algorithm else {
             throw .rejected("the key \(key.fingerprintHex) cannot decrypt this session key")
         }
         var reader = WireReader(fields)
         do {
-            switch key.material {
-            case .x25519(let recipientPublic):
+            switch (key.material, secret) {
+            case (.x25519(let recipientPublic), .x25519Scalar(let scalar)):
                 let ephemeral = Array(try reader.readBytes(32))
                 var rest = try reader.readLengthPrefixed(.uint8)
                 try reader.expectEnd()
@@ -118,7 +130,7 @@ struct PublicKeyEncryptedSessionKey {
                     algorithm.keySize == sessionKey.count
                 else { throw OpenPGPError.unsupported("session key algorithm") }
                 return SessionKey(algorithm: algorithm, key: sessionKey)
-            case .curve25519Legacy(_, let kdfHash, let kdfCipher):
+            case (.curve25519Legacy, .x25519Scalar(let scalar)):
                 let point = try reader.readMPI()
                 var wrappedReader = try reader.readLengthPrefixed(.uint8)
                 try reader.expectEnd()
@@ -126,27 +138,19 @@ struct PublicKeyEncryptedSessionKey {
                     throw OpenPGPError.rejected("the ephemeral key is not a Curve25519 point")
                 }
                 let shared = try PublicKeyEncryptedSessionKey.agree(scalar, Array(point.dropFirst()))
-                let kek = try PublicKeyEncryptedSessionKey.legacyKEK(
-                    shared: shared, key: key, kdfHash: kdfHash, kdfCipher: kdfCipher)
-                var message = try KeyWrap.unwrap(Array(wrappedReader.readRemainingBytes()), with: kek)
-                // Strip PKCS#5 padding, then the algorithm (v3) and the checksum.
-                guard let padding = message.last, padding >= 1, padding <= 8, Int(padding) < message.count,
-                    message.suffix(Int(padding)).allSatisfy({ $0 == padding })
-                else { throw OpenPGPError.rejected("bad session key padding") }
-                message.removeLast(Int(padding))
-                var algorithmValue = symmetric?.rawValue
-                if version == 3, let first = message.first {
-                    algorithmValue = first
-                    message.removeFirst()
-                }
-                guard let algorithmValue, let algorithm = SymmetricAlgorithm(rawValue: algorithmValue),
-                    message.count == algorithm.keySize + 2
-                else { throw OpenPGPError.unsupported("session key algorithm") }
-                let sessionKey = SessionKey(algorithm: algorithm, key: Array(message.prefix(algorithm.keySize)))
-                guard sessionKey.checksum == Array(message.suffix(2)) else {
-                    throw OpenPGPError.rejected("session key checksum mismatch")
-                }
-                return sessionKey
+                return try unwrapECDH(Array(wrappedReader.readRemainingBytes()), shared: shared, key: key, symmetric)
+            case (.ecdh(let curve, _, _, _), .nistScalar(let scalar)):
+                let point = try reader.readMPI()
+                var wrappedReader = try reader.readLengthPrefixed(.uint8)
+                try reader.expectEnd()
+                let shared = try PublicKeyOperations.ecdhShared(curve, scalar: scalar, peer: point)
+                return try unwrapECDH(Array(wrappedReader.readRemainingBytes()), shared: shared, key: key, symmetric)
+            case (.rsa(let modulus, let exponent), .rsa(let d, let p, let q, _)):
+                let ciphertext = try reader.readMPI()
+                try reader.expectEnd()
+                let message = try PublicKeyOperations.rsaDecrypt(
+                    ciphertext, public: (modulus, exponent), secret: (d, p, q))
+                return try checkedSessionKey(message, symmetric)
             default:
                 throw OpenPGPError.unsupported("decryption with public-key algorithm \(key.algorithm)")
             }
@@ -157,6 +161,39 @@ struct PublicKeyEncryptedSessionKey {
         } catch {
             throw .rejected("\(error)")
         }
+    }
+
+    /// Unwraps a legacy ECDH session key and strips its PKCS#5 padding.
+    private func unwrapECDH(_ wrapped: [UInt8], shared: [UInt8], key: PublicKey, _ symmetric: SymmetricAlgorithm?)
+        throws(OpenPGPError) -> SessionKey
+    {
+        let kek = try PublicKeyEncryptedSessionKey.legacyKEK(shared: shared, key: key)
+        var message = try KeyWrap.unwrap(wrapped, with: kek)
+        guard let padding = message.last, padding >= 1, padding <= 8, Int(padding) < message.count,
+            message.suffix(Int(padding)).allSatisfy({ $0 == padding })
+        else { throw OpenPGPError.rejected("bad session key padding") }
+        message.removeLast(Int(padding))
+        return try checkedSessionKey(message, symmetric)
+    }
+
+    /// The session key in `message`: the algorithm (v3 only), the key, then its checksum.
+    private func checkedSessionKey(_ message: [UInt8], _ symmetric: SymmetricAlgorithm?) throws(OpenPGPError)
+        -> SessionKey
+    {
+        var message = message[...]
+        var algorithmValue = symmetric?.rawValue
+        if version == 3, let first = message.first {
+            algorithmValue = first
+            message = message.dropFirst()
+        }
+        guard let algorithmValue, let algorithm = SymmetricAlgorithm(rawValue: algorithmValue),
+            message.count == algorithm.keySize + 2
+        else { throw OpenPGPError.unsupported("session key algorithm") }
+        let sessionKey = SessionKey(algorithm: algorithm, key: Array(message.prefix(algorithm.keySize)))
+        guard sessionKey.checksum == Array(message.suffix(2)) else {
+            throw OpenPGPError.rejected("session key checksum mismatch")
+        }
+        return sessionKey
     }
 
     private static func agree(_ ephemeral: Curve25519.KeyAgreement.PrivateKey, _ peer: [UInt8]) throws(OpenPGPError)
@@ -183,14 +220,15 @@ struct PublicKeyEncryptedSessionKey {
 
     /// The key-encryption key of legacy ECDH (RFC 9580 section 11.5): a hash of the shared
     /// secret and parameters naming the curve, algorithms and recipient.
-    private static func legacyKEK(shared: [UInt8], key: PublicKey, kdfHash: UInt8, kdfCipher: UInt8)
-        throws(OpenPGPError) -> [UInt8]
-    {
+    private static func legacyKEK(shared: [UInt8], key: PublicKey) throws(OpenPGPError) -> [UInt8] {
+        guard let (oid, kdfHash, kdfCipher) = key.material.ecdhParameters else {
+            throw .unsupported("ECDH with public-key algorithm \(key.algorithm)")
+        }
         guard let hash = HashAlgorithm(rawValue: kdfHash), hash != .sha1,
             let cipher = SymmetricAlgorithm(rawValue: kdfCipher)
         else { throw .unsupported("ECDH key derivation with hash \(kdfHash) and cipher \(kdfCipher)") }
         let parameters =
-            [UInt8(CurveOID.curve25519Legacy.count)] + CurveOID.curve25519Legacy + [PublicKeyAlgorithm.ecdh.rawValue]
+            [UInt8(oid.count)] + oid + [PublicKeyAlgorithm.ecdh.rawValue]
             + [3, 1, kdfHash, kdfCipher] + Array("Anonymous Sender    ".utf8) + key.fingerprint
         var digest = Digest(hash)
         digest.update([0, 0, 0, 1] + shared + parameters)

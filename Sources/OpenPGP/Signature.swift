@@ -28,6 +28,10 @@ public enum SignatureValue: Sendable, Equatable {
     case ed25519([UInt8])
     /// EdDSALegacy (algorithm 22): R and S as MPIs.
     case ed25519Legacy(r: [UInt8], s: [UInt8])
+    /// RSA (algorithm 1): the PKCS#1 v1.5 signature as an MPI.
+    case rsa([UInt8])
+    /// ECDSA (algorithm 19): R and S as MPIs.
+    case ecdsa(r: [UInt8], s: [UInt8])
     /// Any other algorithm, kept as bytes.
     case other([UInt8])
 }
@@ -85,6 +89,12 @@ public struct Signature: Sendable, Equatable {
             let r = try reader.readMPI()
             let s = try reader.readMPI()
             value = .ed25519Legacy(r: r, s: s)
+        case .rsaEncryptOrSign:
+            value = .rsa(try reader.readMPI())
+        case .ecdsa:
+            let r = try reader.readMPI()
+            let s = try reader.readMPI()
+            value = .ecdsa(r: r, s: s)
         default:
             value = .other(Array(reader.readRemainingBytes()))
         }
@@ -115,9 +125,11 @@ public struct Signature: Sendable, Equatable {
         switch value {
         case .ed25519(let bytes), .other(let bytes):
             writer.write(bytes: bytes)
-        case .ed25519Legacy(let r, let s):
+        case .ed25519Legacy(let r, let s), .ecdsa(let r, let s):
             writer.writeMPI(r)
             writer.writeMPI(s)
+        case .rsa(let value):
+            writer.writeMPI(value)
         }
         return writer.bytes
     }
@@ -191,23 +203,9 @@ public struct Signature: Sendable, Equatable {
         guard hashed.subpackets.allSatisfy({ !$0.isCritical || understood.contains($0.type) }) else { return false }
         var digest = fedDigest
         digest.update(hashedTrailer)
-        let hash = digest.finalize()
-        guard Array(hash.prefix(2)) == digestPrefix else { return false }
-        let signature: [UInt8]
-        switch value {
-        case .ed25519(let bytes): signature = bytes
-        case .ed25519Legacy(let r, let s):
-            guard r.count <= 32, s.count <= 32 else { return false }
-            signature = [UInt8](repeating: 0, count: 32 - r.count) + r + [UInt8](repeating: 0, count: 32 - s.count) + s
-        case .other: return false
-        }
-        let publicBytes: [UInt8]
-        switch key.material {
-        case .ed25519(let bytes), .ed25519Legacy(let bytes): publicBytes = bytes
-        default: return false
-        }
-        guard let verifier = try? Curve25519.Signing.PublicKey(rawRepresentation: publicBytes) else { return false }
-        return verifier.isValidSignature(signature, for: hash)
+        let hash = digest.finalizeTyped()
+        guard hash.withUnsafeBytes({ Array($0.prefix(2)) }) == digestPrefix else { return false }
+        return PublicKeyOperations.isValid(value, over: hash, by: key.material)
     }
 
     /// Makes a signature of `type` by `key` over what `feed` hashes.
@@ -225,7 +223,6 @@ public struct Signature: Sendable, Equatable {
 /// `finish` hashes the signature fields and signs.
 struct SignatureBuilder {
     private let key: SecretKey
-    private let seed: [UInt8]
     private var signature: Signature
     var digest: Digest
 
@@ -233,7 +230,7 @@ struct SignatureBuilder {
         _ type: SignatureType, by key: SecretKey, hash hashAlgorithm: HashAlgorithm = .sha512, created: UInt32,
         subpackets: [Subpacket] = []
     ) throws(OpenPGPError) {
-        guard case .ed25519Seed(let seed) = key.secret, key.publicKey.material.canSign else {
+        guard key.publicKey.material.canSign, key.isUnlocked else {
             throw .rejected("the key \(key.publicKey.fingerprintHex) cannot make signatures")
         }
         let publicKey = key.publicKey
@@ -244,7 +241,6 @@ struct SignatureBuilder {
         let unhashed = publicKey.version == 4 ? [Subpacket(.issuerKeyID, publicKey.keyID)] : []
         let salt = publicKey.version == 6 ? randomBytes(hashAlgorithm.v6SaltLength) : []
         self.key = key
-        self.seed = seed
         signature = Signature(
             version: publicKey.version, typeValue: type.rawValue, publicKeyAlgorithm: publicKey.algorithm,
             hashAlgorithmValue: hashAlgorithm.rawValue, hashed: SubpacketArea(hashed),
@@ -256,20 +252,10 @@ struct SignatureBuilder {
     func finish() throws(OpenPGPError) -> Signature {
         var digest = digest
         digest.update(signature.hashedTrailer)
-        let hash = digest.finalize()
-        let raw: [UInt8]
-        do {
-            raw = Array(try Curve25519.Signing.PrivateKey(rawRepresentation: seed).signature(for: hash))
-        } catch {
-            throw .rejected("the Ed25519 key \(key.publicKey.fingerprintHex) is unusable: \(error)")
-        }
+        let hash = digest.finalizeTyped()
         var signature = signature
-        signature.digestPrefix = Array(hash.prefix(2))
-        if case .ed25519Legacy = key.publicKey.material {
-            signature.value = .ed25519Legacy(r: Array(raw.prefix(32)), s: Array(raw.suffix(32)))
-        } else {
-            signature.value = .ed25519(raw)
-        }
+        signature.digestPrefix = hash.withUnsafeBytes { Array($0.prefix(2)) }
+        signature.value = try PublicKeyOperations.sign(hash, with: key)
         return signature
     }
 }

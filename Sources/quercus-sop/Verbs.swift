@@ -254,7 +254,9 @@ struct RevokeKey: ParsableCommand {
             guard key.isSecret else {
                 throw SOPFailure(.badData, "standard input: \(key.fingerprintHex) is not a secret key")
             }
-            guard case .ed25519Seed = key.primarySecret else {
+            guard let primarySecret = key.primarySecret, key.primary.material.canSign,
+                SecretKey(publicKey: key.primary, secret: primarySecret).isUnlocked
+            else {
                 throw SOPFailure(.keyIsProtected, "\(key.fingerprintHex) is password-protected or cannot sign")
             }
             do {

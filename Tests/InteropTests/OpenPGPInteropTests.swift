@@ -54,6 +54,41 @@ import Testing
             fingerprint: { try pysequoia.primaryFingerprint(of: $0, in: directory) }, in: directory)
     }
 
+    /// RSA-3072 keys from `generate-key --profile rfc4880-rsa` and from GnuPG, and GnuPG's ECDSA/ECDH
+    /// keys on P-256, P-384 and P-521, each used by quercus-sop, sqop and GnuPG. (sqop 0.27 makes
+    /// only Curve25519 keys, so it signs, verifies, encrypts and decrypts here but makes no key.)
+    @Test func rsaAndNISTCurveSignAndVerifyMatrix() throws {
+        let directory = try TemporaryDirectory("openpgp-interop")
+        defer { GnuPGSOP.stopAgents(in: directory) }
+        let (users, keyMakers) = try rsaAndNISTCurveParticipants(directory)
+        try runMatrix(
+            "RSA and NIST curves (v4)", users, keyMakers: keyMakers,
+            fingerprint: { try GnuPGSOP.primaryFingerprint(of: $0, in: directory) }, in: directory)
+    }
+
+    @Test func rsaAndNISTCurveEncryptionMatrix() throws {
+        let directory = try TemporaryDirectory("openpgp-interop")
+        defer { GnuPGSOP.stopAgents(in: directory) }
+        let (users, keyMakers) = try rsaAndNISTCurveParticipants(directory)
+        try runEncryptionMatrix(
+            "RSA and NIST curves (v4, SEIPD v1)", users, keyMakers: keyMakers, withPasswords: false,
+            fingerprint: { try GnuPGSOP.primaryFingerprint(of: $0, in: directory) }, in: directory)
+    }
+
+    private func rsaAndNISTCurveParticipants(_ directory: TemporaryDirectory) throws -> (
+        users: [any SOPImplementation], keyMakers: [any SOPImplementation]
+    ) {
+        let quercusRSA = try CommandSOP(name: "quercus", path: Product.path("quercus-sop"), profile: "rfc4880-rsa")
+        let users: [any SOPImplementation] = [
+            quercusRSA, try CommandSOP(name: "sqop", path: Peer.command("sqop", debian: "sqop"), profile: nil),
+            try GnuPGSOP(directory: directory),
+        ]
+        let gnupgMakers: [any SOPImplementation] = try ["rsa3072", "nistp256", "nistp384", "nistp521"].map {
+            try GnuPGSOP(directory: directory, algorithm: $0)
+        }
+        return (users, [quercusRSA] + gnupgMakers)
+    }
+
     @Test func inlineSignAndVerifyMatrixWithSqopAndGnuPG() throws {
         let directory = try TemporaryDirectory("openpgp-interop")
         defer { directory.remove() }
@@ -108,8 +143,8 @@ import Testing
     /// Key maker × encrypter × decrypter for public-key encryption, encryption signed with the
     /// same key (verified on decryption), and password encryption.
     private func runEncryptionMatrix(
-        _ title: String, _ implementations: [any SOPImplementation], fingerprint: (Data) throws -> String,
-        in directory: TemporaryDirectory
+        _ title: String, _ implementations: [any SOPImplementation], keyMakers: [any SOPImplementation]? = nil,
+        withPasswords: Bool = true, fingerprint: (Data) throws -> String, in directory: TemporaryDirectory
     ) throws {
         let plaintext = Data("Quercus encryption interop\nsecond line\n".utf8)
         var rows: [String] = []
@@ -120,7 +155,7 @@ import Testing
             rows.append("\(cell): \(outcome)")
             if outcome != "ok" { failures.append("\(cell): \(outcome)") }
         }
-        for keyMaker in implementations {
+        for keyMaker in keyMakers ?? implementations {
             let key = try keyMaker.generateKey(userID: "Crypt <\(keyMaker.name)@example.org>", in: directory)
             let cert = try keyMaker.extractCert(key, in: directory)
             let expected = try fingerprint(cert)
@@ -146,7 +181,7 @@ import Testing
                 }
             }
         }
-        for encrypter in implementations {
+        for encrypter in withPasswords ? implementations : [] {
             for decrypter in implementations {
                 record("password, \(encrypter.name) → \(decrypter.name)") {
                     let message = try encrypter.encrypt(
@@ -164,13 +199,13 @@ import Testing
     /// Every key maker × signer × verifier × mode; `fingerprint` is a peer's idea of a
     /// certificate's primary fingerprint, so no cell trusts our own fingerprint code.
     private func runMatrix(
-        _ title: String, _ implementations: [any SOPImplementation], fingerprint: (Data) throws -> String,
-        in directory: TemporaryDirectory
+        _ title: String, _ implementations: [any SOPImplementation], keyMakers: [any SOPImplementation]? = nil,
+        fingerprint: (Data) throws -> String, in directory: TemporaryDirectory
     ) throws {
         let data = Data("Quercus interop\nsecond line\n".utf8)
         var rows: [String] = []
         var failures: [String] = []
-        for keyMaker in implementations {
+        for keyMaker in keyMakers ?? implementations {
             let key = try keyMaker.generateKey(userID: "Interop <\(keyMaker.name)@example.org>", in: directory)
             let cert = try keyMaker.extractCert(key, in: directory)
             let expected = try fingerprint(cert)
@@ -275,6 +310,7 @@ import Testing
         let profiles = try run(quercus, ["list-profiles", "generate-key"])
         #expect(profiles.stdout.hasPrefix("rfc9580: "))
         #expect(profiles.stdout.contains("\nrfc4880: "))
+        #expect(profiles.stdout.contains("\nrfc4880-rsa: "))
     }
 }
 
@@ -417,12 +453,27 @@ struct CommandSOP: SOPImplementation, InlineSOP {
 
 /// GnuPG 2.2 behind the same verbs, each call in a fresh home directory.
 struct GnuPGSOP: SOPImplementation, InlineSOP {
-    let name = "gpg"
+    let name: String
     var signsText: Bool { true }
     let gpg: String
+    /// What `generate-key` makes: GnuPG's default, or a primary key and an encryption subkey of this algorithm.
+    let algorithm: String?
 
-    init(directory: TemporaryDirectory) throws {
+    init(directory: TemporaryDirectory, algorithm: String? = nil) throws {
         gpg = try Peer.command("gpg", debian: "gnupg")
+        self.algorithm = algorithm
+        name = algorithm.map { "gpg-\($0)" } ?? "gpg"
+    }
+
+    /// Stops the agents that GnuPG started for the home directories under `directory`, then removes it.
+    static func stopAgents(in directory: TemporaryDirectory) {
+        let homes = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        if let gpgconf = try? Peer.command("gpgconf", debian: "gnupg") {
+            for home in homes where home.hasPrefix("gnupg-") {
+                _ = try? run(gpgconf, ["--homedir", directory.file(home), "--kill", "all"])
+            }
+        }
+        directory.remove()
     }
 
     private static func freshHome(_ directory: TemporaryDirectory) throws -> String {
@@ -445,7 +496,16 @@ struct GnuPGSOP: SOPImplementation, InlineSOP {
 
     func generateKey(userID: String, in directory: TemporaryDirectory) throws -> Data {
         let home = try Self.freshHome(directory)
-        _ = try gpg(home, ["--quick-gen-key", userID, "future-default", "default", "never"])
+        if let algorithm {
+            _ = try gpg(home, ["--quick-gen-key", userID, algorithm, "sign,cert", "never"])
+            let listing = try gpg(home, ["--with-colons", "--list-keys"])
+            guard let fingerprint = Self.firstFingerprint(listing.stdout) else {
+                throw SOPCommandFailed(command: "gpg --list-keys", result: listing)
+            }
+            _ = try gpg(home, ["--quick-add-key", fingerprint, algorithm, "encr", "never"])
+        } else {
+            _ = try gpg(home, ["--quick-gen-key", userID, "future-default", "default", "never"])
+        }
         return Data(try gpg(home, ["--armor", "--export-secret-keys", userID]).stdout.utf8)
     }
 
@@ -536,10 +596,16 @@ struct GnuPGSOP: SOPImplementation, InlineSOP {
         let result = try run(
             gpg, ["--homedir", home, "--batch", "--with-colons", "--import-options", "show-only", "--import"],
             stdin: cert)
-        guard let line = result.stdout.split(separator: "\n").first(where: { $0.hasPrefix("fpr:") }) else {
+        guard let fingerprint = firstFingerprint(result.stdout) else {
             throw SOPCommandFailed(command: "gpg --import-options show-only", result: result)
         }
-        return line.split(separator: ":", omittingEmptySubsequences: false).dropFirst(9).first.map { String($0) } ?? ""
+        return fingerprint
+    }
+
+    /// Field 10 of the first `fpr` line of a `--with-colons` listing: the primary key's fingerprint.
+    private static func firstFingerprint(_ colons: String) -> String? {
+        guard let line = colons.split(separator: "\n").first(where: { $0.hasPrefix("fpr:") }) else { return nil }
+        return line.split(separator: ":", omittingEmptySubsequences: false).dropFirst(9).first.map { String($0) }
     }
 }
 
