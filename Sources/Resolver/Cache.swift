@@ -49,6 +49,9 @@ public struct ResolverCache: Sendable {
     public private(set) var bytes = 0
     public private(set) var evictions = 0
     public var count: Int { entries.count }
+    /// Whether the entry the last lookup returned is live and in the last tenth of a lifetime of
+    /// at least 10 seconds: a question asked then is worth refreshing before it expires.
+    public private(set) var lastUseNearExpiry = false
 
     private var entries: [Key: Entry] = [:]
     /// Keys in the order they were used, oldest first; a key appears again each time it is used,
@@ -91,23 +94,14 @@ public struct ResolverCache: Sendable {
         _ name: DomainName, _ type: RecordType, now: Double, allowStale: Bool = false, staleTTL: UInt32 = 30,
         storedSince: Double? = nil
     ) -> CachedAnswer? {
-        var keys = [Key(name: name, type: Self.wholeName), Key(name: name, type: type)]
+        // The RRset first: the common hit.
+        var keys = [Key(name: name, type: type), Key(name: name, type: Self.wholeName)]
         if type != .cname { keys.append(Key(name: name, type: .cname)) }
         for key in keys {
             if let storedSince, let entry = entries[key], entry.stored < storedSince { continue }
             if let answer = use(key, now: now, allowStale: allowStale, staleTTL: staleTTL) { return answer }
         }
         return nil
-    }
-
-    /// Whether the live entry answering `name` and `type` is in the last tenth of a lifetime of at
-    /// least 10 seconds: a question asked then is worth refreshing before it expires.
-    public func isNearExpiry(_ name: DomainName, _ type: RecordType, now: Double) -> Bool {
-        for key in [Key(name: name, type: type), Key(name: name, type: .cname)] {
-            guard let entry = entries[key], entry.expires >= now else { continue }
-            return entry.lifetime >= 10 && entry.expires - now < entry.lifetime / 10
-        }
-        return false
     }
 
     /// The cached RRset of exactly this type (no CNAME, no negative answer).
@@ -126,19 +120,22 @@ public struct ResolverCache: Sendable {
     }
 
     private mutating func use(_ key: Key, now: Double, allowStale: Bool, staleTTL: UInt32) -> CachedAnswer? {
-        guard var entry = entries[key] else { return nil }
+        // One hash of the key: the entry is read and touched through its index.
+        guard let index = entries.index(forKey: key) else { return nil }
+        let entry = entries.values[index]
         let ttl: UInt32
         if entry.expires >= now {
             ttl = UInt32(min(entry.expires - now, Double(UInt32.max)))
+            lastUseNearExpiry = entry.lifetime >= 10 && entry.expires - now < entry.lifetime / 10
         } else if allowStale && now <= entry.expires + staleWindow {
             ttl = staleTTL
+            lastUseNearExpiry = false
         } else {
             if now > entry.expires + staleWindow { remove(key) }
             return nil
         }
         tick += 1
-        entry.lastUse = tick
-        entries[key] = entry
+        entries.values[index].lastUse = tick
         usage.append((key, tick))
         compactUsage()
         return Self.counted(entry.answer, ttl: ttl)

@@ -58,7 +58,11 @@ public struct RecursiveResolver: Sendable {
     public private(set) var cache: ResolverCache
     public private(set) var statistics = ResolverStatistics()
     public var blockList: BlockList
-    public var localZones: Authority
+    public var localZones: Authority {
+        didSet { localOrigins = localZones.origins }
+    }
+    /// The local zones' origins, kept because `Authority.origins` sorts on every call.
+    private var localOrigins: [DomainName]
     /// Smoothed round-trip times in seconds (RFC 6298's 7/8 weighting), by server.
     public private(set) var smoothedRTT: [ServerAddress: Double] = [:]
 
@@ -71,6 +75,8 @@ public struct RecursiveResolver: Sendable {
     private var pending: [QueryToken: PendingQuery] = [:]
     private var nextToken: UInt64 = 0
     private var nextPrefetch: UInt64 = 0
+    /// Set by `cachedAnswer`: some record of the answer it gave is near the end of its TTL.
+    private var lastAnswerNearExpiry = false
     private let randomID: @Sendable () -> UInt16
 
     public init(
@@ -82,6 +88,7 @@ public struct RecursiveResolver: Sendable {
         self.cache = cache
         self.blockList = blockList
         self.localZones = localZones
+        self.localOrigins = localZones.origins
         self.randomID = randomID
     }
 
@@ -135,27 +142,26 @@ public struct RecursiveResolver: Sendable {
             Self.addExtendedError(&response, code: 15, text: "blocked")
             return reply(client, response, maximumSize: limit)
         }
-        if !localZones.origins.isEmpty, localZones.origins.contains(where: { question.name.isSubdomain(of: $0) }) {
+        if !localOrigins.isEmpty, localOrigins.contains(where: { question.name.isSubdomain(of: $0) }) {
             statistics.localAnswers += 1
             var local = localZones.answer(query)
             local.recursionAvailable = true
             return reply(client, local, maximumSize: limit)
         }
-        let request = Request(
-            client: client, query: query, question: question, limit: limit,
-            goals: [Goal(name: question.name, type: question.type)])
+        // The common case first: the whole answer is in the cache.
+        if let (rcode, answers, authority) = cachedAnswer(question, now: now, allowStale: false) {
+            statistics.answeredFromCache += 1
+            response.rcode = rcode
+            response.answers = answers
+            response.authority = authority
+            var actions = reply(client, response, maximumSize: limit)
+            if lastAnswerNearExpiry { actions += prefetch(question, query: query, now: now) }
+            return actions
+        }
         guard requests.count < settings.maximumOutstandingRequests else {
-            // Over the limit: only what the cache can answer right now.
-            if let (rcode, answers, authority) = cachedAnswer(question, now: now, allowStale: false) {
-                statistics.answeredFromCache += 1
-                response.rcode = rcode
-                response.answers = answers
-                response.authority = authority
-            } else {
-                statistics.serverFailures += 1
-                response.rcode = .serverFailure
-                Self.addExtendedError(&response, code: 14, text: "too many questions in flight")
-            }
+            statistics.serverFailures += 1
+            response.rcode = .serverFailure
+            Self.addExtendedError(&response, code: 14, text: "too many questions in flight")
             return reply(client, response, maximumSize: limit)
         }
         if let leader = inFlight[question], requests[leader]?.refreshSince == nil, requests[leader] != nil {
@@ -163,15 +169,11 @@ public struct RecursiveResolver: Sendable {
             waitingClients.insert(client)
             return []
         }
-        requests[client] = request
+        requests[client] = Request(
+            client: client, query: query, question: question, limit: limit,
+            goals: [Goal(name: question.name, type: question.type)])
         inFlight[question] = client
-        var actions = advance(client, now: now)
-        if requests[client] == nil, !actions.contains(where: { if case .send = $0 { true } else { false } }),
-            cache.isNearExpiry(question.name, question.type, now: now)
-        {
-            actions += prefetch(question, query: query, now: now)
-        }
-        return actions
+        return advance(client, now: now)
     }
 
     /// Resolves `question` again in the background, passing over the cached entries it refreshes;
@@ -200,11 +202,14 @@ public struct RecursiveResolver: Sendable {
     {
         var name = question.name
         var chain: [ResourceRecord] = []
+        lastAnswerNearExpiry = false
         for _ in 0...settings.maximumChain {
             guard
                 let cached = cache.lookup(
                     name, question.type, now: now, allowStale: allowStale, staleTTL: settings.staleTTL)
             else { return nil }
+            // Any link of the chain about to expire is worth a refresh of the whole question.
+            lastAnswerNearExpiry = lastAnswerNearExpiry || cache.lastUseNearExpiry
             switch cached {
             case .records(let records):
                 if let first = records.first, first.type == .cname, question.type != .cname,
