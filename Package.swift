@@ -69,7 +69,7 @@ let package = Package(
         .target(
             name: "DNSClientNIO",
             dependencies: [
-                "DNSClient", "DNS", .product(name: "NIOCore", package: "swift-nio"),
+                "DNSClient", "DNS", "NIOShell", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]

@@ -3,6 +3,7 @@ import DNSClient
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOShell
 
 #if canImport(Glibc)
     import Glibc
@@ -119,7 +120,7 @@ public struct DNSExchanger: Sendable {
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandlers([
                             IdleStateHandler(readTimeout: timeout),
-                            ByteToMessageHandler(DNSFrameDecoder()),
+                            ByteToMessageHandler(DNSStreamFrameDecoder()),
                             FrameConsumer(handle: handle, done: done),
                         ])
                     }
@@ -180,22 +181,6 @@ private final class AnswerWaiter: ChannelInboundHandler {
         if let error = error as? IOError, error.errnoCode == ECONNREFUSED {
             promise.fail(ExchangeError.connectionRefused)
         }
-    }
-}
-
-/// Splits a TCP stream into DNS messages, each preceded by its 16-bit length (RFC 1035 §4.2.2).
-/// (DNSServerNIO has the same few lines; a client should not depend on the server's module.)
-struct DNSFrameDecoder: ByteToMessageDecoder {
-    typealias InboundOut = ByteBuffer
-
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self),
-            buffer.readableBytes >= 2 + Int(length)
-        else { return .needMoreData }
-        buffer.moveReaderIndex(forwardBy: 2)
-        guard let frame = buffer.readSlice(length: Int(length)) else { return .needMoreData }
-        context.fireChannelRead(wrapInboundOut(frame))
-        return .continue
     }
 }
 

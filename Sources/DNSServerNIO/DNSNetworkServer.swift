@@ -4,6 +4,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOShell
 
 #if canImport(Glibc)
     import Glibc
@@ -107,7 +108,7 @@ public final class DNSNetworkServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
                         IdleStateHandler(readTimeout: limits.tcpIdleTimeout),
-                        ByteToMessageHandler(LengthPrefixedFrameDecoder()),
+                        ByteToMessageHandler(DNSStreamFrameDecoder()),
                         TCPQueryHandler(
                             responder: responder, maximumConnections: limits.maximumTCPConnections,
                             openConnections: openConnections, metrics: metrics, notifyListener: notifyListener,
@@ -207,21 +208,6 @@ final class UDPQueryHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // A UDP socket stays open whatever one peer did (an ICMP error, a datagram too large).
         logger.debug("udp: \(error)")
-    }
-}
-
-/// Splits a TCP stream into DNS messages, each preceded by its 16-bit length (RFC 1035 §4.2.2).
-struct LengthPrefixedFrameDecoder: ByteToMessageDecoder {
-    typealias InboundOut = ByteBuffer
-
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self),
-            buffer.readableBytes >= 2 + Int(length)
-        else { return .needMoreData }
-        buffer.moveReaderIndex(forwardBy: 2)
-        guard let frame = buffer.readSlice(length: Int(length)) else { return .needMoreData }
-        context.fireChannelRead(wrapInboundOut(frame))
-        return .continue
     }
 }
 

@@ -5,6 +5,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOShell
 
 #if canImport(Glibc)
     import Glibc
@@ -155,7 +156,7 @@ public final class SecondaryService: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
                         IdleStateHandler(readTimeout: timeout), CloseWhenIdle(),
-                        ByteToMessageHandler(LengthPrefixedFrameDecoder()),
+                        ByteToMessageHandler(DNSStreamFrameDecoder()),
                     ])
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }

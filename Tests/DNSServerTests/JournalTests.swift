@@ -11,16 +11,8 @@ import Testing
         origin = try DomainName("example.com.")
     }
 
-    func zone(serial: UInt32, _ body: String) throws -> Zone {
-        let text = """
-            $ORIGIN example.com.
-            $TTL 300
-            @ IN SOA ns1 hostmaster \(serial) 100 20 1000 60
-              IN NS ns1
-            ns1 IN A 192.0.2.53
-            \(body)
-            """
-        return try Zone(origin: origin, records: try ZoneParser(origin: origin).parse(text))
+    func zone(serial: UInt32, _ body: String = "www IN A 192.0.2.1\n") throws -> Zone {
+        try exampleZone(serial: serial, body)
     }
 
     func ixfr(_ authority: Authority, from old: Zone) throws -> (messages: [Message], query: Message) {

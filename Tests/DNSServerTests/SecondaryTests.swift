@@ -12,15 +12,7 @@ import Testing
     }
 
     func zone(serial: UInt32, _ body: String = "www IN A 192.0.2.1\n") throws -> Zone {
-        let text = """
-            $ORIGIN example.com.
-            $TTL 300
-            @ IN SOA ns1 hostmaster \(serial) 100 20 1000 60
-              IN NS ns1
-            ns1 IN A 192.0.2.53
-            \(body)
-            """
-        return try Zone(origin: origin, records: try ZoneParser(origin: origin).parse(text))
+        try exampleZone(serial: serial, body)
     }
 
     func soa(_ zone: Zone) throws -> ResourceRecord {

@@ -352,24 +352,8 @@ import Testing
         let zoneFile = try directory.write("example.com.zone", Self.zone)
         let ourPort = try freeLocalPort()
         let knotPort = try freeLocalPort()
-        let knot = try startKnot(
-            knotd, in: directory, port: knotPort,
-            """
-            remote:
-              - id: primary
-                address: 127.0.0.1@\(ourPort)
-            acl:
-              - id: from-primary
-                address: 127.0.0.1
-                action: notify
-            zone:
-              - domain: example.com
-                master: primary
-                acl: from-primary
-                file: "\(directory.file("secondary.zone"))"
-            """)
+        let knot = try startKnotSecondary(knotd, in: directory, port: knotPort, primaryPort: ourPort)
         defer { knot.stop() }
-        try knot.waitForOutput(containing: "server started")
         let ours = try startOurs(
             zoneFile: zoneFile, port: ourPort, ["--allow-transfer", "127.0.0.1", "--notify", "127.0.0.1:\(knotPort)"])
         defer { ours.stop() }
@@ -592,4 +576,29 @@ func startKnot(_ knotd: String, in directory: TemporaryDirectory, port: Int, _ z
         \(zones)
         """)
     return try BackgroundProcess(knotd, ["-c", config])
+}
+
+/// knotd on `port` as the secondary of example.com from our server on `primaryPort`, accepting
+/// NOTIFY from loopback, once it has started.
+func startKnotSecondary(_ knotd: String, in directory: TemporaryDirectory, port: Int, primaryPort: Int) throws
+    -> BackgroundProcess
+{
+    let knot = try startKnot(
+        knotd, in: directory, port: port,
+        """
+        remote:
+          - id: primary
+            address: 127.0.0.1@\(primaryPort)
+        acl:
+          - id: from-primary
+            address: 127.0.0.1
+            action: notify
+        zone:
+          - domain: example.com
+            master: primary
+            acl: from-primary
+            file: "\(directory.file("secondary.zone"))"
+        """)
+    try knot.waitForOutput(containing: "server started")
+    return knot
 }

@@ -132,24 +132,8 @@ import Testing
         let zoneFile = try directory.write("example.com.zone", Self.zone)
         let ourPort = try freeLocalPort()
         let knotPort = try freeLocalPort()
-        let knot = try startKnot(
-            knotd, in: directory, port: knotPort,
-            """
-            remote:
-              - id: primary
-                address: 127.0.0.1@\(ourPort)
-            acl:
-              - id: from-primary
-                address: 127.0.0.1
-                action: notify
-            zone:
-              - domain: example.com
-                master: primary
-                acl: from-primary
-                file: "\(directory.file("secondary.zone"))"
-            """)
+        let knot = try startKnotSecondary(knotd, in: directory, port: knotPort, primaryPort: ourPort)
         defer { knot.stop() }
-        try knot.waitForOutput(containing: "server started")
         let ours = try startOurs(
             zoneFile: zoneFile, port: ourPort,
             [
