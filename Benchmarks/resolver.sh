@@ -18,7 +18,11 @@ swift build -c release --scratch-path "$scratch" --product quercus-resolver >/de
 ours_bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)/quercus-resolver
 work=$(mktemp -d)
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() {
+  for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true  # NSD writes its xfrd state as it stops
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 {
