@@ -130,7 +130,9 @@ public final class ResolverService: Sendable {
     private func sendDatagram(_ query: OutgoingQuery, to target: SocketAddress) {
         let service = self
         DatagramBootstrap(group: group)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65535))
+            // We advertise 1232 bytes (512 without EDNS); a larger datagram is cut short, fails to decode
+            // and is ignored. A 64 KiB buffer per query would cost more than the query (page faults).
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 4096))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
