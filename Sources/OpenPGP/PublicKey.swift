@@ -88,6 +88,17 @@ public enum PublicKeyMaterial: Sendable, Equatable {
 
     /// Reads the material of `algorithm`; for unknown ones the rest of the reader.
     static func read(algorithm: UInt8, from reader: inout WireReader) throws(WireError) -> PublicKeyMaterial {
+        let start = reader.offset
+        let material = try readFields(algorithm: algorithm, from: &reader)
+        let raw = Array(reader.bytes[start..<reader.offset])
+        // Fields that would not re-encode as they came (an MPI with leading zeros or a wrong bit
+        // count) are kept as bytes: the fingerprint hashes them, and a second reading must agree.
+        return material.encoded == raw ? material : .other(algorithm: algorithm, raw)
+    }
+
+    private static func readFields(algorithm: UInt8, from reader: inout WireReader) throws(WireError)
+        -> PublicKeyMaterial
+    {
         switch PublicKeyAlgorithm(rawValue: algorithm) {
         case .ed25519:
             return .ed25519(Array(try reader.readBytes(32)))
@@ -123,9 +134,7 @@ public enum PublicKeyMaterial: Sendable, Equatable {
         case .rsaEncryptOrSign:
             let modulus = try reader.readMPI()
             let exponent = try reader.readMPI()
-            // Leading zeros would not survive re-encoding, and the fingerprint hashes the encoding.
-            if modulus.first != 0, exponent.first != 0 { return .rsa(modulus: modulus, exponent: exponent) }
-            return .other(algorithm: algorithm, mpi(modulus) + mpi(exponent))
+            return .rsa(modulus: modulus, exponent: exponent)
         case .rsaEncryptOnly, .rsaSignOnly:
             return .other(algorithm: algorithm, try readMPIs(2, &reader))
         case .dsa:

@@ -189,4 +189,16 @@ import Testing
             "\(error)".contains("secret key longer than 32 bytes")
         }
     }
+
+    /// Found by fuzz-openpgp-packets: an RSA secret key whose exponent is the MPI 0 written with
+    /// one bit. Such fields are kept as they came, so a second reading agrees with the first.
+    @Test func aKeyWithANonCanonicalMPIEncodesStably() throws {
+        let input = base64(
+            "lwSRAIBbAQAAAAEAAAAAAAAAr27/L8ePfwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAACRAIAAAAY=")
+        let keys = try Certificate.parseAll(input)
+        let first = PacketFraming.encode(keys.flatMap { $0.packets() })
+        let again = try Certificate.parseAll(first)
+        #expect(PacketFraming.encode(again.flatMap { $0.packets() }) == first)
+        #expect(keys.first?.primary.encoded == Array(input[1..<12]))  // after the one-byte old-format header
+    }
 }
