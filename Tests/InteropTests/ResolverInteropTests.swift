@@ -37,15 +37,35 @@ import Testing
         }
     }
 
-    @Test func aDelegationToADeadServerIsSERVFAILInBoundedTime() throws {
+    @Test func deadAndSilentServersAreSERVFAILInBoundedTime() throws {
         let tree = try PrivateTree()
         defer { tree.stop() }
+        // A server that reads every query and never answers (no ICMP to end the wait early).
+        let python = try Peer.command("python3", debian: "python3")
+        let blackHole = try BackgroundProcess(
+            python,
+            [
+                "-c",
+                """
+                import socket
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.bind(("\(tree.prefix).8", 53))
+                print("swallowing", flush=True)
+                while True:
+                    s.recvfrom(65535)
+                """,
+            ])
+        defer { blackHole.stop() }
+        try blackHole.waitForOutput(containing: "swallowing")
         let ours = try startResolver(["--root-hints", tree.rootHints, "--query-timeout", "0.5"])
         defer { ours.process.stop() }
-        let started = Date()
-        let answer = try digAnswer(at: "127.0.0.1", port: ours.port, "www.lame.test", "A")
-        #expect(answer.status == "SERVFAIL")
-        #expect(Date().timeIntervalSince(started) < 8, "a dead server must cost timeouts, not a hang")
+        for name in ["www.lame.test", "www.silent.test"] {
+            let started = Date()
+            let answer = try digAnswer(at: "127.0.0.1", port: ours.port, name, "A")
+            #expect(answer.status == "SERVFAIL", "\(name)")
+            // Two tries of 0.5 s for the silent server; nothing close to dig's 10 s.
+            #expect(Date().timeIntervalSince(started) < 6, "\(name): a dead server must cost timeouts, not a hang")
+        }
         // The rest of the tree still resolves afterwards.
         #expect(
             try digAnswer(at: "127.0.0.1", port: ours.port, "mail.example.test", "A").records == [
@@ -322,6 +342,8 @@ struct PrivateTree {
                 other NS ns.hoster.example.
                 lame NS ns.lame
                 ns.lame A \(p).9
+                silent NS ns.silent
+                ns.silent A \(p).8
                 """
             ),
             (
