@@ -16,7 +16,11 @@ swift build -c release --product quercus-dns >/dev/null
 ours_bin=$(swift build -c release --show-bin-path)/quercus-dns
 work=$(mktemp -d)
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() {
+  for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true  # NSD writes its xfrd state as it stops
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 {
@@ -30,30 +34,9 @@ for i in $(seq 0 999); do
   [ $((i % 20)) = 0 ] && echo "host$i.bench.test MX"
 done > "$work/queries"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. Benchmarks/dnsperf.lib
 ours_port=$(free_port) nsd_port=$(free_port)
-cat > "$work/nsd.conf" <<CONF
-server:
-  ip-address: 127.0.0.1@$nsd_port
-  port: $nsd_port
-  server-count: 1
-  username: ""
-  chroot: ""
-  zonesdir: "$work"
-  pidfile: "$work/nsd.pid"
-  zonelistfile: "$work/zone.list"
-  xfrdfile: "$work/xfrd.state"
-  xfrdir: "$work"
-  database: ""
-  logfile: "$work/nsd.log"
-  minimal-responses: yes
-  rrl-ratelimit: 0
-remote-control:
-  control-enable: no
-zone:
-  name: bench.test
-  zonefile: bench.test.zone
-CONF
+nsd_config "$nsd_port" bench.test "  minimal-responses: yes" > "$work/nsd.conf"
 
 # Servers on core 0 in their own process groups; dnsperf on core 1.
 setsid taskset -c 0 nsd -d -c "$work/nsd.conf" & pids+=($!)
@@ -62,37 +45,11 @@ setsid taskset -c 0 "$ours_bin" serve --listen "127.0.0.1:$ours_port" --zone "be
 nsd_group=${pids[0]} ours_group=${pids[1]}
 sleep 2
 
-group_cpu_ticks() {  # utime + stime of every process whose process group is $group
-  local total=0 line
-  for stat in /proc/[0-9]*/stat; do
-    line=$(cat "$stat" 2>/dev/null) || continue
-    set -- ${line##*) }  # fields from the 3rd on: state ppid pgrp … utime (14th) stime (15th)
-    [ "$3" = "$group" ] && total=$((total + ${12} + ${13}))
-  done
-  echo "$total"
-}
-
-measure() {  # name group port mode -> "microseconds_per_query qps lost rcodes"
-  local name=$1 port=$3 mode=$4
-  group=$2
-  local before after out completed lost qps
-  before=$(group_cpu_ticks)
-  out=$(taskset -c 1 dnsperf -m "$mode" -s 127.0.0.1 -p "$port" -d "$work/queries" -l "$seconds" -c 4 -T 1 -q 100 2>&1)
-  after=$(group_cpu_ticks)
-  completed=$(sed -n 's/.*Queries completed: *\([0-9]*\).*/\1/p' <<<"$out")
-  lost=$(sed -n 's/.*Queries lost: *\([0-9]*\).*/\1/p' <<<"$out")
-  qps=$(sed -n 's/.*Queries per second: *\([0-9.]*\).*/\1/p' <<<"$out")
-  rcodes=$(sed -n 's/.*Response codes: *\(.*\)/\1/p' <<<"$out")
-  local hz; hz=$(getconf CLK_TCK)
-  # The rcode mix as shares only (NOERROR(91.30%),NXDOMAIN(8.70%)), so servers of different speed compare.
-  python3 -c "import re; print(f'{($after-$before)/$hz*1e6/max(1,$completed):.2f} {float($qps):.0f} $lost', re.sub(r'[0-9]+[(]', '(', '$rcodes'.replace(' ', '')))"
-}
-
 for mode in udp tcp; do
   nsd_results=() ours_results=() ratios=() nsd_rates=() ours_rates=()
   for round in $(seq 1 "$rounds"); do
-    read -r nsd_us nsd_qps nsd_lost nsd_rcodes < <(measure nsd "$nsd_group" "$nsd_port" "$mode")
-    read -r ours_us ours_qps ours_lost ours_rcodes < <(measure ours "$ours_group" "$ours_port" "$mode")
+    read -r nsd_us nsd_qps nsd_lost nsd_rcodes < <(measure "$nsd_group" "$nsd_port" "$mode")
+    read -r ours_us ours_qps ours_lost ours_rcodes < <(measure "$ours_group" "$ours_port" "$mode")
     echo "$mode round $round: NSD $nsd_us µs/query ($nsd_qps qps, lost $nsd_lost, $nsd_rcodes); quercus-dns $ours_us µs/query ($ours_qps qps, lost $ours_lost, $ours_rcodes)"
     [ "$nsd_rcodes" = "$ours_rcodes" ] || echo "dns-serve: WARNING: the rcode mix differs"
     nsd_results+=("$nsd_us") ours_results+=("$ours_us") nsd_rates+=("$nsd_qps") ours_rates+=("$ours_qps")

@@ -38,29 +38,9 @@ for i in $(seq 0 999); do
   [ $((i % 10)) = 5 ] && echo "alias$((i / 10)).bench.test A"
 done > "$work/queries"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. Benchmarks/dnsperf.lib
 nsd_port=$(free_port) unbound_port=$(free_port) ours_port=$(free_port)
-cat > "$work/nsd.conf" <<CONF
-server:
-  ip-address: 127.0.0.1@$nsd_port
-  port: $nsd_port
-  server-count: 1
-  username: ""
-  chroot: ""
-  zonesdir: "$work"
-  pidfile: "$work/nsd.pid"
-  zonelistfile: "$work/zone.list"
-  xfrdfile: "$work/xfrd.state"
-  xfrdir: "$work"
-  database: ""
-  logfile: "$work/nsd.log"
-  rrl-ratelimit: 0
-remote-control:
-  control-enable: no
-zone:
-  name: bench.test
-  zonefile: bench.test.zone
-CONF
+nsd_config "$nsd_port" bench.test > "$work/nsd.conf"
 cat > "$work/unbound.conf" <<CONF
 server:
   interface: 127.0.0.1
@@ -100,30 +80,6 @@ sleep 2
 for port in "$unbound_port" "$ours_port"; do
   taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$work/queries" -n 1 -c 1 -q 50 >/dev/null 2>&1
 done
-
-group_cpu_ticks() {  # utime + stime of every process whose process group is $group
-  local total=0 line
-  for stat in /proc/[0-9]*/stat; do
-    line=$(cat "$stat" 2>/dev/null) || continue
-    set -- ${line##*) }
-    [ "$3" = "$group" ] && total=$((total + ${12} + ${13}))
-  done
-  echo "$total"
-}
-
-measure() {  # group port -> "microseconds_per_query qps lost rcodes"
-  group=$1
-  local port=$2 before after out completed lost qps rcodes hz
-  before=$(group_cpu_ticks)
-  out=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$work/queries" -l "$seconds" -c 4 -T 1 -q 100 2>&1)
-  after=$(group_cpu_ticks)
-  completed=$(sed -n 's/.*Queries completed: *\([0-9]*\).*/\1/p' <<<"$out")
-  lost=$(sed -n 's/.*Queries lost: *\([0-9]*\).*/\1/p' <<<"$out")
-  qps=$(sed -n 's/.*Queries per second: *\([0-9.]*\).*/\1/p' <<<"$out")
-  rcodes=$(sed -n 's/.*Response codes: *\(.*\)/\1/p' <<<"$out")
-  hz=$(getconf CLK_TCK)
-  python3 -c "import re; print(f'{($after-$before)/$hz*1e6/max(1,$completed):.2f} {float($qps):.0f} $lost', re.sub(r'[0-9]+[(]', '(', '$rcodes'.replace(' ', '')))"
-}
 
 unbound_results=() ours_results=() ratios=() unbound_rates=() ours_rates=()
 for round in $(seq 1 "$rounds"); do
