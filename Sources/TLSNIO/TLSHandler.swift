@@ -82,6 +82,8 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // After a failure the channel is closing: what the peer still sends is not read.
+        guard !failed else { return }
         var buffer = unwrapInboundIn(data)
         let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
         apply(connection.receive(bytes), context: context)

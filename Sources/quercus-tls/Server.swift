@@ -69,12 +69,13 @@ struct Server: AsyncParsableCommand {
         let limit = maxConnections
         let http = self.http
         let done = group.next().makePromise(of: Void.self)
+        let settled = configuration
         let listener = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers(
-                        TLSHandler(server: configuration, handshakeTimeout: .seconds(30)),
+                        TLSHandler(server: settled, handshakeTimeout: .seconds(30)),
                         ConnectionHandler(http: http, logger: logger) {
                             let count = finished.withLockedValue { count in
                                 count += 1
