@@ -27,8 +27,6 @@ import Testing
         let directory = try TemporaryDirectory("dns-secondary")
         defer { directory.remove() }
         let primaryFile = try directory.write("primary.zone", Self.zone(serial: 10))
-        // Knot keeps its journal there and cannot compute differences without it.
-        try FileManager.default.createDirectory(atPath: directory.file("db"), withIntermediateDirectories: true)
         let ourPort = try freeLocalPort()
         let knotPort = try freeLocalPort()
         let knot = try startKnot(

@@ -558,10 +558,12 @@ func startOurs(zoneFile: String, port: Int, _ extra: [String] = []) throws -> Ba
     return server
 }
 
-/// knotd on `port`, with `zones` (the rest of knot.conf: remotes, acls, modules, zones).
+/// knotd on `port`, with `zones` (the rest of knot.conf: keys, remotes, acls, modules, zones).
 func startKnot(_ knotd: String, in directory: TemporaryDirectory, port: Int, _ zones: String) throws
     -> BackgroundProcess
 {
+    // Knot keeps its journal there: without it updates fail and no IXFR difference is computed.
+    try FileManager.default.createDirectory(atPath: directory.file("db"), withIntermediateDirectories: true)
     let config = try directory.write(
         "knot.conf",
         """

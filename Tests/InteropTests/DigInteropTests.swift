@@ -63,7 +63,7 @@ import Testing
         let directory = try TemporaryDirectory("dig-compare-knot")
         defer { directory.remove() }
         let port = try freeLocalPort()
-        let knot = try startKnot(knotd, zone: Self.zone + "\n" + Self.bigRRset, in: directory, port: port)
+        let knot = try startSignedKnot(knotd, zone: Self.zone + "\n" + Self.bigRRset, in: directory, port: port)
         defer { knot.stop() }
         #expect(try compareWithDig(port: port) == Self.queries.count)
     }
@@ -183,7 +183,7 @@ import Testing
         let directory = try TemporaryDirectory("dig-update")
         defer { directory.remove() }
         let port = try freeLocalPort()
-        let knot = try startKnot(knotd, zone: Self.zone, in: directory, port: port)
+        let knot = try startSignedKnot(knotd, zone: Self.zone, in: directory, port: port)
         defer { knot.stop() }
         let key = "hmac-sha256:upd:\(Self.secret)"
         func lookup(_ name: String, _ type: String = "A") throws -> String {
@@ -353,23 +353,13 @@ import Testing
     }
 
     /// knotd serving the zone, accepting updates and transfers signed with the `upd` key.
-    private func startKnot(_ knotd: String, zone: String, in directory: TemporaryDirectory, port: Int) throws
+    private func startSignedKnot(_ knotd: String, zone: String, in directory: TemporaryDirectory, port: Int) throws
         -> BackgroundProcess
     {
         let zoneFile = try directory.write("example.com.zone", zone)
-        // Knot keeps its journal there; an update fails without it.
-        try FileManager.default.createDirectory(atPath: directory.file("db"), withIntermediateDirectories: true)
-        let config = try directory.write(
-            "knot.conf",
+        let knot = try startKnot(
+            knotd, in: directory, port: port,
             """
-            server:
-                listen: 127.0.0.1@\(port)
-                rundir: "\(directory.path)"
-            database:
-                storage: "\(directory.file("db"))"
-            log:
-              - target: stderr
-                any: info
             key:
               - id: upd
                 algorithm: hmac-sha256
@@ -383,7 +373,6 @@ import Testing
                 file: "\(zoneFile)"
                 acl: upd
             """)
-        let knot = try BackgroundProcess(knotd, ["-c", config])
         do {
             try knot.waitForOutput(containing: "server started")
         } catch {
