@@ -150,7 +150,11 @@ public enum RData: Hashable, Sendable, CustomStringConvertible {
             guard bytes.count == Int(length) else {
                 throw scanner.error("data is \(bytes.count) bytes, not \(length)", at: lengthToken)
             }
-            guard let known = knownTypes[type] else { return .unknown(UnknownRecord(type: type, bytes: bytes)) }
+            // No data at all is the empty RDATA of RFC 2136 deletes and prerequisites (class ANY or
+            // NONE), which the wire decoder also keeps as unknown: `\# 0` reads back to it.
+            guard let known = knownTypes[type], !bytes.isEmpty else {
+                return .unknown(UnknownRecord(type: type, bytes: bytes))
+            }
             var reader = WireReader(bytes)
             do {
                 let data = try known.init(wire: &reader).rdata
