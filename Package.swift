@@ -16,6 +16,9 @@ let package = Package(
         .library(name: "ICalendar", targets: ["ICalendar"]),
         .library(name: "TLS", targets: ["TLS"]),
         .library(name: "OpenPGP", targets: ["OpenPGP"]),
+        .library(name: "XML", targets: ["XML"]),
+        .library(name: "DAVStore", targets: ["DAVStore"]),
+        .library(name: "CalDAV", targets: ["CalDAV"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -24,6 +27,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         // Pure cores: no Foundation, no NIO.
@@ -90,6 +96,31 @@ let package = Package(
 
         // Calendars (docs/calendar.md): iCalendar and vCard codec, recurrence, free-busy.
         .target(name: "ICalendar", dependencies: ["Wire"]),
+
+        // CalDAV (docs/caldav.md): a namespace-aware XML reader and writer that refuses DTDs (XML);
+        // the key-value store with memory, directory and git backends (DAVStore); WebDAV, CalDAV,
+        // access control and users as a pure function of request and store (CalDAV); and the
+        // Hummingbird shell that carries it over HTTP, optionally through Quercus TLS.
+        .target(name: "XML"),
+        .target(name: "DAVStore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(
+            name: "CalDAV",
+            dependencies: [
+                "XML", "DAVStore", "ICalendar", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "CalDAVHummingbird",
+            dependencies: [
+                "CalDAV", "DAVStore", "TLS", "TLSNIO", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // TLS (docs/tls.md): a sans-I/O TLS 1.3/1.2 engine; primitives from swift-crypto, X.509 from
         // swift-certificates.
@@ -169,6 +200,16 @@ let package = Package(
             ]
         ),
 
+        .executableTarget(
+            name: "quercus-caldav",
+            dependencies: [
+                "CalDAV", "CalDAVHummingbird", "DAVStore", "ICalendar", "TLS", "NIOShell", "QuercusCLI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // Benchmarks (`make bench`).
         .executableTarget(
             name: "quercus-bench", dependencies: ["Wire", "DNS", "ICalendar", "TLS"], path: "Benchmarks/quercus-bench"),
@@ -186,6 +227,9 @@ let package = Package(
         .testTarget(name: "TLSTests", dependencies: ["TLS"]),
         .testTarget(name: "OpenPGPTests", dependencies: ["OpenPGP"]),
         .testTarget(name: "PinataTests", dependencies: ["Pinata", "TLS"]),
+        .testTarget(name: "XMLTests", dependencies: ["XML"]),
+        .testTarget(name: "DAVStoreTests", dependencies: ["DAVStore", "TestSupport"]),
+        .testTarget(name: "CalDAVTests", dependencies: ["CalDAV", "DAVStore", "XML", "ICalendar"]),
         .testTarget(
             name: "InteropTests",
             dependencies: [
