@@ -1,0 +1,387 @@
+import CalDAV
+import DAVStore
+import ICalendar
+import Testing
+import XML
+
+/// A server on a memory store with users alice and bob (passwords "alice-pw", "bob-pw").
+final class Harness {
+    let store = MemoryStore()
+    let server: CalDAVServer
+    var now: Int64 = 1_800_000_000
+
+    init() throws {
+        let accounts = try Accounts(store: store, administratorPassword: "admin-pw", rounds: 1)
+        server = CalDAVServer(store: store, accounts: accounts)
+        try server.addUser("alice", password: "alice-pw")
+        try server.addUser("bob", password: "bob-pw")
+    }
+
+    @discardableResult
+    func send(
+        _ method: String, _ target: String, as user: String? = "alice", headers: [(name: String, value: String)] = [],
+        body: String = ""
+    ) -> DAVResponse {
+        var all = headers
+        if let user {
+            let password = user == "admin" ? "admin-pw" : "\(user)-pw"
+            all.append(("Authorization", "Basic " + Base64.encode(Array("\(user):\(password)".utf8))))
+        }
+        now += 1
+        return server.respond(
+            to: DAVRequest(method: method, target: target, headers: all, body: Array(body.utf8)), now: now)
+    }
+
+    /// The hrefs of a multistatus response, with the status of each (the first propstat's, or the response's).
+    func hrefs(_ response: DAVResponse) throws -> [String] {
+        let root = try XMLDocument.parse(response.body)
+        return root.all(.dav("response")).compactMap { $0.first(.dav("href"))?.text }
+    }
+}
+
+func event(uid: String, start: String, end: String, rule: String? = nil, summary: String = "Meeting") -> String {
+    var lines = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN", "BEGIN:VEVENT", "UID:\(uid)",
+        "DTSTAMP:20260101T000000Z",
+        "DTSTART:\(start)", "DTEND:\(end)", "SUMMARY:\(summary)",
+    ]
+    if let rule { lines.append("RRULE:\(rule)") }
+    lines += ["END:VEVENT", "END:VCALENDAR"]
+    return lines.joined(separator: "\r\n") + "\r\n"
+}
+
+let davHeader = #"<?xml version="1.0"?>"#
+
+func calendarQuery(start: String, end: String) -> String {
+    davHeader + """
+        <C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+          <D:prop><D:getetag/></D:prop>
+          <C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">
+            <C:time-range start="\(start)" end="\(end)"/>
+          </C:comp-filter></C:comp-filter></C:filter>
+        </C:calendar-query>
+        """
+}
+
+@Suite struct AuthenticationAndAccess {
+    @Test func requestsWithoutValidCredentialsGet401() throws {
+        let harness = try Harness()
+        #expect(harness.send("PROPFIND", "/calendars/alice/", as: nil).status == 401)
+        var wrong = harness.send(
+            "GET", "/calendars/alice/", as: nil,
+            headers: [("Authorization", "Basic " + Base64.encode(Array("alice:nope".utf8)))])
+        #expect(wrong.status == 401)
+        wrong = harness.send("GET", "/calendars/alice/", as: "mallory")
+        #expect(wrong.status == 401)
+        #expect(harness.send("OPTIONS", "/", as: nil).header("DAV")?.contains("calendar-access") == true)
+        #expect(harness.send("OPTIONS", "/", as: nil).header("DAV")?.contains("2") == false)
+    }
+
+    @Test func usersReachOnlyTheirOwnCalendarsAndListingsDoNotLeak() throws {
+        let harness = try Harness()
+        let body = event(uid: "secret@a", start: "20261201T100000Z", end: "20261201T110000Z", summary: "Secret")
+        #expect(harness.send("PUT", "/calendars/alice/default/s.ics", body: body).status == 201)
+        #expect(harness.send("GET", "/calendars/alice/default/s.ics", as: "bob").status == 403)
+        #expect(harness.send("PUT", "/calendars/alice/default/t.ics", as: "bob", body: body).status == 403)
+        #expect(harness.send("DELETE", "/calendars/alice/default/s.ics", as: "bob").status == 403)
+        #expect(
+            harness.send("PROPFIND", "/calendars/alice/default/", as: "bob", headers: [("Depth", "1")]).status == 403)
+        let report = harness.send(
+            "REPORT", "/calendars/alice/default/", as: "bob",
+            body: calendarQuery(start: "20260101T000000Z", end: "20280101T000000Z"))
+        #expect(report.status == 403)
+        // The list of homes shows bob only his own.
+        let homes = harness.send("PROPFIND", "/calendars/", as: "bob", headers: [("Depth", "1")])
+        #expect(try harness.hrefs(homes) == ["/calendars/", "/calendars/bob/"])
+        // A copy out of alice's calendar into bob's is a read of alice's data.
+        let copy = harness.send(
+            "COPY", "/calendars/alice/default/s.ics", as: "bob",
+            headers: [("Destination", "/calendars/bob/default/s.ics")])
+        #expect(copy.status == 403)
+        #expect(!String(decoding: homes.body + report.body + copy.body, as: UTF8.self).contains("Secret"))
+    }
+
+    @Test func anACLGrantLetsAGroupRead() throws {
+        let harness = try Harness()
+        #expect(harness.send("POST", "/admin/groups", as: "admin", body: "name=team").status == 201)
+        #expect(harness.send("POST", "/admin/groups/team/members", as: "admin", body: "user=bob").status == 200)
+        let body = event(uid: "shared@a", start: "20261201T100000Z", end: "20261201T110000Z")
+        #expect(harness.send("PUT", "/calendars/alice/default/e.ics", body: body).status == 201)
+        #expect(harness.send("GET", "/calendars/alice/default/e.ics", as: "bob").status == 403)
+        let acl =
+            davHeader + """
+                <D:acl xmlns:D="DAV:"><D:ace><D:principal><D:href>/principals/team/</D:href></D:principal>
+                <D:grant><D:privilege><D:read/></D:privilege></D:grant></D:ace></D:acl>
+                """
+        #expect(harness.send("ACL", "/calendars/alice/default/", as: "bob", body: acl).status == 403)
+        #expect(harness.send("ACL", "/calendars/alice/default/", body: acl).status == 200)
+        #expect(harness.send("GET", "/calendars/alice/default/e.ics", as: "bob").status == 200)
+        // Read is not write.
+        #expect(harness.send("DELETE", "/calendars/alice/default/e.ics", as: "bob").status == 403)
+        let privileges = harness.send(
+            "PROPFIND", "/calendars/alice/default/", as: "bob", headers: [("Depth", "0")],
+            body: davHeader
+                + #"<D:propfind xmlns:D="DAV:"><D:prop><D:current-user-privilege-set/></D:prop></D:propfind>"#)
+        let text = String(decoding: privileges.body, as: UTF8.self)
+        #expect(text.contains("<D:read/>") && !text.contains("<D:write/>"))
+        // Leaving the group takes the grant away.
+        #expect(harness.send("DELETE", "/admin/groups/team/members/bob", as: "admin").status == 200)
+        #expect(harness.send("GET", "/calendars/alice/default/e.ics", as: "bob").status == 403)
+    }
+
+    @Test func onlyTheAdministratorManagesUsers() throws {
+        let harness = try Harness()
+        #expect(harness.send("POST", "/admin/users", body: "name=carol&password=x").status == 403)
+        #expect(harness.send("POST", "/admin/users", as: "admin", body: "name=carol&password=carol-pw").status == 201)
+        #expect(harness.send("POST", "/admin/users", as: "admin", body: "name=carol&password=y").status == 409)
+        #expect(harness.send("POST", "/admin/users", as: "admin", body: "name=..%2F&password=y").status == 400)
+        #expect(
+            harness.send("PROPFIND", "/calendars/carol/default/", as: "carol", headers: [("Depth", "0")]).status == 207)
+        let principal = harness.send(
+            "PROPFIND", "/principals/carol/", as: "carol", headers: [("Depth", "0")],
+            body: davHeader
+                + #"<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:calendar-home-set/></D:prop></D:propfind>"#
+        )
+        #expect(String(decoding: principal.body, as: UTF8.self).contains("<D:href>/calendars/carol/</D:href>"))
+        #expect(harness.send("DELETE", "/admin/users/carol", as: "admin").status == 200)
+        #expect(harness.send("PROPFIND", "/calendars/carol/", as: "carol").status == 401)
+        #expect(harness.send("GET", "/admin/list", as: "admin").body == Array("user alice\nuser bob\n".utf8))
+    }
+}
+
+@Suite struct CalendarData {
+    @Test func invalidCalendarDataIsRefusedWithItsPrecondition() throws {
+        let harness = try Harness()
+        let cases: [(String, String)] = [
+            ("not a calendar at all", "valid-calendar-data"),
+            (
+                "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nDTSTART:2026-12-01\r\nUID:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+                "valid-calendar-data"
+            ),
+            (
+                event(uid: "a", start: "20261201T100000Z", end: "20261201T110000Z").replacingOccurrences(
+                    "UID:a\r\n", ""), "valid-calendar-object-resource"
+            ),
+        ]
+        for (body, condition) in cases {
+            let response = harness.send("PUT", "/calendars/alice/default/bad.ics", body: body)
+            #expect(response.status == 403)
+            #expect(String(decoding: response.body, as: UTF8.self).contains(condition), "\(body)")
+        }
+        #expect(harness.send("GET", "/calendars/alice/default/bad.ics").status == 404)
+        let wrongType = harness.send(
+            "PUT", "/calendars/alice/default/x.ics", headers: [("Content-Type", "text/plain")],
+            body: event(uid: "t", start: "20261201T100000Z", end: "20261201T110000Z"))
+        #expect(wrongType.status == 403)
+    }
+
+    @Test func aUIDMayBeUsedOnceInACalendar() throws {
+        let harness = try Harness()
+        let body = event(uid: "same@x", start: "20261201T100000Z", end: "20261201T110000Z")
+        #expect(harness.send("PUT", "/calendars/alice/default/one.ics", body: body).status == 201)
+        let second = harness.send("PUT", "/calendars/alice/default/two.ics", body: body)
+        #expect(second.status == 403)
+        #expect(String(decoding: second.body, as: UTF8.self).contains("/calendars/alice/default/one.ics"))
+        // Replacing the same resource is fine.
+        #expect(harness.send("PUT", "/calendars/alice/default/one.ics", body: body).status == 204)
+    }
+
+    @Test func conditionalRequestsFollowTheETag() throws {
+        let harness = try Harness()
+        let body = event(uid: "c@x", start: "20261201T100000Z", end: "20261201T110000Z")
+        let created = harness.send(
+            "PUT", "/calendars/alice/default/c.ics", headers: [("If-None-Match", "*")], body: body)
+        #expect(created.status == 201)
+        let etag = try #require(created.header("ETag"))
+        #expect(
+            harness.send("PUT", "/calendars/alice/default/c.ics", headers: [("If-None-Match", "*")], body: body).status
+                == 412)
+        #expect(
+            harness.send("PUT", "/calendars/alice/default/c.ics", headers: [("If-Match", "\"other\"")], body: body)
+                .status == 412)
+        let changed = body.replacingOccurrences("Meeting", "Moved")
+        let updated = harness.send(
+            "PUT", "/calendars/alice/default/c.ics", headers: [("If-Match", etag)], body: changed)
+        #expect(updated.status == 204)
+        #expect(updated.header("ETag") != etag)
+        #expect(harness.send("GET", "/calendars/alice/default/c.ics", headers: [("If-None-Match", etag)]).status == 200)
+        #expect(harness.send("DELETE", "/calendars/alice/default/c.ics", headers: [("If-Match", etag)]).status == 412)
+    }
+
+    @Test func timeRangeQueriesSeeRecurringInstances() throws {
+        let harness = try Harness()
+        let weekly = event(
+            uid: "weekly@x", start: "20260105T090000Z", end: "20260105T100000Z", rule: "FREQ=WEEKLY;COUNT=20")
+        let once = event(uid: "once@x", start: "20260301T090000Z", end: "20260301T100000Z")
+        #expect(harness.send("PUT", "/calendars/alice/default/weekly.ics", body: weekly).status == 201)
+        #expect(harness.send("PUT", "/calendars/alice/default/once.ics", body: once).status == 201)
+        func query(_ start: String, _ end: String) throws -> Set<String> {
+            let response = harness.send(
+                "REPORT", "/calendars/alice/default/", headers: [("Depth", "1")],
+                body: calendarQuery(start: start, end: end))
+            #expect(response.status == 207)
+            return Set(try harness.hrefs(response))
+        }
+        // Week 10 of the rule (March 9) is an instance; the master starts in January.
+        #expect(try query("20260309T000000Z", "20260310T000000Z") == ["/calendars/alice/default/weekly.ics"])
+        #expect(try query("20260301T000000Z", "20260302T000000Z") == ["/calendars/alice/default/once.ics"])
+        // After COUNT runs out (20 weeks from January 5 ends in May).
+        #expect(try query("20260701T000000Z", "20260801T000000Z") == [])
+        let expanded = harness.send(
+            "REPORT", "/calendars/alice/default/",
+            body: davHeader + """
+                <C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+                <D:prop><C:calendar-data><C:expand start="20260101T000000Z" end="20260201T000000Z"/></C:calendar-data></D:prop>
+                <D:href>/calendars/alice/default/weekly.ics</D:href><D:href>/calendars/alice/default/missing.ics</D:href>
+                </C:calendar-multiget>
+                """)
+        let text = String(decoding: expanded.body, as: UTF8.self)
+        #expect(text.components("RECURRENCE-ID:") == 4)  // January 5, 12, 19, 26
+        #expect(text.contains("HTTP/1.1 404"))
+    }
+
+    @Test func textMatchAndUnknownCollations() throws {
+        let harness = try Harness()
+        #expect(
+            harness.send(
+                "PUT", "/calendars/alice/default/a.ics",
+                body: event(uid: "a", start: "20261201T100000Z", end: "20261201T110000Z", summary: "Lunch with Bob")
+            ).status == 201)
+        #expect(
+            harness.send(
+                "PUT", "/calendars/alice/default/b.ics",
+                body: event(uid: "b", start: "20261201T100000Z", end: "20261201T110000Z", summary: "Dentist")
+            ).status == 201)
+        func query(_ match: String) -> DAVResponse {
+            harness.send(
+                "REPORT", "/calendars/alice/default/",
+                body: davHeader + """
+                    <C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop>
+                    <C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">
+                    <C:prop-filter name="SUMMARY">\(match)</C:prop-filter></C:comp-filter></C:comp-filter></C:filter>
+                    </C:calendar-query>
+                    """)
+        }
+        #expect(try harness.hrefs(query("<C:text-match>lunch</C:text-match>")) == ["/calendars/alice/default/a.ics"])
+        #expect(try harness.hrefs(query(#"<C:text-match collation="i;octet">lunch</C:text-match>"#)) == [])
+        #expect(
+            try harness.hrefs(query(#"<C:text-match negate-condition="yes">lunch</C:text-match>"#)) == [
+                "/calendars/alice/default/b.ics"
+            ])
+        let unknown = query(#"<C:text-match collation="x-made-up">a</C:text-match>"#)
+        #expect(unknown.status == 403 && String(decoding: unknown.body, as: UTF8.self).contains("supported-collation"))
+    }
+}
+
+@Suite struct Synchronisation {
+    func sync(_ harness: Harness, token: String, limit: Int? = nil) throws -> (
+        hrefs: [String], token: String, status: Int
+    ) {
+        let limitXML = limit.map { "<D:limit><D:nresults>\($0)</D:nresults></D:limit>" } ?? ""
+        let response = harness.send(
+            "REPORT", "/calendars/alice/default/",
+            body: davHeader + """
+                <D:sync-collection xmlns:D="DAV:"><D:sync-token>\(token)</D:sync-token><D:sync-level>1</D:sync-level>
+                \(limitXML)<D:prop><D:getetag/></D:prop></D:sync-collection>
+                """)
+        guard response.status == 207 else { return ([], "", response.status) }
+        let root = try XMLDocument.parse(response.body)
+        return (try harness.hrefs(response), root.first(.dav("sync-token"))?.text ?? "", response.status)
+    }
+
+    @Test func changesSinceATokenArePagedByTheLimit() throws {
+        let harness = try Harness()
+        for index in 0..<5 {
+            let body = event(uid: "e\(index)", start: "20261201T100000Z", end: "20261201T110000Z")
+            #expect(harness.send("PUT", "/calendars/alice/default/e\(index).ics", body: body).status == 201)
+        }
+        let first = try sync(harness, token: "")
+        #expect(first.hrefs.count == 5)
+        // Nothing changed: nothing to fetch, same token.
+        let again = try sync(harness, token: first.token)
+        #expect(again.hrefs.isEmpty && again.token == first.token)
+        harness.send("DELETE", "/calendars/alice/default/e1.ics")
+        let changed = event(uid: "e3", start: "20261202T100000Z", end: "20261202T110000Z")
+        harness.send("PUT", "/calendars/alice/default/e3.ics", body: changed)
+        harness.send(
+            "PUT", "/calendars/alice/default/new.ics",
+            body: event(uid: "n", start: "20261201T100000Z", end: "20261201T110000Z"))
+        // Three changes, two per page: the first page says there is more (507 on the collection).
+        let page1 = try sync(harness, token: first.token, limit: 2)
+        #expect(
+            page1.hrefs == [
+                "/calendars/alice/default/e1.ics", "/calendars/alice/default/e3.ics", "/calendars/alice/default/",
+            ])
+        let page2 = try sync(harness, token: page1.token, limit: 2)
+        #expect(page2.hrefs == ["/calendars/alice/default/new.ics"])
+        let done = try sync(harness, token: page2.token, limit: 2)
+        #expect(done.hrefs.isEmpty)
+        #expect(try sync(harness, token: "http://quercus.invalid/sync/999").status == 403)
+        #expect(try sync(harness, token: "urn:something-else").status == 403)
+    }
+}
+
+@Suite struct WebDAVBehaviour {
+    @Test func xmlWithADoctypeIsRefusedAndNothingIsExpanded() throws {
+        let harness = try Harness()
+        let xxe =
+            #"<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>"#
+            + #"<D:propfind xmlns:D="DAV:"><D:prop><D:displayname>&x;</D:displayname></D:prop></D:propfind>"#
+        let response = harness.send("PROPFIND", "/calendars/alice/", headers: [("Depth", "0")], body: xxe)
+        #expect(response.status == 400)
+        #expect(!String(decoding: response.body, as: UTF8.self).contains("root:"))
+    }
+
+    @Test func protectedPropertiesCannotBeSetAndFailuresUndoTheWholePatch() throws {
+        let harness = try Harness()
+        let patch = harness.send(
+            "PROPPATCH", "/calendars/alice/default/",
+            body: davHeader + """
+                <D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>Work</D:displayname>
+                <D:getetag>"forged"</D:getetag></D:prop></D:set></D:propertyupdate>
+                """)
+        let text = String(decoding: patch.body, as: UTF8.self)
+        #expect(patch.status == 207 && text.contains("403 Forbidden") && text.contains("424 Failed Dependency"))
+        let names = harness.send(
+            "PROPFIND", "/calendars/alice/default/", headers: [("Depth", "0")],
+            body: davHeader + #"<D:propfind xmlns:D="DAV:"><D:prop><D:displayname/></D:prop></D:propfind>"#)
+        #expect(String(decoding: names.body, as: UTF8.self).contains("<D:displayname>Calendar</D:displayname>"))
+    }
+
+    @Test func infiniteDepthPropfindIsRefused() throws {
+        let harness = try Harness()
+        let response = harness.send("PROPFIND", "/calendars/alice/", headers: [("Depth", "infinity")])
+        #expect(response.status == 403)
+        #expect(String(decoding: response.body, as: UTF8.self).contains("propfind-finite-depth"))
+    }
+
+    @Test func moveKeepsTheSyncStateOfBothCollections() throws {
+        let harness = try Harness()
+        #expect(harness.send("MKCALENDAR", "/calendars/alice/work/").status == 201)
+        #expect(harness.send("MKCALENDAR", "/calendars/alice/work/").status == 405)
+        #expect(harness.send("MKCALENDAR", "/calendars/alice/work/inner/").status == 403)
+        let body = event(uid: "m@x", start: "20261201T100000Z", end: "20261201T110000Z")
+        #expect(harness.send("PUT", "/calendars/alice/default/m.ics", body: body).status == 201)
+        let move = harness.send(
+            "MOVE", "/calendars/alice/default/m.ics",
+            headers: [("Destination", "http://localhost/calendars/alice/work/m.ics")])
+        #expect(move.status == 201)
+        #expect(harness.send("GET", "/calendars/alice/default/m.ics").status == 404)
+        #expect(harness.send("GET", "/calendars/alice/work/m.ics").body == Array(body.utf8))
+        // A plain file cannot be moved into a calendar.
+        #expect(harness.send("PUT", "/calendars/alice/notes.txt", body: "hello").status == 201)
+        let intoCalendar = harness.send(
+            "COPY", "/calendars/alice/notes.txt", headers: [("Destination", "/calendars/alice/work/notes.ics")])
+        #expect(intoCalendar.status == 403)
+    }
+}
+
+extension String {
+    func replacingOccurrences(_ target: String, _ replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+
+    func components(_ separator: String) -> Int {
+        split(separator: separator, omittingEmptySubsequences: false).count - 1
+    }
+}
