@@ -63,5 +63,13 @@ let package = Package(
         .executableTarget(
             name: "fuzz-icalendar-recurrence",
             dependencies: ["FuzzSupport", .product(name: "ICalendar", package: "Quercus")]),
+        .executableTarget(
+            name: "fuzz-xml", dependencies: ["FuzzSupport", .product(name: "XML", package: "Quercus")]),
+        .executableTarget(
+            name: "fuzz-caldav",
+            dependencies: [
+                "FuzzSupport", .product(name: "CalDAV", package: "Quercus"),
+                .product(name: "DAVStore", package: "Quercus"), .product(name: "ICalendar", package: "Quercus"),
+            ]),
     ]
 )
