@@ -83,10 +83,11 @@ import XML
         #expect(reason([0xFF, 0xFE, 0x3C, 0x00]) == XMLError(.unsupportedEncoding("UTF-16"), offset: 0, line: 1))
         #expect(
             reason(Array("<r>".utf8) + [0xC3, 0x28] + Array("</r>".utf8)) == XMLError(.invalidUTF8, offset: 3, line: 1))
-        #expect(reason(Array("<r>".utf8) + [0xED, 0xA0, 0x80] + Array("</r>".utf8))?.reason == .invalidUTF8)  // surrogate
-        #expect(reason(Array("<r>".utf8) + [0xC0, 0xBC] + Array("</r>".utf8))?.reason == .invalidUTF8)  // overlong <
+        // A surrogate, an overlong "<", a scalar past U+10FFFF, a truncated sequence.
+        #expect(reason(Array("<r>".utf8) + [0xED, 0xA0, 0x80] + Array("</r>".utf8))?.reason == .invalidUTF8)
+        #expect(reason(Array("<r>".utf8) + [0xC0, 0xBC] + Array("</r>".utf8))?.reason == .invalidUTF8)
         #expect(reason(Array("<r>".utf8) + [0xF4, 0x90, 0x80, 0x80] + Array("</r>".utf8))?.reason == .invalidUTF8)
-        #expect(reason(Array("<r>".utf8) + [0xE2, 0x82])?.reason == .invalidUTF8)  // truncated
+        #expect(reason(Array("<r>".utf8) + [0xE2, 0x82])?.reason == .invalidUTF8)
         #expect(reason("<r>\u{1}</r>") == XMLError(.invalidCharacter(1), offset: 3, line: 1))
         #expect(reason("<r>\u{FFFE}</r>")?.reason == .invalidCharacter(0xFFFE))
     }
