@@ -108,7 +108,7 @@ import Testing
             currentDirectory: root, timeout: 1200)
         let output = result.stdout + result.stderr
         let context =
-            "caldav's test_caldav.py exited \(result.status):\n\(CalDAVInterop.tail(output, lines: 120))\n"
+            "caldav's test_caldav.py exited \(result.status):\n\(CalDAVInterop.pytestDigest(output))\n"
             + "server log:\n\(CalDAVInterop.tail(server.process.output, lines: 20))"
         #expect(result.status == 0 && output.contains(" passed"), "\(context)")
     }
@@ -427,6 +427,23 @@ struct LitmusSuiteSummary: Equatable {
 enum CalDAVInterop {
     static func tail(_ text: String, lines: Int) -> String {
         text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
+
+    /// pytest's report cut to what explains its failures: each failing test's header line and its
+    /// first `E` lines, then the short summary at the end.
+    static func pytestDigest(_ output: String) -> String {
+        var kept: [Substring] = []
+        var errorLines = 0
+        for line in output.split(separator: "\n") {
+            if line.hasPrefix("____") {
+                kept.append(line)
+                errorLines = 0
+            } else if line.hasPrefix("E ") && errorLines < 12 {
+                kept.append(line)
+                errorLines += 1
+            }
+        }
+        return kept.joined(separator: "\n") + "\n…\n" + tail(output, lines: 30)
     }
 
     /// Downloads the sdist of the caldav version that is installed (its tests are not in the wheel)
