@@ -71,5 +71,7 @@ let package = Package(
                 "FuzzSupport", .product(name: "CalDAV", package: "Quercus"),
                 .product(name: "DAVStore", package: "Quercus"), .product(name: "ICalendar", package: "Quercus"),
             ]),
+        .executableTarget(
+            name: "fuzz-git-objects", dependencies: ["FuzzSupport", .product(name: "DAVStore", package: "Quercus")]),
     ]
 )
