@@ -207,3 +207,26 @@ import XML
         #expect(try parse("<!-- before --><?pi?>\n<a/>\n<!-- after -->\n") == XMLElement(XMLName("", "a")))
     }
 }
+
+@Suite struct InputTests {
+    @Test func anyCollectionOfBytes() throws {
+        let text = #"<D:href xmlns:D="DAV:">/a</D:href>"#
+        let expected = XMLElement(.dav("href"), text: "/a")
+        #expect(try XMLDocument.parse(text.utf8) == expected)
+        let padded = Array(("xx" + text + "yy").utf8)
+        #expect(try XMLDocument.parse(padded[2..<(padded.count - 2)]) == expected)
+    }
+
+    @Test func offsetsCountTheByteOrderMarkAndLinesCountEveryLineEnd() {
+        let bytes = [0xEF, 0xBB, 0xBF] + Array("<a>\r\n<b>\r<c>\n&bad;</c></b></a>".utf8)
+        #expect(throws: XMLError(.entityRefused("bad"), offset: 16, line: 4)) { try XMLDocument.parse(bytes) }
+    }
+
+    @Test func standardLimits() {
+        let limits = XMLLimits.standard
+        #expect(limits.maximumBytes == 1 << 20)
+        #expect(limits.maximumDepth == 64)
+        #expect(limits.maximumNodes == 200_000)
+        #expect(limits.maximumAttributes == 64)
+    }
+}
