@@ -49,6 +49,8 @@ public final class CalDAVServer: Sendable {
         var path: ResourcePath
         var principal: Principal
         var now: Int64
+        /// What one request looks up many times (a collection's properties, once per member).
+        let memo = RequestMemo()
 
         func origin(_ what: String? = nil) -> ChangeOrigin {
             let client = request.header("User-Agent").map { " (\($0))" } ?? ""
@@ -149,7 +151,7 @@ public final class CalDAVServer: Sendable {
             return DAVResponse(status: 304, headers: [("ETag", etag)])
         }
         var headers: [(name: String, value: String)] = [
-            ("Content-Type", contentType(of: path)), ("ETag", etag), ("Content-Length", "\(body.count)"),
+            ("Content-Type", contentType(of: path, context)), ("ETag", etag), ("Content-Length", "\(body.count)"),
         ]
         if let modified = try? store.lastModified(path) { headers.append(("Last-Modified", HTTPDate.format(modified))) }
         return DAVResponse(status: 200, headers: headers, body: context.request.method == "HEAD" ? [] : body)
@@ -162,9 +164,11 @@ public final class CalDAVServer: Sendable {
         return DeadProperties(decoding: bytes)
     }
 
-    func contentType(of path: StorePath) -> String {
+    func contentType(of path: StorePath, _ context: Context) -> String {
         if let stored = memberProperties(path)?[.dav("getcontenttype")]?.text, !stored.isEmpty { return stored }
-        if let parent = path.parent, collectionProperties(parent)?.isCalendar == true {
+        if let parent = path.parent,
+            context.memo.isCalendar(parent, { collectionProperties(parent)?.isCalendar == true })
+        {
             return "text/calendar; charset=utf-8"
         }
         return "application/octet-stream"
@@ -465,6 +469,17 @@ public final class CalDAVServer: Sendable {
             status: 207,
             headers: [("Content-Type", "application/xml; charset=utf-8"), ("Content-Length", "\(body.count)")],
             body: body)
+    }
+}
+
+final class RequestMemo {
+    private var calendars: [StorePath: Bool] = [:]
+
+    func isCalendar(_ path: StorePath, _ compute: () -> Bool) -> Bool {
+        if let known = calendars[path] { return known }
+        let value = compute()
+        calendars[path] = value
+        return value
     }
 }
 

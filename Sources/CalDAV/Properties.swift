@@ -169,7 +169,7 @@ extension CalDAVServer {
             return XMLElement(name, text: "\(bytes.count)")
         case ("DAV:", "getcontenttype"):
             guard case .object(let storePath) = resource else { return nil }
-            return XMLElement(name, text: contentType(of: storePath))
+            return XMLElement(name, text: contentType(of: storePath, context))
         case ("DAV:", "supportedlock"), ("DAV:", "lockdiscovery"): return XMLElement(name)
         case ("DAV:", "current-user-principal"):
             if case .user(let user) = context.principal { return href(ResourcePath(["principals", user])) }

@@ -1,7 +1,7 @@
 /// The fleet `quercus up` runs when given no `--config`: every service that exists, on loopback,
 /// with demo data. Each service issue adds its entry here.
 extension FleetConfig {
-    public static let standard = FleetConfig(services: [dns, resolver, pinata])
+    public static let standard = FleetConfig(services: [dns, resolver, pinata, caldav])
 
     static let dns = ServiceSpec(
         name: "dns",
@@ -61,5 +61,20 @@ extension FleetConfig {
         files: ["secret.txt": "The demo secret of quercus up: a real Piñata guards something worth taking.\n"],
         address: "http://127.0.0.1:8080 (page), TLS 127.0.0.1:10000-10002",
         tryCommand: "curl -s http://127.0.0.1:8080/ca.pem"
+    )
+
+    /// Calendars kept in git, with a demo user whose calendar a client can be pointed at.
+    static let caldav = ServiceSpec(
+        name: "caldav",
+        executable: "quercus-caldav",
+        settings: [
+            "listen": .values(["127.0.0.1:5232"]),
+            "store": .values(["git:{state}/calendars.git"]),
+            "admin-password-file": .values(["{state}/admin-password"]),
+            "demo-user": .values(["demo:{state}/demo-password"]),
+        ],
+        files: ["admin-password": "quercus-admin\n", "demo-password": "demo\n"],
+        address: "http://127.0.0.1:5232/calendars/demo/default/ (user demo, password demo)",
+        tryCommand: "curl -s -u demo:demo -X PROPFIND -H 'Depth: 1' http://127.0.0.1:5232/calendars/demo/"
     )
 }

@@ -66,7 +66,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--listen \(listen): expected HOST:PORT")
         }
         let password = try readSecret(adminPasswordFile, what: "--admin-password-file")
-        let (backend, revert) = try openStore(store)
+        let (backend, revert) = try openStore(store, logger: logger)
         let accounts = try Accounts(store: backend, administratorPassword: password, rounds: passwordRounds)
         var limits = CalDAVLimits()
         limits.maximumResourceSize = maxResourceSize
@@ -84,7 +84,9 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError("--demo-user \(demoUser): expected NAME:PASSWORD-FILE")
             }
             if !accounts.isUser(parts[0]) {
-                try server.addUser(parts[0], password: try readSecret(parts[1], what: "--demo-user"))
+                try server.addUser(
+                    parts[0], password: try readSecret(parts[1], what: "--demo-user"),
+                    now: Int64(Date().timeIntervalSince1970))
             }
         }
         let builder: HTTPServerBuilder
@@ -127,14 +129,40 @@ struct Serve: AsyncParsableCommand {
     }
 
     /// The store `--store` names, and how to revert a commit in it (git only).
-    func openStore(_ spec: String) throws -> (any KeyValueStore, (@Sendable (String, ChangeOrigin) throws -> Void)?) {
+    func openStore(_ spec: String, logger: Logger) throws -> (
+        any KeyValueStore, (@Sendable (String, ChangeOrigin) throws -> Void)?
+    ) {
         if spec == "memory" { return (MemoryStore(), nil) }
         if spec.hasPrefix("fs:") { return (try DirectoryStore(root: String(spec.dropFirst(3))), nil) }
         if spec.hasPrefix("git:") {
             let options = spec.dropFirst(4).split(separator: ",").map(String.init)
             guard let directory = options.first else { throw ValidationError("--store git:DIR needs a directory") }
+            var remoteURL: String?
+            for option in options.dropFirst() {
+                guard option.hasPrefix("remote=") else {
+                    throw ValidationError("--store: unknown git option \(option)")
+                }
+                remoteURL = String(option.dropFirst(7))
+            }
+            guard let remoteURL else {
+                let store = try GitStore(repository: directory)
+                return (store, { commit, origin in try store.revert(commit: commit, origin: origin) })
+            }
+            // Make the repository if needed, take the remote's history, then open what it now holds.
+            _ = try GitStore(repository: directory)
+            let remote = GitRemote(repository: directory, url: remoteURL, logger: logger)
+            try remote.pullAtStart()
             let store = try GitStore(repository: directory)
-            return (store, { commit, origin in try store.revert(commit: commit, origin: origin) })
+            let pusher = Pusher(remote)
+            // Commits made before a crash, and not yet pushed, go now.
+            if (try? remote.git(["rev-parse", "--verify", "--quiet", "refs/heads/main"])) != nil { pusher.changed() }
+            return (
+                NotifyingStore(store, changed: { pusher.changed() }),
+                { commit, origin in
+                    try store.revert(commit: commit, origin: origin)
+                    pusher.changed()
+                }
+            )
         }
         throw ValidationError("--store \(spec): expected memory, fs:DIR or git:DIR")
     }

@@ -70,9 +70,29 @@ import Testing
             ["s_client", "-connect", "127.0.0.1:10000", "-CAfile", pinataCA, "-ign_eof"], stdin: Data(), timeout: 20)
         #expect(refused.stderr.contains("certificate required"), "\(refused.stderr)")
         #expect(!refused.stdout.contains("demo secret"))
+        // The calendar server's pasted command lists the demo user's calendar; the change lands in git.
+        #expect(
+            up.output.contains("curl -s -u demo:demo -X PROPFIND -H 'Depth: 1' http://127.0.0.1:5232/calendars/demo/"))
+        var listing = ""
+        #expect(
+            eventually(timeout: 20) {
+                listing =
+                    (try? run(
+                        curl,
+                        [
+                            "-s", "-u", "demo:demo", "-X", "PROPFIND", "-H", "Depth: 1",
+                            "http://127.0.0.1:5232/calendars/demo/",
+                        ]))?
+                    .stdout ?? ""
+                return listing.contains("<D:href>/calendars/demo/default/</D:href>")
+            }, "curl got: \(listing)\n\(up.output)")
+        let history = try run(
+            try Peer.command("git", debian: "git"),
+            ["--git-dir", directory.file("state/caldav/calendars.git"), "log", "--format=%an %s"])
+        #expect(history.stdout.contains("admin ADMIN add user demo"), "\(history.stdout)")
         up.signal(SIGINT)
         #expect(try up.waitForExit() == 0)
-        #expect(up.output.contains("quercus up: stopping 3 service(s)"))
+        #expect(up.output.contains("quercus up: stopping 4 service(s)"))
         #expect(up.output.contains("quercus up: stopped"))
     }
 
