@@ -102,7 +102,7 @@ let package = Package(
         // access control and users as a pure function of request and store (CalDAV); and the
         // Hummingbird shell that carries it over HTTP, optionally through Quercus TLS.
         .target(name: "XML"),
-        .target(name: "DAVStore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "DAVStore", dependencies: ["Wire", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "CalDAV",
             dependencies: [
@@ -225,10 +225,10 @@ let package = Package(
         .testTarget(name: "ResolverTests", dependencies: ["Resolver", "DNSClient", "DNSServer", "DNS"]),
         .testTarget(name: "ICalendarTests", dependencies: ["ICalendar"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS"]),
-        .testTarget(name: "OpenPGPTests", dependencies: ["OpenPGP"]),
+        .testTarget(name: "OpenPGPTests", dependencies: ["OpenPGP", "Wire"]),
         .testTarget(name: "PinataTests", dependencies: ["Pinata", "TLS"]),
         .testTarget(name: "XMLTests", dependencies: ["XML"]),
-        .testTarget(name: "DAVStoreTests", dependencies: ["DAVStore", "TestSupport"]),
+        .testTarget(name: "DAVStoreTests", dependencies: ["DAVStore", "Wire", "TestSupport"]),
         .testTarget(name: "CalDAVTests", dependencies: ["CalDAV", "DAVStore", "XML", "ICalendar"]),
         .testTarget(
             name: "InteropTests",

@@ -72,6 +72,10 @@ let package = Package(
                 .product(name: "DAVStore", package: "Quercus"), .product(name: "ICalendar", package: "Quercus"),
             ]),
         .executableTarget(
-            name: "fuzz-git-objects", dependencies: ["FuzzSupport", .product(name: "DAVStore", package: "Quercus")]),
+            name: "fuzz-git-objects",
+            dependencies: [
+                "FuzzSupport", .product(name: "DAVStore", package: "Quercus"),
+                .product(name: "Wire", package: "Quercus"),
+            ]),
     ]
 )

@@ -1,4 +1,5 @@
 import Crypto
+import Wire
 
 // Git's object formats, as pure functions of bytes: ids, loose objects ("type size\0payload" in a
 // zlib stream), trees and commits. Every parser here reads untrusted bytes (a repository someone

@@ -1,3 +1,5 @@
+import Wire
+
 // Reading objects from a packfile (what `git gc` and `git push` leave), through its version 2
 // index: https://git-scm.com/docs/pack-format. Both files are untrusted input, so every offset
 // and count is checked before use, and delta chains have a depth limit.

@@ -256,11 +256,11 @@ public enum Messages {
         do {
             switch algorithm {
             case 0: return data
-            case 1: return try Inflate.raw(data, limit: decompressionLimit)
-            case 2: return try Inflate.zlib(data, limit: decompressionLimit)
+            case 1: return try Zlib.inflateRaw(data, limit: decompressionLimit)
+            case 2: return try Zlib.inflate(data, limit: decompressionLimit).output
             default: throw OpenPGPError.unsupported("compression algorithm \(algorithm)")
             }
-        } catch let failure as Inflate.Failure {
+        } catch let failure as Zlib.Failure {
             throw .rejected("bad compressed data: \(failure.reason)")
         } catch let error as OpenPGPError {
             throw error

@@ -2,6 +2,7 @@ import DAVStore
 import Foundation
 import TestSupport
 import Testing
+import Wire
 
 @Suite struct DirectoryStoreTests {
     @Test func leftoversAreRemovedAtOpenAndNeverListed() throws {

@@ -1,5 +1,6 @@
 import Crypto
 import Testing
+import Wire
 
 @testable import OpenPGP
 
@@ -97,24 +98,25 @@ import Testing
     )
 
     @Test func inflateReadsDynamicFixedAndStoredBlocks() throws {
-        let dynamic = try Inflate.raw(Self.dynamicBlock, limit: 1 << 20)
+        let dynamic = try Zlib.inflateRaw(Self.dynamicBlock, limit: 1 << 20)
         #expect(dynamic.count == 2352)
         #expect(
             hexString(Array(SHA256.hash(data: dynamic))).lowercased()
                 == "f5b4eca4a8d42a3c8486c0073e6d600b591135c679569ec98033650e859d7651")
-        let fixed = try Inflate.zlib(Self.zlibFixed, limit: 1 << 20)
+        let fixed = try Zlib.inflate(Self.zlibFixed, limit: 1 << 20).output
         #expect(
             fixed == Array(repeating: Array("Quercus inflates what zlib deflates. ".utf8), count: 20).flatMap { $0 }
                 + (0...255).map { UInt8($0) })
         #expect(
-            try Inflate.raw(hexBytes("010c00f3ff73746f72656420626c6f636b"), limit: 100) == Array("stored block".utf8))
+            try Zlib.inflateRaw(hexBytes("010c00f3ff73746f72656420626c6f636b"), limit: 100)
+                == Array("stored block".utf8))
     }
 
     @Test func inflateRefusesDamageAndOversizedOutput() {
         var badChecksum = Self.zlibFixed
         badChecksum[badChecksum.count - 1] ^= 1
-        #expect(throws: Inflate.Failure.self) { try Inflate.zlib(badChecksum, limit: 1 << 20) }
-        #expect(throws: Inflate.Failure.self) { try Inflate.raw(Array(Self.dynamicBlock.prefix(100)), limit: 1 << 20) }
-        #expect(throws: Inflate.Failure.self) { try Inflate.raw(Self.dynamicBlock, limit: 1000) }
+        #expect(throws: Zlib.Failure.self) { try Zlib.inflate(badChecksum, limit: 1 << 20) }
+        #expect(throws: Zlib.Failure.self) { try Zlib.inflateRaw(Array(Self.dynamicBlock.prefix(100)), limit: 1 << 20) }
+        #expect(throws: Zlib.Failure.self) { try Zlib.inflateRaw(Self.dynamicBlock, limit: 1000) }
     }
 }

@@ -1,5 +1,6 @@
 import DAVStore
 import FuzzSupport
+import Wire
 
 // The git object reader of DAVStore's GitStore reads repositories anyone with push access wrote,
 // so it must never trap. The first byte picks what the rest of the input is: a loose object file

@@ -1,8 +1,8 @@
-// The two halves of zlib (RFC 1950) that git objects need, in Swift so the store links no C
-// library: a writer that emits "stored" (uncompressed) DEFLATE blocks, which every zlib reader
-// accepts, and a reader for real DEFLATE (RFC 1951) as stock git writes it. The reader is a parser
-// of untrusted bytes: it never traps, caps its output, and reports where the input went wrong.
-// (Sources/OpenPGP has its own inflate; one shared copy could move down into a common module.)
+// DEFLATE (RFC 1951) and its zlib wrapper (RFC 1950), in Swift so nothing links a C library: a
+// writer that emits "stored" (uncompressed) blocks, which every zlib reader accepts (git objects),
+// and a reader for real DEFLATE as git and OpenPGP implementations write it. The reader is a
+// parser of untrusted bytes: it never traps, caps its output, and reports where the input went
+// wrong.
 
 public enum Zlib {
     public struct Failure: Error, Sendable, Equatable {
@@ -56,6 +56,12 @@ public enum Zlib {
         let expected = input[end..<(end + 4)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         guard adler32(output) == expected else { throw Failure(offset: end, reason: "zlib checksum mismatch") }
         return (output, end + 4)
+    }
+
+    /// Raw DEFLATE data, no wrapper (what OpenPGP calls ZIP).
+    public static func inflateRaw(_ input: [UInt8], limit: Int) throws(Failure) -> [UInt8] {
+        var reader = BitReader(input, start: 0)
+        return try inflateBlocks(&reader, limit: limit)
     }
 
     static func adler32(_ bytes: [UInt8]) -> UInt32 {
