@@ -7,15 +7,16 @@
 # summed over the server's process group), and ours over the best peer: req/s ratio and CPU ratio
 # (the peer's µs per request over ours). Goals (issue 9): REPORT and PROPFIND ≥10×, GET ≥5×, PUT
 # with git ≥100/s. Peers run without authentication (Radicale --auth-type none; Xandikos has
-# none); ours checks Basic credentials on every request. SMOKE=1: one short round.
+# none); ours checks Basic credentials on every request. SMOKE=1: one short round over the first
+# 100 events (ours is loaded through its only door, PUT, one git commit each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for tool in wrk taskset curl git; do
   command -v "$tool" >/dev/null || { echo "caldav: $tool missing (make test installs the peers)"; exit 1; }
 done
 python3 -c 'import radicale, xandikos' 2>/dev/null || { echo "caldav: radicale or xandikos missing (make test installs the peers)"; exit 1; }
-rounds=3 seconds=5
-[ "${SMOKE:-}" = 1 ] && rounds=1 seconds=1
+rounds=3 seconds=5 events=1000
+[ "${SMOKE:-}" = 1 ] && rounds=1 seconds=1 events=100
 
 swift build -c release --product quercus-caldav >/dev/null
 ours_bin=$(swift build -c release --show-bin-path)/quercus-caldav
@@ -30,13 +31,14 @@ trap cleanup EXIT
 . Benchmarks/dnsperf.lib  # free_port, group_cpu_ticks
 hz=$(getconf CLK_TCK)
 
-# The calendar: 1,000 events over 2031, 30 to 75 minutes long; every 10th weekly with 10 instances.
-python3 - "$work/events" <<'PY'
+# The calendar: events every 8 hours from 2031-01-01 (1,000 span the year), 30 to 75 minutes long;
+# every 10th weekly with 10 instances.
+python3 - "$work/events" "$events" <<'PY'
 import os, sys
 from datetime import datetime, timedelta
 folder = sys.argv[1]
 os.makedirs(folder)
-for i in range(1000):
+for i in range(int(sys.argv[2])):
     start = datetime(2031, 1, 1, 8) + timedelta(hours=8 * i + i % 3)
     end = start + timedelta(minutes=30 + 15 * (i % 4))
     rrule = "RRULE:FREQ=WEEKLY;COUNT=10\r\n" if i % 10 == 0 else ""
@@ -117,7 +119,7 @@ for port in "${ports[@]}"; do wait_http "$port"; done
 (
   cd "$work/xandikos/user/calendars/calendar"
   cp "$work/events/"*.ics .
-  git add -A . && git -c user.name=bench -c user.email=bench@quercus.test commit -qm "1,000 events"
+  git add -A . && git -c user.name=bench -c user.email=bench@quercus.test commit -qm "$events events"
 )
 python3 - "http://127.0.0.1:$ours_port/calendars/alice/default/" "$auth" "$work/events" <<'PY'
 import http.client, os, sys, threading, urllib.parse
@@ -139,6 +141,7 @@ for thread in threads: thread.start()
 for thread in threads: thread.join()
 if errors: sys.exit(f"caldav: loading ours: {len(errors)} PUTs failed, first: {errors[0]}")
 PY
+echo "caldav: $events events in each server (every 10th weekly), $rounds round(s) of ${seconds}-second wrk windows"
 # Each server answers the month's REPORT once before anything is measured (Radicale builds its
 # cache of the folder then), and must find the same events.
 counts=()
@@ -184,7 +187,7 @@ PY
 export AUTH=$auth
 for test in GET REPORT PROPFIND; do
   case $test in
-    GET) export METHOD=GET BODY= DEPTH=; path=event-0500.ics goal=5 ;;
+    GET) export METHOD=GET BODY= DEPTH=; path=event-$(printf %04d $((events / 2))).ics goal=5 ;;
     REPORT) export METHOD=REPORT BODY="$work/report.xml" DEPTH=1; path= goal=10 ;;
     PROPFIND) export METHOD=PROPFIND BODY="$work/propfind.xml" DEPTH=1; path= goal=10 ;;
   esac
@@ -206,7 +209,7 @@ for test in GET REPORT PROPFIND; do
   done
 done
 
-# PUTs of new events, each server's calendar growing from its 1,000 events.
+# PUTs of new events, each server's calendar growing from the events loaded.
 export TEMPLATE="$work/put-template.ics"
 for connections in 1 8; do
   results=()
