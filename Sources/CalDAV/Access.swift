@@ -46,30 +46,37 @@ struct AccessPolicy {
     let accounts: Accounts
     let store: any KeyValueStore
 
-    func privilege(of principal: Principal, at path: ResourcePath) -> Privilege {
+    /// `groups` gives the user's groups and `grantsAt` the grants stored on a collection (the
+    /// caller may remember both for a request).
+    func privilege(
+        of principal: Principal, at path: ResourcePath, groups: (String) -> [String],
+        grantsAt: (StorePath) -> [AccessGrant]
+    ) -> Privilege {
         guard case .user(let user) = principal else { return .all }
         let segments = path.segments
         if segments.count <= 1 { return .read }
         if segments[0] == "principals" { return segments[1] == user ? .write : .read }
         guard segments[0] == "calendars" else { return .none }
         if segments[1] == user { return .all }
-        let groups = accounts.groups(of: user)
         var best = Privilege.none
         // Grants are inherited: each collection from the home down to the resource may add some.
         for length in 2...segments.count {
-            guard let collection = try? StorePath(Array(segments.prefix(length))),
-                let bytes = try? store.get(collection.appendingReserved(DAVSpace.collectionFile))
-            else { continue }
-            for grant in AccessPolicy.grants(in: DeadProperties(decoding: bytes)) {
+            guard let collection = try? StorePath(Array(segments.prefix(length))) else { continue }
+            for grant in grantsAt(collection) {
                 switch grant.grantee {
                 case .authenticated: best = max(best, grant.privilege)
-                case .principal(let name) where name == user || groups.contains(name):
+                case .principal(let name) where name == user || groups(user).contains(name):
                     best = max(best, grant.privilege)
                 case .principal: continue
                 }
             }
         }
         return best
+    }
+
+    func grants(at collection: StorePath) -> [AccessGrant] {
+        guard let bytes = try? store.get(collection.appendingReserved(DAVSpace.collectionFile)) else { return [] }
+        return AccessPolicy.grants(in: DeadProperties(decoding: bytes))
     }
 
     static func grants(in properties: DeadProperties) -> [AccessGrant] {

@@ -111,7 +111,11 @@ public final class CalDAVServer: Sendable {
     func resolve(_ path: ResourcePath) -> Resource? { DAVSpace.resolve(path, store: store, accounts: accounts) }
 
     func privilege(_ context: Context, at path: ResourcePath) -> Privilege {
-        access.privilege(of: context.principal, at: path)
+        let access = self.access
+        return access.privilege(
+            of: context.principal, at: path,
+            groups: { user in context.memo.groups { access.accounts.groups(of: user) } },
+            grantsAt: { collection in context.memo.grants(collection) { access.grants(at: collection) } })
     }
 
     func forbidden(_ privilege: String) -> DAVResponse {
@@ -157,7 +161,14 @@ public final class CalDAVServer: Sendable {
         return DAVResponse(status: 200, headers: headers, body: context.request.method == "HEAD" ? [] : body)
     }
 
-    func memberProperties(_ path: StorePath) -> DeadProperties? {
+    /// With a memo, the members that have properties are listed once per collection, so the many
+    /// members without any cost no lookup.
+    func memberProperties(_ path: StorePath, memo: RequestMemo? = nil) -> DeadProperties? {
+        if let memo, let parent = path.parent, let name = path.name {
+            let folder = parent.appendingReserved(DAVSpace.propertiesFolder)
+            let names = memo.propertyFiles(parent) { Set(((try? store.list(folder)) ?? []).map(\.name)) }
+            guard names.contains(name) else { return nil }
+        }
         guard let propertiesPath = DAVSpace.propertiesPath(of: path), let bytes = try? store.get(propertiesPath) else {
             return nil
         }
@@ -165,7 +176,9 @@ public final class CalDAVServer: Sendable {
     }
 
     func contentType(of path: StorePath, _ context: Context) -> String {
-        if let stored = memberProperties(path)?[.dav("getcontenttype")]?.text, !stored.isEmpty { return stored }
+        if let stored = memberProperties(path, memo: context.memo)?[.dav("getcontenttype")]?.text, !stored.isEmpty {
+            return stored
+        }
         if let parent = path.parent,
             context.memo.isCalendar(parent, { collectionProperties(parent)?.isCalendar == true })
         {
@@ -463,8 +476,15 @@ public final class CalDAVServer: Sendable {
     }
 
     func multistatus(_ responses: [XMLElement], extra: [XMLElement] = []) -> DAVResponse {
-        let body = XMLWriter.document(
-            XMLElement(.dav("multistatus"), children: (responses + extra).map { .element($0) }))
+        // Streamed: the namespaces every response uses are declared once, on the root.
+        var writer = XMLWriter(reservingCapacity: 1024 + responses.count * 400)
+        writer.declaration()
+        writer.open(
+            .dav("multistatus"),
+            declaring: [XMLNamespace.dav, XMLNamespace.caldav, XMLNamespace.calendarServer])
+        for element in responses + extra { writer.write(element) }
+        writer.closeAll()
+        let body = writer.bytes
         return DAVResponse(
             status: 207,
             headers: [("Content-Type", "application/xml; charset=utf-8"), ("Content-Length", "\(body.count)")],
@@ -474,6 +494,30 @@ public final class CalDAVServer: Sendable {
 
 final class RequestMemo {
     private var calendars: [StorePath: Bool] = [:]
+    private var grants: [StorePath: [AccessGrant]] = [:]
+    private var userGroups: [String]?
+    private var propertyFiles: [StorePath: Set<String>] = [:]
+
+    func propertyFiles(_ collection: StorePath, _ compute: () -> Set<String>) -> Set<String> {
+        if let known = propertyFiles[collection] { return known }
+        let value = compute()
+        propertyFiles[collection] = value
+        return value
+    }
+
+    func groups(_ compute: () -> [String]) -> [String] {
+        if let known = userGroups { return known }
+        let value = compute()
+        userGroups = value
+        return value
+    }
+
+    func grants(_ path: StorePath, _ compute: () -> [AccessGrant]) -> [AccessGrant] {
+        if let known = grants[path] { return known }
+        let value = compute()
+        grants[path] = value
+        return value
+    }
 
     func isCalendar(_ path: StorePath, _ compute: () -> Bool) -> Bool {
         if let known = calendars[path] { return known }

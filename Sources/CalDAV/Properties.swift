@@ -82,7 +82,7 @@ extension CalDAVServer {
     func response(for member: Member, _ request: PropertyRequest, _ context: Context) -> XMLElement {
         var found: [XMLElement] = []
         var missing: [XMLElement] = []
-        let dead = deadProperties(of: member.resource)
+        let dead = deadProperties(of: member.resource, memo: context.memo)
         switch request {
         case .names:
             let names = Self.allpropNames + dead.elements.map(\.name).filter { $0 != DeadProperties.acl }
@@ -123,10 +123,10 @@ extension CalDAVServer {
         name == DeadProperties.acl ? nil : dead[name]
     }
 
-    func deadProperties(of resource: Resource) -> DeadProperties {
+    func deadProperties(of resource: Resource, memo: RequestMemo? = nil) -> DeadProperties {
         switch resource {
         case .collection(_, let properties): properties
-        case .object(let path): memberProperties(path) ?? DeadProperties()
+        case .object(let path): memberProperties(path, memo: memo) ?? DeadProperties()
         default: DeadProperties()
         }
     }
