@@ -475,14 +475,32 @@ public final class CalDAVServer: Sendable {
             body: body)
     }
 
-    func multistatus(_ responses: [XMLElement], extra: [XMLElement] = []) -> DAVResponse {
-        // Streamed: the namespaces every response uses are declared once, on the root.
+    func multistatus(_ responses: [MultistatusEntry], extra: [XMLElement] = []) -> DAVResponse {
+        // Streamed: the namespaces every response uses are declared once, on the root, and the
+        // response wrappers are written directly rather than built as trees (a calendar of a
+        // thousand events is a thousand of them).
         var writer = XMLWriter(reservingCapacity: 1024 + responses.count * 400)
         writer.declaration()
         writer.open(
-            .dav("multistatus"),
-            declaring: [XMLNamespace.dav, XMLNamespace.caldav, XMLNamespace.calendarServer])
-        for element in responses + extra { writer.write(element) }
+            .dav("multistatus"), declaring: [XMLNamespace.dav, XMLNamespace.caldav, XMLNamespace.calendarServer])
+        for entry in responses {
+            switch entry {
+            case .element(let element): writer.write(element)
+            case .status(let href, let status, let error):
+                writer.open(.dav("response"))
+                writeText(.dav("href"), href, &writer)
+                writeText(.dav("status"), DAVResponse.statusLine(status), &writer)
+                if let error { writer.write(XMLElement(.dav("error"), children: [.element(XMLElement(error))])) }
+                writer.close()
+            case .properties(let href, let found, let missing):
+                writer.open(.dav("response"))
+                writeText(.dav("href"), href, &writer)
+                if !found.isEmpty || missing.isEmpty { writePropstat(found, status: 200, &writer) }
+                if !missing.isEmpty { writePropstat(missing.map { XMLElement($0) }, status: 404, &writer) }
+                writer.close()
+            }
+        }
+        for element in extra { writer.write(element) }
         writer.closeAll()
         let body = writer.bytes
         return DAVResponse(
@@ -490,6 +508,30 @@ public final class CalDAVServer: Sendable {
             headers: [("Content-Type", "application/xml; charset=utf-8"), ("Content-Length", "\(body.count)")],
             body: body)
     }
+
+    private func writeText(_ name: XMLName, _ text: String, _ writer: inout XMLWriter) {
+        writer.open(name)
+        writer.text(text)
+        writer.close()
+    }
+
+    private func writePropstat(_ properties: [XMLElement], status: Int, _ writer: inout XMLWriter) {
+        writer.open(.dav("propstat"))
+        writer.open(.dav("prop"))
+        for property in properties { writer.write(property) }
+        writer.close()
+        writeText(.dav("status"), DAVResponse.statusLine(status), &writer)
+        writer.close()
+    }
+}
+
+/// One DAV:response of a multistatus.
+enum MultistatusEntry {
+    /// The properties found (200) and not found (404) of one resource.
+    case properties(href: String, found: [XMLElement], missing: [XMLName])
+    /// A resource with only a status (and maybe a precondition), as a missing href in a multiget.
+    case status(href: String, status: Int, error: XMLName? = nil)
+    case element(XMLElement)
 }
 
 final class RequestMemo {

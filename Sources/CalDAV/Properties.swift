@@ -25,12 +25,58 @@ enum PropertyRequest {
     }
 }
 
+/// The properties the server computes, looked up by name once (a dictionary) rather than by
+/// comparing strings case after case for every property of every member.
+enum LiveProperty: CaseIterable {
+    case resourcetype, displayname, getetag, getlastmodified, getcontentlength, getcontenttype, supportedlock,
+        lockdiscovery, currentUserPrincipal, principalCollectionSet, principalURL, owner, currentUserPrivilegeSet, acl,
+        supportedPrivilegeSet, supportedReportSet, syncToken, getctag, groupMemberSet, groupMembership, calendarHomeSet,
+        calendarUserAddressSet, supportedCalendarComponentSet, supportedCalendarData, maxResourceSize, calendarData
+
+    var name: XMLName {
+        switch self {
+        case .resourcetype: .dav("resourcetype")
+        case .displayname: .dav("displayname")
+        case .getetag: .dav("getetag")
+        case .getlastmodified: .dav("getlastmodified")
+        case .getcontentlength: .dav("getcontentlength")
+        case .getcontenttype: .dav("getcontenttype")
+        case .supportedlock: .dav("supportedlock")
+        case .lockdiscovery: .dav("lockdiscovery")
+        case .currentUserPrincipal: .dav("current-user-principal")
+        case .principalCollectionSet: .dav("principal-collection-set")
+        case .principalURL: .dav("principal-URL")
+        case .owner: .dav("owner")
+        case .currentUserPrivilegeSet: .dav("current-user-privilege-set")
+        case .acl: .dav("acl")
+        case .supportedPrivilegeSet: .dav("supported-privilege-set")
+        case .supportedReportSet: .dav("supported-report-set")
+        case .syncToken: .dav("sync-token")
+        case .getctag: .calendarServer("getctag")
+        case .groupMemberSet: .dav("group-member-set")
+        case .groupMembership: .dav("group-membership")
+        case .calendarHomeSet: .caldav("calendar-home-set")
+        case .calendarUserAddressSet: .caldav("calendar-user-address-set")
+        case .supportedCalendarComponentSet: .caldav("supported-calendar-component-set")
+        case .supportedCalendarData: .caldav("supported-calendar-data")
+        case .maxResourceSize: .caldav("max-resource-size")
+        case .calendarData: .caldav("calendar-data")
+        }
+    }
+
+    static let byName: [XMLName: LiveProperty] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.name, $0) })
+}
+
 /// A parsed calendar object, cached by its store digest.
 struct CalendarObject: Sendable {
     var calendar: Component
     var uid: String?
     /// The component kinds it holds (VEVENT, VTODO…).
     var kinds: Set<String>
+    /// From the earliest instance's start to the latest's end (UTC seconds), so that a time-range
+    /// query skips objects far from its range without expanding them; recurring objects are
+    /// unbounded (an override may move an instance anywhere).
+    var span: ClosedRange<Int64>
 }
 
 extension CalDAVServer {
@@ -69,7 +115,7 @@ extension CalDAVServer {
         guard let request = PropertyRequest(body) else { return .status(400, "empty DAV:propfind\n") }
         let selfMember = Member(
             path: (context.path, context.path.href(collection: resource.isCollection)), resource: resource)
-        var responses = [response(for: selfMember, request, context)]
+        var responses: [MultistatusEntry] = [response(for: selfMember, request, context)]
         if depth == .one {
             for member in listMembers(of: context.path, resource: resource, for: context) {
                 responses.append(response(for: member, request, context))
@@ -79,9 +125,9 @@ extension CalDAVServer {
     }
 
     /// One DAV:response: the properties found (200) and not found (404).
-    func response(for member: Member, _ request: PropertyRequest, _ context: Context) -> XMLElement {
+    func response(for member: Member, _ request: PropertyRequest, _ context: Context) -> MultistatusEntry {
         var found: [XMLElement] = []
-        var missing: [XMLElement] = []
+        var missing: [XMLName] = []
         let dead = deadProperties(of: member.resource, memo: context.memo)
         switch request {
         case .names:
@@ -100,14 +146,11 @@ extension CalDAVServer {
                 {
                     found.append(value)
                 } else {
-                    missing.append(XMLElement(element.name))
+                    missing.append(element.name)
                 }
             }
         }
-        var children: [XMLNode] = [.element(XMLElement(.dav("href"), text: member.path.href))]
-        if !found.isEmpty || missing.isEmpty { children.append(.element(propstat(found, status: 200))) }
-        if !missing.isEmpty { children.append(.element(propstat(missing, status: 404))) }
-        return XMLElement(.dav("response"), children: children)
+        return .properties(href: member.path.href, found: found, missing: missing)
     }
 
     func propstat(_ properties: [XMLElement], status: Int) -> XMLElement {
@@ -138,8 +181,9 @@ extension CalDAVServer {
         func href(_ path: ResourcePath) -> XMLElement {
             XMLElement(name, children: [.element(XMLElement(.dav("href"), text: path.href(collection: true)))])
         }
-        switch (name.namespace, name.local) {
-        case ("DAV:", "resourcetype"):
+        guard let property = LiveProperty.byName[name] else { return nil }
+        switch property {
+        case .resourcetype:
             switch resource {
             case .object: return XMLElement(name)
             case .collection(_, let properties):
@@ -150,51 +194,51 @@ extension CalDAVServer {
                 return XMLElement(name, children: types)
             default: return XMLElement(name, children: [.element(XMLElement(.dav("collection")))])
             }
-        case ("DAV:", "displayname"):
+        case .displayname:
             if case .principal(let principal) = resource { return XMLElement(name, text: principal) }
             return nil
-        case ("DAV:", "getetag"):
+        case .getetag:
             switch resource {
             case .object(let storePath): return etag(of: storePath).map { XMLElement(name, text: $0) }
             case .collection(let storePath, _): return XMLElement(name, text: "\"\(syncState(storePath).counter)\"")
             default: return nil
             }
-        case ("DAV:", "getlastmodified"):
+        case .getlastmodified:
             guard case .object(let storePath) = resource, let seconds = try? store.lastModified(storePath) else {
                 return nil
             }
             return XMLElement(name, text: HTTPDate.format(seconds))
-        case ("DAV:", "getcontentlength"):
+        case .getcontentlength:
             guard case .object(let storePath) = resource, let bytes = try? store.get(storePath) else { return nil }
             return XMLElement(name, text: "\(bytes.count)")
-        case ("DAV:", "getcontenttype"):
+        case .getcontenttype:
             guard case .object(let storePath) = resource else { return nil }
             return XMLElement(name, text: contentType(of: storePath, context))
-        case ("DAV:", "supportedlock"), ("DAV:", "lockdiscovery"): return XMLElement(name)
-        case ("DAV:", "current-user-principal"):
+        case .supportedlock, .lockdiscovery: return XMLElement(name)
+        case .currentUserPrincipal:
             if case .user(let user) = context.principal { return href(ResourcePath(["principals", user])) }
             return XMLElement(name, children: [.element(XMLElement(.dav("unauthenticated")))])
-        case ("DAV:", "principal-collection-set"): return href(ResourcePath(["principals"]))
-        case ("DAV:", "principal-URL"):
+        case .principalCollectionSet: return href(ResourcePath(["principals"]))
+        case .principalURL:
             guard case .principal(let principal) = resource else { return nil }
             return href(ResourcePath(["principals", principal]))
-        case ("DAV:", "owner"):
+        case .owner:
             guard let owner = owner(of: path) else { return nil }
             return href(ResourcePath(["principals", owner]))
-        case ("DAV:", "current-user-privilege-set"):
+        case .currentUserPrivilegeSet:
             return XMLElement(name, children: privilege(context, at: path).elements.map { .element($0) })
-        case ("DAV:", "acl"):
+        case .acl:
             guard privilege(context, at: path) >= .all else { return nil }
             return AccessPolicy.aclElement(
                 owner: owner(of: path), grants: AccessPolicy.grants(in: deadProperties(of: resource)))
-        case ("DAV:", "supported-privilege-set"):
+        case .supportedPrivilegeSet:
             let levels = ["read", "write", "all"].map {
                 XMLElement(
                     .dav("supported-privilege"),
                     children: [.element(XMLElement(.dav("privilege"), children: [.element(XMLElement(.dav($0)))]))])
             }
             return XMLElement(name, children: levels.map { .element($0) })
-        case ("DAV:", "supported-report-set"):
+        case .supportedReportSet:
             var reports: [XMLName] = [.dav("principal-property-search"), .dav("expand-property")]
             if case .collection(_, let properties) = resource {
                 reports.append(.dav("sync-collection"))
@@ -210,30 +254,30 @@ extension CalDAVServer {
                             .dav("supported-report"),
                             children: [.element(XMLElement(.dav("report"), children: [.element(XMLElement(report))]))]))
                 })
-        case ("DAV:", "sync-token"):
+        case .syncToken:
             guard case .collection(let storePath, _) = resource else { return nil }
             return XMLElement(name, text: syncState(storePath).token)
-        case ("http://calendarserver.org/ns/", "getctag"):
+        case .getctag:
             guard case .collection(let storePath, _) = resource else { return nil }
             return XMLElement(name, text: syncState(storePath).token)
-        case ("DAV:", "group-member-set"):
+        case .groupMemberSet:
             guard case .principal(let principal) = resource, accounts.isGroup(principal) else { return nil }
             return XMLElement(
                 name,
                 children: accounts.members(of: principal).map {
                     .element(XMLElement(.dav("href"), text: ResourcePath(["principals", $0]).href(collection: true)))
                 })
-        case ("DAV:", "group-membership"):
+        case .groupMembership:
             guard case .principal(let principal) = resource, accounts.isUser(principal) else { return nil }
             return XMLElement(
                 name,
                 children: accounts.groups(of: principal).map {
                     .element(XMLElement(.dav("href"), text: ResourcePath(["principals", $0]).href(collection: true)))
                 })
-        case ("urn:ietf:params:xml:ns:caldav", "calendar-home-set"):
+        case .calendarHomeSet:
             guard case .principal(let principal) = resource, accounts.isUser(principal) else { return nil }
             return href(ResourcePath(["calendars", principal]))
-        case ("urn:ietf:params:xml:ns:caldav", "calendar-user-address-set"):
+        case .calendarUserAddressSet:
             guard case .principal(let principal) = resource else { return nil }
             return XMLElement(
                 name,
@@ -242,7 +286,7 @@ extension CalDAVServer {
                     .element(
                         XMLElement(.dav("href"), text: ResourcePath(["principals", principal]).href(collection: true))),
                 ])
-        case ("urn:ietf:params:xml:ns:caldav", "supported-calendar-component-set"):
+        case .supportedCalendarComponentSet:
             guard case .collection(_, let properties) = resource, properties.isCalendar else { return nil }
             return properties[name]
                 ?? XMLElement(
@@ -250,7 +294,7 @@ extension CalDAVServer {
                     children: ["VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY"].map {
                         .element(XMLElement(.caldav("comp"), attributes: [(XMLName("", "name"), $0)]))
                     })
-        case ("urn:ietf:params:xml:ns:caldav", "supported-calendar-data"):
+        case .supportedCalendarData:
             guard case .collection(_, let properties) = resource, properties.isCalendar else { return nil }
             return XMLElement(
                 name,
@@ -262,14 +306,12 @@ extension CalDAVServer {
                                 (XMLName("", "content-type"), "text/calendar"), (XMLName("", "version"), "2.0"),
                             ]))
                 ])
-        case ("urn:ietf:params:xml:ns:caldav", "max-resource-size"):
+        case .maxResourceSize:
             guard case .collection(_, let properties) = resource, properties.isCalendar else { return nil }
             return XMLElement(name, text: "\(limits.maximumResourceSize)")
-        case ("urn:ietf:params:xml:ns:caldav", "calendar-data"):
+        case .calendarData:
             guard case .object(let storePath) = resource, let bytes = try? store.get(storePath) else { return nil }
             return calendarData(bytes, storePath: storePath, requested: requested)
-        default:
-            return nil
         }
     }
 
@@ -355,7 +397,7 @@ extension CalDAVServer {
                     .element(XMLElement(.dav("href"), text: context.path.href(collection: resource.isCollection)))
                 ]
                     + propstats)
-            return multistatus([response])
+            return multistatus([.element(response)])
         }
     }
 
@@ -365,9 +407,18 @@ extension CalDAVServer {
         if let digest, let cached = parsedObjects.withLock({ $0[digest] }) { return cached }
         guard let calendar = try? Component.parse(bytes, mode: .lenient), calendar.is("VCALENDAR") else { return nil }
         let members = calendar.components.filter { !$0.is("VTIMEZONE") }
+        var span = Int64.min...Int64.max
+        let recurs = members.contains { $0.property("RRULE") != nil || $0.property("RDATE") != nil }
+        if !recurs,
+            let instances = try? expander(for: calendar).occurrences(in: calendar, from: -(1 << 40), to: 1 << 40),
+            let first = instances.map(\.start).min(), let last = instances.map(\.end).max(), first <= last,
+            instances.count == members.filter({ ["VEVENT", "VTODO", "VJOURNAL"].contains($0.name.uppercased()) }).count
+        {
+            span = first...last
+        }
         let object = CalendarObject(
             calendar: calendar, uid: members.first?.property("UID")?.value,
-            kinds: Set(members.map { $0.name.uppercased() }))
+            kinds: Set(members.map { $0.name.uppercased() }), span: span)
         if let digest {
             parsedObjects.withLock {
                 if $0.count > 100_000 { $0.removeAll() }

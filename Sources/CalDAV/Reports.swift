@@ -255,11 +255,16 @@ extension CalDAVServer {
         } else {
             members = calendarObjects(in: resource, context: context)
         }
-        var responses: [XMLElement] = []
+        var responses: [MultistatusEntry] = []
         for member in members {
             guard case .object(let path) = member.resource, let object = calendarObject(at: path) else { continue }
             guard filter.name == "VCALENDAR" else { continue }
             if filter.isNotDefined { continue }
+            if let range = filter.components.first?.timeRange, filter.components.count == 1,
+                object.span.lowerBound >= range.end || object.span.upperBound < range.start
+            {
+                continue
+            }
             guard
                 filter.matches(
                     object.calendar, calendar: object.calendar, expander: expander(for: object.calendar),
@@ -273,19 +278,13 @@ extension CalDAVServer {
 
     private func multiget(_ context: Context, _ body: XMLElement) -> DAVResponse {
         guard let request = PropertyRequest(body) else { return .status(400, "nothing asked for\n") }
-        var responses: [XMLElement] = []
+        var responses: [MultistatusEntry] = []
         for href in body.all(.dav("href")) {
             let text = href.text.trimmed
             guard let path = ResourcePath(target: text), let resource = resolve(path),
                 privilege(context, at: path) >= .read
             else {
-                responses.append(
-                    XMLElement(
-                        .dav("response"),
-                        children: [
-                            .element(XMLElement(.dav("href"), text: text)),
-                            .element(XMLElement(.dav("status"), text: DAVResponse.statusLine(404))),
-                        ]))
+                responses.append(.status(href: text, status: 404))
                 continue
             }
             responses.append(
@@ -353,7 +352,7 @@ extension CalDAVServer {
                 truncated = true
             }
         }
-        var responses: [XMLElement] = []
+        var responses: [MultistatusEntry] = []
         for change in changes {
             let path = context.path.appending(change.name)
             if !change.removed, let member = resolve(path), privilege(context, at: path) >= .read {
@@ -362,28 +361,15 @@ extension CalDAVServer {
                         for: Member(path: (path, path.href(collection: member.isCollection)), resource: member),
                         request, context))
             } else {
-                responses.append(
-                    XMLElement(
-                        .dav("response"),
-                        children: [
-                            .element(XMLElement(.dav("href"), text: path.href(collection: false))),
-                            .element(XMLElement(.dav("status"), text: DAVResponse.statusLine(404))),
-                        ]))
+                responses.append(.status(href: path.href(collection: false), status: 404))
             }
         }
         if truncated {
             // RFC 6578 §3.6: the request-URI with 507 says there is more to fetch.
             responses.append(
-                XMLElement(
-                    .dav("response"),
-                    children: [
-                        .element(XMLElement(.dav("href"), text: context.path.href(collection: true))),
-                        .element(XMLElement(.dav("status"), text: DAVResponse.statusLine(507))),
-                        .element(
-                            XMLElement(
-                                .dav("error"), children: [.element(XMLElement(.dav("number-of-matches-within-limits")))]
-                            )),
-                    ]))
+                .status(
+                    href: context.path.href(collection: true), status: 507,
+                    error: .dav("number-of-matches-within-limits")))
         }
         return multistatus(responses, extra: [XMLElement(.dav("sync-token"), text: token)])
     }
@@ -394,7 +380,7 @@ extension CalDAVServer {
             (($0.first(.dav("prop"))?.elements.map(\.name)) ?? [], $0.first(.dav("match"))?.text ?? "")
         }
         let anyOf = body.attribute(XMLName("", "test")) == "anyof"
-        var responses: [XMLElement] = []
+        var responses: [MultistatusEntry] = []
         for name in (accounts.users() + accounts.groups()).sorted() {
             let path = ResourcePath(["principals", name])
             let member = Member(path: (path, path.href(collection: true)), resource: .principal(name))
