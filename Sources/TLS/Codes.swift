@@ -21,14 +21,53 @@ public struct CipherSuite: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let aes128GCMSHA256 = CipherSuite(rawValue: 0x1301)
     public static let aes256GCMSHA384 = CipherSuite(rawValue: 0x1302)
     public static let chacha20Poly1305SHA256 = CipherSuite(rawValue: 0x1303)
-    /// The suites this engine implements, in its default order of preference.
+    /// The TLS 1.3 suites this engine implements, in its default order of preference.
     public static let supported: [CipherSuite] = [.aes128GCMSHA256, .aes256GCMSHA384, .chacha20Poly1305SHA256]
+
+    // TLS 1.2 (RFC 5289, RFC 7905): ECDHE key exchange with AEAD record protection only.
+    public static let ecdheECDSAWithAES128GCMSHA256 = CipherSuite(rawValue: 0xC02B)
+    public static let ecdheECDSAWithAES256GCMSHA384 = CipherSuite(rawValue: 0xC02C)
+    public static let ecdheRSAWithAES128GCMSHA256 = CipherSuite(rawValue: 0xC02F)
+    public static let ecdheRSAWithAES256GCMSHA384 = CipherSuite(rawValue: 0xC030)
+    public static let ecdheRSAWithChaCha20Poly1305SHA256 = CipherSuite(rawValue: 0xCCA8)
+    public static let ecdheECDSAWithChaCha20Poly1305SHA256 = CipherSuite(rawValue: 0xCCA9)
+    /// The TLS 1.2 suites this engine implements, in its default order of preference.
+    public static let supportedTLS12: [CipherSuite] = [
+        .ecdheECDSAWithAES128GCMSHA256, .ecdheRSAWithAES128GCMSHA256, .ecdheECDSAWithAES256GCMSHA384,
+        .ecdheRSAWithAES256GCMSHA384, .ecdheECDSAWithChaCha20Poly1305SHA256, .ecdheRSAWithChaCha20Poly1305SHA256,
+    ]
+    /// TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746): not a suite, a signal in a ClientHello.
+    static let emptyRenegotiationInfoSCSV = CipherSuite(rawValue: 0x00FF)
+
+    /// The protocol version the suite belongs to (TLS 1.3 suites are not used in 1.2 and back).
+    public var version: ProtocolVersion? {
+        if Self.supported.contains(self) { return .tls13 }
+        if Self.supportedTLS12.contains(self) { return .tls12 }
+        return nil
+    }
+
+    /// TLS 1.2: whether the server's certificate key is RSA (else ECDSA or Ed25519).
+    var authenticatesWithRSA: Bool {
+        self == .ecdheRSAWithAES128GCMSHA256 || self == .ecdheRSAWithAES256GCMSHA384
+            || self == .ecdheRSAWithChaCha20Poly1305SHA256
+    }
+
+    var isChaCha20Poly1305: Bool {
+        self == .chacha20Poly1305SHA256 || self == .ecdheRSAWithChaCha20Poly1305SHA256
+            || self == .ecdheECDSAWithChaCha20Poly1305SHA256
+    }
 
     public var description: String {
         switch self {
         case .aes128GCMSHA256: return "TLS_AES_128_GCM_SHA256"
         case .aes256GCMSHA384: return "TLS_AES_256_GCM_SHA384"
         case .chacha20Poly1305SHA256: return "TLS_CHACHA20_POLY1305_SHA256"
+        case .ecdheECDSAWithAES128GCMSHA256: return "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
+        case .ecdheECDSAWithAES256GCMSHA384: return "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"
+        case .ecdheRSAWithAES128GCMSHA256: return "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
+        case .ecdheRSAWithAES256GCMSHA384: return "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
+        case .ecdheRSAWithChaCha20Poly1305SHA256: return "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"
+        case .ecdheECDSAWithChaCha20Poly1305SHA256: return "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"
         default: return "suite 0x\(String(rawValue, radix: 16))"
         }
     }
@@ -43,6 +82,8 @@ public struct NamedGroup: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let x25519MLKEM768 = NamedGroup(rawValue: 0x11EC)
     /// The groups this engine can do key exchange with, in its default order of preference.
     public static let supported: [NamedGroup] = [.x25519MLKEM768, .x25519, .secp256r1, .secp384r1]
+    /// The groups usable for TLS 1.2's ECDHE (the hybrid is TLS 1.3 only).
+    static let supportedTLS12: [NamedGroup] = [.x25519, .secp256r1, .secp384r1]
 
     public var description: String {
         switch self {
@@ -72,6 +113,13 @@ public struct SignatureScheme: RawRepresentable, Hashable, Sendable, CustomStrin
         .ecdsaSecp256r1SHA256, .ecdsaSecp384r1SHA384, .ed25519, .rsaPSSRSAESHA256, .rsaPSSRSAESHA384,
         .rsaPSSRSAESHA512,
     ]
+    /// Schemes accepted in TLS 1.2 (ServerKeyExchange, CertificateVerify): the TLS 1.3 ones and
+    /// RSA PKCS#1 v1.5, which TLS 1.3 allows in certificates only. The default configuration.
+    public static let supportedTLS12: [SignatureScheme] =
+        supported + [.rsaPKCS1SHA256, .rsaPKCS1SHA384, .rsaPKCS1SHA512]
+
+    /// Whether a TLS 1.3 CertificateVerify may use the scheme (RFC 8446 section 4.2.3).
+    var allowedInTLS13: Bool { Self.supported.contains(self) }
 
     public var description: String {
         switch self {
@@ -97,14 +145,18 @@ enum ContentType: UInt8 {
 }
 
 enum HandshakeType: UInt8 {
+    case helloRequest = 0
     case clientHello = 1
     case serverHello = 2
     case newSessionTicket = 4
     case endOfEarlyData = 5
     case encryptedExtensions = 8
     case certificate = 11
+    case serverKeyExchange = 12
     case certificateRequest = 13
+    case serverHelloDone = 14
     case certificateVerify = 15
+    case clientKeyExchange = 16
     case finished = 20
     case keyUpdate = 24
     case messageHash = 254
@@ -113,8 +165,10 @@ enum HandshakeType: UInt8 {
 enum ExtensionType {
     static let serverName: UInt16 = 0
     static let supportedGroups: UInt16 = 10
+    static let ecPointFormats: UInt16 = 11
     static let signatureAlgorithms: UInt16 = 13
     static let applicationLayerProtocolNegotiation: UInt16 = 16
+    static let extendedMasterSecret: UInt16 = 23
     static let recordSizeLimit: UInt16 = 28
     static let sessionTicket: UInt16 = 35
     static let preSharedKey: UInt16 = 41
@@ -128,7 +182,7 @@ enum ExtensionType {
     static let renegotiationInfo: UInt16 = 0xFF01
 }
 
-/// Alert descriptions (RFC 8446 section 6).
+/// Alert descriptions (RFC 8446 section 6, and TLS 1.2's no_renegotiation).
 public enum AlertDescription: UInt8, Sendable, CustomStringConvertible {
     case closeNotify = 0
     case unexpectedMessage = 10
@@ -150,6 +204,8 @@ public enum AlertDescription: UInt8, Sendable, CustomStringConvertible {
     case internalError = 80
     case inappropriateFallback = 86
     case userCanceled = 90
+    /// TLS 1.2 (RFC 5246): a warning refusing renegotiation.
+    case noRenegotiation = 100
     case missingExtension = 109
     case unsupportedExtension = 110
     case unrecognizedName = 112
@@ -180,6 +236,7 @@ public enum AlertDescription: UInt8, Sendable, CustomStringConvertible {
         case .internalError: return "internal_error"
         case .inappropriateFallback: return "inappropriate_fallback"
         case .userCanceled: return "user_canceled"
+        case .noRenegotiation: return "no_renegotiation"
         case .missingExtension: return "missing_extension"
         case .unsupportedExtension: return "unsupported_extension"
         case .unrecognizedName: return "unrecognized_name"

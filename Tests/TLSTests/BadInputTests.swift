@@ -63,15 +63,17 @@ struct BadInputTests {
         #expect(server.receive([99, 3, 3, 0, 1, 0]).error?.alert == .unexpectedMessage)
     }
 
-    @Test("a ClientHello without TLS 1.3 in supported_versions is protocol_version")
-    func noTLS13() throws {
+    @Test("a ClientHello with neither TLS 1.3 nor TLS 1.2 in supported_versions is protocol_version")
+    func noCommonVersion() throws {
+        var configuration = clientConfiguration()
+        configuration.versions = [.tls13]
         var client = TLSConnection(
-            client: clientConfiguration(), serverName: "server.test", environment: .system(now: { testNow }))
+            client: configuration, serverName: "server.test", environment: .system(now: { testNow }))
         var hello = client.start().bytesToSend
-        // Rewrite the supported_versions body 02 03 04 to 02 03 03 (TLS 1.2 only).
+        // Rewrite the supported_versions body 02 03 04 to 02 03 02 (TLS 1.1 only).
         let pattern: [UInt8] = [0x00, 0x2B, 0x00, 0x03, 0x02, 0x03, 0x04]
         let index = try #require(hello.firstRange(of: pattern))
-        hello[index.upperBound - 1] = 0x03
+        hello[index.upperBound - 1] = 0x02
         var server = try freshServer()
         #expect(server.receive(hello).error?.alert == .protocolVersion)
     }

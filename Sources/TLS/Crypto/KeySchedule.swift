@@ -1,6 +1,7 @@
 import Crypto
 
-/// The hash a TLS 1.3 cipher suite uses for its transcript, HKDF and Finished.
+/// The hash a cipher suite uses for its transcript, key derivation (HKDF in TLS 1.3, the PRF in
+/// TLS 1.2) and Finished.
 enum HashAlgorithm: Sendable {
     case sha256
     case sha384
@@ -36,11 +37,17 @@ enum HashAlgorithm: Sendable {
 
 extension CipherSuite {
     var hash: HashAlgorithm {
-        self == .aes256GCMSHA384 ? .sha384 : .sha256
+        switch self {
+        case .aes256GCMSHA384, .ecdheECDSAWithAES256GCMSHA384, .ecdheRSAWithAES256GCMSHA384: return .sha384
+        default: return .sha256
+        }
     }
 
     var keyLength: Int {
-        self == .aes128GCMSHA256 ? 16 : 32
+        switch self {
+        case .aes128GCMSHA256, .ecdheECDSAWithAES128GCMSHA256, .ecdheRSAWithAES128GCMSHA256: return 16
+        default: return 32
+        }
     }
 }
 

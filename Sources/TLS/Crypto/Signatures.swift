@@ -2,7 +2,7 @@ import Crypto
 import SwiftASN1
 import _CryptoExtras
 
-/// A private key that signs CertificateVerify messages.
+/// A private key that signs CertificateVerify (and TLS 1.2 ServerKeyExchange) messages.
 public enum SigningKey: Sendable {
     case p256(P256.Signing.PrivateKey)
     case p384(P384.Signing.PrivateKey)
@@ -43,6 +43,17 @@ public enum SigningKey: Sendable {
         }
     }
 
+    /// The TLS 1.2 schemes this key can produce, best first: RSA adds PKCS#1 v1.5.
+    var tls12Schemes: [SignatureScheme] {
+        guard case .rsa = self else { return schemes }
+        return schemes + [.rsaPKCS1SHA256, .rsaPKCS1SHA384, .rsaPKCS1SHA512]
+    }
+
+    var isRSA: Bool {
+        if case .rsa = self { return true }
+        return false
+    }
+
     func sign(_ scheme: SignatureScheme, _ message: [UInt8]) throws(TLSError) -> [UInt8] {
         do {
             switch (self, scheme) {
@@ -58,6 +69,15 @@ public enum SigningKey: Sendable {
                 return Array(try key.signature(for: SHA384.hash(data: message), padding: .PSS).rawRepresentation)
             case (.rsa(let key), .rsaPSSRSAESHA512):
                 return Array(try key.signature(for: SHA512.hash(data: message), padding: .PSS).rawRepresentation)
+            case (.rsa(let key), .rsaPKCS1SHA256):
+                return Array(
+                    try key.signature(for: SHA256.hash(data: message), padding: .insecurePKCS1v1_5).rawRepresentation)
+            case (.rsa(let key), .rsaPKCS1SHA384):
+                return Array(
+                    try key.signature(for: SHA384.hash(data: message), padding: .insecurePKCS1v1_5).rawRepresentation)
+            case (.rsa(let key), .rsaPKCS1SHA512):
+                return Array(
+                    try key.signature(for: SHA512.hash(data: message), padding: .insecurePKCS1v1_5).rawRepresentation)
             default:
                 throw TLSError.internalError("this key cannot sign with \(scheme)")
             }
@@ -130,6 +150,42 @@ struct PeerPublicKey {
                 _RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA512.hash(data: message), padding: .PSS)
         default:
             return false
+        }
+    }
+
+    var isRSA: Bool {
+        if case .rsa = key { return true }
+        return false
+    }
+
+    /// A TLS 1.2 signature (ServerKeyExchange, CertificateVerify): the scheme names the hash, and
+    /// for ECDSA it does not bind the curve (RFC 5246 section 7.4.1.4.1); RSA PKCS#1 v1.5 is allowed.
+    func isValidTLS12(signature: [UInt8], scheme: SignatureScheme, message: [UInt8]) -> Bool {
+        switch (key, scheme) {
+        case (.p256(let key), .ecdsaSecp256r1SHA256), (.p256(let key), .ecdsaSecp384r1SHA384):
+            guard let parsed = try? P256.Signing.ECDSASignature(derRepresentation: signature) else { return false }
+            return scheme == .ecdsaSecp256r1SHA256
+                ? key.isValidSignature(parsed, for: SHA256.hash(data: message))
+                : key.isValidSignature(parsed, for: SHA384.hash(data: message))
+        case (.p384(let key), .ecdsaSecp256r1SHA256), (.p384(let key), .ecdsaSecp384r1SHA384):
+            guard let parsed = try? P384.Signing.ECDSASignature(derRepresentation: signature) else { return false }
+            return scheme == .ecdsaSecp256r1SHA256
+                ? key.isValidSignature(parsed, for: SHA256.hash(data: message))
+                : key.isValidSignature(parsed, for: SHA384.hash(data: message))
+        case (.rsa(let key), .rsaPKCS1SHA256):
+            return key.isValidSignature(
+                _RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA256.hash(data: message),
+                padding: .insecurePKCS1v1_5)
+        case (.rsa(let key), .rsaPKCS1SHA384):
+            return key.isValidSignature(
+                _RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA384.hash(data: message),
+                padding: .insecurePKCS1v1_5)
+        case (.rsa(let key), .rsaPKCS1SHA512):
+            return key.isValidSignature(
+                _RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA512.hash(data: message),
+                padding: .insecurePKCS1v1_5)
+        default:
+            return isValid(signature: signature, scheme: scheme, message: message)
         }
     }
 

@@ -28,7 +28,7 @@ extension TLSConnection {
         case .clientExpectCertificateVerify(var handshake):
             guard type == .certificateVerify, let key = handshake.peerKey else { throw unexpected(type) }
             let verify = try CertificateVerifyMessage.parse(body)
-            guard configuration.signatureSchemes.contains(verify.scheme) else {
+            guard configuration.signatureSchemes.contains(verify.scheme), verify.scheme.allowedInTLS13 else {
                 throw .fatal(.illegalParameter("signature scheme \(verify.scheme) was not offered"))
             }
             let content = certificateVerifyContent(server: true, transcriptHash: handshake.transcript.currentHash)
@@ -46,6 +46,15 @@ extension TLSConnection {
             try serverHandleHandshake(type, body: body, raw: raw)
         case .connected(let traffic):
             try handlePostHandshake(type, body: body, traffic: traffic)
+        case .client12ExpectCertificate, .client12ExpectServerKeyExchange, .client12ExpectCertificateRequestOrDone,
+            .client12ExpectServerHelloDone, .client12ExpectNewSessionTicket, .client12ExpectChangeCipherSpec,
+            .client12ExpectFinished:
+            try client12HandleHandshake(type, body: body, raw: raw)
+        case .server12ExpectCertificate, .server12ExpectClientKeyExchange, .server12ExpectCertificateVerify,
+            .server12ExpectChangeCipherSpec, .server12ExpectFinished:
+            try server12HandleHandshake(type, body: body, raw: raw)
+        case .connected12:
+            try handlePostHandshake12(type, body: body)
         case .clientStart, .closed:
             throw unexpected(type)
         }
@@ -58,19 +67,37 @@ extension TLSConnection {
     // MARK: - ClientHello
 
     mutating func sendClientHello(serverName: String?, ticket: SessionTicket?) throws(TLSError) {
+        let offers13 = configuration.enables(.tls13)
+        let offers12 = configuration.enables(.tls12)
+        guard offers13 || offers12 else { throw .negotiation(.noCommonVersion) }
         let random = environment.random(32)
-        let sessionID = configuration.middleboxCompatibility ? environment.random(32) : []
         var keyShares: [KeyShare] = []
-        for group in configuration.keyShareGroups where KeyShare.canGenerate(group) {
-            keyShares.append(try KeyShare.generate(group, random: environment.random))
+        if offers13 {
+            for group in configuration.keyShareGroups where KeyShare.canGenerate(group) {
+                keyShares.append(try KeyShare.generate(group, random: environment.random))
+            }
+            guard !keyShares.isEmpty else { throw .negotiation(.noCommonParameter("key share group")) }
         }
-        guard !keyShares.isEmpty else { throw .negotiation(.noCommonParameter("key share group")) }
-        let usableTicket = ticket.flatMap { configuration.cipherSuites.contains($0.cipherSuite) ? $0 : nil }
-        let hello = ClientHello(
-            random: random, sessionID: sessionID, cipherSuites: configuration.cipherSuites,
-            extensions: try clientExtensions(serverName: serverName, keyShares: keyShares, cookie: nil))
+        func usable(_ version: ProtocolVersion) -> SessionTicket? {
+            ticket.flatMap {
+                $0.cipherSuite.version == version && configuration.cipherSuites.contains($0.cipherSuite) ? $0 : nil
+            }
+        }
+        let ticket13 = offers13 ? usable(.tls13) : nil
+        let ticket12 = offers12 ? usable(.tls12) : nil
+        // A TLS 1.2 ticket goes with a session id, which the server echoes when it resumes.
+        let sessionID = configuration.middleboxCompatibility || ticket12 != nil ? environment.random(32) : []
+        let suites = configuration.cipherSuites.filter {
+            ($0.version == .tls13 && offers13) || ($0.version == .tls12 && offers12)
+        }
         var handshake = ClientHandshake(
-            serverName: serverName, clientHello: hello, keyShares: keyShares, ticket: usableTicket)
+            serverName: serverName,
+            clientHello: ClientHello(random: random, sessionID: sessionID, cipherSuites: suites, extensions: []),
+            keyShares: keyShares, ticket: ticket13)
+        handshake.offers13 = offers13
+        handshake.offers12 = offers12
+        handshake.ticket12 = ticket12
+        handshake.clientHello.extensions = try clientExtensions(handshake, cookie: nil)
         try sendClientHello(&handshake)
         state = .clientExpectServerHello(handshake)
     }
@@ -79,7 +106,8 @@ extension TLSConnection {
     private mutating func sendClientHello(_ handshake: inout ClientHandshake) throws(TLSError) {
         var hello = handshake.clientHello
         guard let ticket = handshake.ticket else {
-            handshake.transcript.append(try sendHandshake(.clientHello, try hello.encode()))
+            handshake.clientHelloMessage = try sendHandshake(.clientHello, try hello.encode())
+            handshake.transcript.append(handshake.clientHelloMessage)
             return
         }
         // pre_shared_key goes last, with a binder over everything before the binder list.
@@ -102,7 +130,8 @@ extension TLSConnection {
             trafficSecret: binderKey, transcriptHash: transcript.hash(appending: truncated))
         message.replaceSubrange((message.count - binderLength)..., with: binder)
         handshake.clientHello = hello
-        handshake.transcript.append(try sendHandshake(.clientHello, Array(message.dropFirst(4))))
+        handshake.clientHelloMessage = try sendHandshake(.clientHello, Array(message.dropFirst(4)))
+        handshake.transcript.append(handshake.clientHelloMessage)
     }
 
     private func pskExtension(identity: [UInt8], age: UInt32, binder: [UInt8]) throws(TLSError) -> [UInt8] {
@@ -123,9 +152,9 @@ extension TLSConnection {
         }
     }
 
-    private func clientExtensions(serverName: String?, keyShares: [KeyShare], cookie: [UInt8]?) throws(TLSError)
-        -> [Extension]
-    {
+    private func clientExtensions(_ handshake: ClientHandshake, cookie: [UInt8]?) throws(TLSError) -> [Extension] {
+        let serverName = handshake.serverName
+        let keyShares = handshake.keyShares
         var extensions: [Extension] = []
         if let serverName, !isIPAddress(serverName) {
             extensions.append(
@@ -134,21 +163,31 @@ extension TLSConnection {
                     body: try decoding { () throws(WireError) in try ExtensionBody.encodeServerName(serverName) }))
         }
         extensions.append(Extension(type: ExtensionType.renegotiationInfo, body: [0]))
+        let groups =
+            handshake.offers13 ? configuration.groups : configuration.groups.filter(NamedGroup.supportedTLS12.contains)
         extensions.append(
-            Extension(
-                type: ExtensionType.supportedGroups,
-                body: ExtensionBody.encodeUInt16List(configuration.groups.map(\.rawValue))))
-        if configuration.offerLegacySessionTicket {
-            extensions.append(Extension(type: ExtensionType.sessionTicket, body: []))
+            Extension(type: ExtensionType.supportedGroups, body: ExtensionBody.encodeUInt16List(groups.map(\.rawValue)))
+        )
+        if handshake.offers12 {
+            // Uncompressed points only (RFC 8422), and the extended master secret (RFC 7627).
+            extensions.append(Extension(type: ExtensionType.ecPointFormats, body: [1, 0]))
+            extensions.append(Extension(type: ExtensionType.extendedMasterSecret, body: []))
         }
+        if configuration.offerLegacySessionTicket || handshake.offers12 {
+            extensions.append(Extension(type: ExtensionType.sessionTicket, body: handshake.ticket12?.ticket ?? []))
+        }
+        if handshake.offers13 {
+            extensions.append(
+                Extension(
+                    type: ExtensionType.keyShare,
+                    body: try KeyShareExtension.encodeClient(keyShares.map { ($0.group, $0.publicKey) })))
+        }
+        let versions =
+            (handshake.offers13 ? [ProtocolVersion.tls13.rawValue] : [])
+            + (handshake.offers12 ? [ProtocolVersion.tls12.rawValue] : [])
         extensions.append(
             Extension(
-                type: ExtensionType.keyShare,
-                body: try KeyShareExtension.encodeClient(keyShares.map { ($0.group, $0.publicKey) })))
-        extensions.append(
-            Extension(
-                type: ExtensionType.supportedVersions,
-                body: ExtensionBody.encodeUInt16List([ProtocolVersion.tls13.rawValue], width: .uint8)))
+                type: ExtensionType.supportedVersions, body: ExtensionBody.encodeUInt16List(versions, width: .uint8)))
         extensions.append(
             Extension(
                 type: ExtensionType.signatureAlgorithms,
@@ -156,7 +195,9 @@ extension TLSConnection {
         if let cookie {
             extensions.append(Extension(type: ExtensionType.cookie, body: cookie))
         }
-        extensions.append(Extension(type: ExtensionType.pskKeyExchangeModes, body: [1, 1]))
+        if handshake.offers13 {
+            extensions.append(Extension(type: ExtensionType.pskKeyExchangeModes, body: [1, 1]))
+        }
         if let limit = configuration.recordSizeLimit {
             extensions.append(
                 Extension(type: ExtensionType.recordSizeLimit, body: [UInt8(limit >> 8), UInt8(limit & 0xFF)]))
@@ -180,18 +221,20 @@ extension TLSConnection {
         var handshake = start
         let hello = try ServerHello.parse(body)
         guard let versions = hello.extensions[ExtensionType.supportedVersions] else {
-            throw .negotiation(.noCommonVersion)
+            // No supported_versions: the server speaks TLS 1.2 or older.
+            try client12ReceiveServerHello(handshake, hello: hello, raw: raw)
+            return
         }
         let version = try ExtensionBody.parse(versions, "supported_versions") { (reader) throws(WireError) in
             try reader.readUInt16()
         }
-        guard version == ProtocolVersion.tls13.rawValue else {
+        guard version == ProtocolVersion.tls13.rawValue, handshake.offers13 else {
             throw .fatal(.illegalParameter("selected version \(version)"))
         }
         guard hello.sessionID == handshake.clientHello.sessionID else {
             throw .fatal(.illegalParameter("legacy_session_id_echo differs"))
         }
-        guard configuration.cipherSuites.contains(hello.cipherSuite) else {
+        guard hello.cipherSuite.version == .tls13, configuration.cipherSuites.contains(hello.cipherSuite) else {
             throw .fatal(.illegalParameter("cipher suite \(hello.cipherSuite) was not offered"))
         }
         if hello.isHelloRetryRequest {
@@ -280,8 +323,7 @@ extension TLSConnection {
         handshake.transcript.select(hello.cipherSuite.hash)
         handshake.transcript.replaceWithMessageHash()
         handshake.transcript.append(raw)
-        handshake.clientHello.extensions = try clientExtensions(
-            serverName: handshake.serverName, keyShares: keyShares, cookie: cookie)
+        handshake.clientHello.extensions = try clientExtensions(handshake, cookie: cookie)
         if configuration.middleboxCompatibility {
             sendChangeCipherSpec()
             handshake.sentChangeCipherSpec = true
@@ -307,12 +349,7 @@ extension TLSConnection {
             throw .fatal(.unsupportedExtension(stray.type))
         }
         if let alpn = extensions[ExtensionType.applicationLayerProtocolNegotiation] {
-            let names = try ExtensionBody.parse(
-                alpn, "application_layer_protocol_negotiation", ExtensionBody.protocolNames)
-            guard names.count == 1, let name = names.first, configuration.applicationProtocols.contains(name) else {
-                throw .fatal(.illegalParameter("the server chose an application protocol that was not offered"))
-            }
-            handshake.applicationProtocol = name
+            handshake.applicationProtocol = try chosenApplicationProtocol(alpn)
         }
         handshake.transcript.append(raw)
         state = handshake.pskAccepted ? .clientExpectFinished(handshake) : .clientExpectCertificateOrRequest(handshake)

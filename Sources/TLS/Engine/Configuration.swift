@@ -1,13 +1,18 @@
 /// What a connection offers and accepts. The defaults are what a Quercus service wants; the
 /// lists are in order of preference.
 public struct TLSConfiguration: Sendable {
-    public var cipherSuites: [CipherSuite] = CipherSuite.supported
+    /// Protocol versions enabled. A peer that speaks TLS 1.3 gets TLS 1.3; TLS 1.2 is for older
+    /// peers. A version is used only when `cipherSuites` has a suite of that version too.
+    public var versions: [ProtocolVersion] = [.tls13, .tls12]
+    /// TLS 1.3 and TLS 1.2 suites together, in order of preference within each version.
+    public var cipherSuites: [CipherSuite] = CipherSuite.supported + CipherSuite.supportedTLS12
     /// Groups offered (client) or accepted (server). A client may list groups it cannot use
     /// (RFC 8448 does), they are only advertised.
     public var groups: [NamedGroup] = NamedGroup.supported
     /// Groups a client sends a key share for in its first ClientHello.
     public var keyShareGroups: [NamedGroup] = [.x25519]
-    public var signatureSchemes: [SignatureScheme] = SignatureScheme.supported
+    /// Schemes offered and accepted for the peer's signatures (RSA PKCS#1 v1.5 only in TLS 1.2).
+    public var signatureSchemes: [SignatureScheme] = SignatureScheme.supportedTLS12
     /// A server's certificates, chosen by SNI (the first is the default); a client's certificate
     /// for mutual TLS (the first is used).
     public var identities: [CertifiedKey] = []
@@ -20,7 +25,8 @@ public struct TLSConfiguration: Sendable {
     public var middleboxCompatibility = true
     /// Client: advertise record_size_limit (RFC 8449) with this value.
     public var recordSizeLimit: UInt16?
-    /// Client: send an empty session_ticket extension (TLS 1.2 tickets).
+    /// Client: send an empty session_ticket extension even when TLS 1.2 is not offered (RFC 8448
+    /// does); with TLS 1.2 enabled it is always sent, for RFC 5077 tickets.
     public var offerLegacySessionTicket = false
     /// The smallest RSA key accepted from a peer.
     public var minimumRSABits = 2048
@@ -34,6 +40,11 @@ public struct TLSConfiguration: Sendable {
     public var ticketLifetime: UInt32 = 7200
 
     public init() {}
+
+    /// Whether `version` is enabled and has a cipher suite.
+    func enables(_ version: ProtocolVersion) -> Bool {
+        versions.contains(version) && cipherSuites.contains { $0.version == version }
+    }
 }
 
 /// What both sides agreed on, reported once the handshake completes.
@@ -49,7 +60,8 @@ public struct HandshakeSummary: Sendable, Equatable {
     public var resumed: Bool
 }
 
-/// A ticket a client keeps to resume a session later (RFC 8446 section 4.6.1).
+/// A ticket a client keeps to resume a session later (RFC 8446 section 4.6.1; for TLS 1.2, RFC
+/// 5077, where `psk` is the master secret and `cipherSuite` a TLS 1.2 suite).
 public struct SessionTicket: Sendable, Equatable {
     public var ticket: [UInt8]
     public var psk: [UInt8]

@@ -51,8 +51,10 @@ public struct TLSConnection {
     }
 
     public var isHandshakeComplete: Bool {
-        if case .connected = state { return true }
-        return false
+        switch state {
+        case .connected, .connected12: return true
+        default: return false
+        }
     }
 
     public var isClosed: Bool {
@@ -90,7 +92,7 @@ public struct TLSConnection {
 
     /// Protects application data for sending. Fails before the handshake completes.
     public mutating func send(_ data: [UInt8]) throws(TLSError) -> [UInt8] {
-        guard case .connected = state, writeProtection != nil, !sentCloseNotify else { throw .closed }
+        guard isHandshakeComplete, writeProtection != nil, !sentCloseNotify else { throw .closed }
         var records: [UInt8] = []
         var offset = 0
         repeat {
@@ -112,6 +114,7 @@ public struct TLSConnection {
 
     /// Rotates our sending key, and asks the peer to rotate too when `requestPeerUpdate`.
     public mutating func updateKeys(requestPeerUpdate: Bool) throws(TLSError) -> [UInt8] {
+        if case .connected12 = state { throw .internalError("KeyUpdate is a TLS 1.3 message") }
         guard case .connected(var traffic) = state else { throw .closed }
         let before = pending
         pending = []
@@ -142,7 +145,7 @@ public struct TLSConnection {
             return (type, major, Int(try reader.readUInt16()))
         }
         guard major == 3 else { throw .fatal(.decode("record version \(major) is not TLS")) }
-        let limit = readProtection == nil ? RecordProtection.maximumPlaintext : RecordProtection.maximumCiphertext
+        let limit = readProtection?.maximumRecordBody ?? RecordProtection.maximumPlaintext
         guard length <= limit else { throw .fatal(.recordOverflow(length: length)) }
         guard incoming.count >= 5 + length else { return nil }
         let record = Record(type: type, header: incoming[0..<5], body: incoming[5..<(5 + length)])
@@ -155,16 +158,27 @@ public struct TLSConnection {
             throw .fatal(.unexpectedMessage("record of unknown content type \(record.type)"))
         }
         if outerType == .changeCipherSpec {
-            // Middlebox compatibility: one unprotected CCS of value 1 may arrive during the handshake.
-            guard !isHandshakeComplete, Array(record.body) == [1] else {
-                throw .fatal(.unexpectedMessage("ChangeCipherSpec outside the handshake"))
+            guard Array(record.body) == [1] else { throw .fatal(.unexpectedMessage("malformed ChangeCipherSpec")) }
+            switch state {
+            case .client12ExpectChangeCipherSpec, .server12ExpectChangeCipherSpec:
+                // TLS 1.2: the peer's next record is protected; no handshake message may straddle it.
+                guard handshakeBuffer.isEmpty else {
+                    throw .fatal(.unexpectedMessage("ChangeCipherSpec inside a handshake message"))
+                }
+                try receiveChangeCipherSpec12()
+                return
+            default:
+                // TLS 1.3 middlebox compatibility: an unprotected CCS may arrive during the handshake.
+                guard !isHandshakeComplete, !state.isTLS12 else {
+                    throw .fatal(.unexpectedMessage("ChangeCipherSpec at this point"))
+                }
+                return
             }
-            return
         }
         let type: ContentType
         let content: [UInt8]
         if var protection = readProtection {
-            guard outerType == .applicationData else {
+            guard outerType == .applicationData || protection.isTLS12 else {
                 throw .fatal(.unexpectedMessage("unprotected \(outerType) record after keys were set"))
             }
             do {
@@ -192,7 +206,7 @@ public struct TLSConnection {
             guard !content.isEmpty else { throw .fatal(.unexpectedMessage("empty alert record")) }
             try handleAlert(content)
         case .applicationData:
-            guard case .connected = state, handshakeBuffer.isEmpty else {
+            guard isHandshakeComplete, handshakeBuffer.isEmpty else {
                 throw .fatal(.unexpectedMessage("application data before the handshake completed"))
             }
             if !content.isEmpty { events.append(.applicationData(content)) }
@@ -235,7 +249,8 @@ public struct TLSConnection {
             if sentCloseNotify || !isHandshakeComplete { state = .closed }
             return
         }
-        if description == .userCanceled { return }
+        // user_canceled precedes a close_notify; a no_renegotiation warning answers a HelloRequest.
+        if description == .userCanceled || (description == .noRenegotiation && content[0] == 1) { return }
         throw .peerAlert(description)
     }
 
@@ -281,7 +296,7 @@ public struct TLSConnection {
         pending += [ContentType.changeCipherSpec.rawValue, 3, 3, 0, 1, 1]
     }
 
-    private mutating func alertRecord(_ alert: AlertDescription, fatal: Bool) throws(TLSError) -> [UInt8] {
+    mutating func alertRecord(_ alert: AlertDescription, fatal: Bool) throws(TLSError) -> [UInt8] {
         let body: [UInt8] = [fatal ? 2 : 1, alert.rawValue]
         if writeProtection != nil { return try protect(.alert, body[...]) }
         return [ContentType.alert.rawValue, 3, 3, 0, 2] + body

@@ -22,7 +22,7 @@ extension TLSConnection {
         case .serverExpectCertificateVerify(var handshake):
             guard type == .certificateVerify, let key = handshake.peerKey else { throw unexpected(type) }
             let verify = try CertificateVerifyMessage.parse(body)
-            guard configuration.signatureSchemes.contains(verify.scheme) else {
+            guard configuration.signatureSchemes.contains(verify.scheme), verify.scheme.allowedInTLS13 else {
                 throw .fatal(.illegalParameter("signature scheme \(verify.scheme) was not offered"))
             }
             let content = certificateVerifyContent(server: false, transcriptHash: handshake.transcript.currentHash)
@@ -58,13 +58,22 @@ extension TLSConnection {
     private mutating func serverReceiveClientHello(_ hello: ClientHello, raw: [UInt8], retried: ServerRetry?)
         throws(TLSError)
     {
-        guard let versionsBody = hello.extensions[ExtensionType.supportedVersions] else {
-            throw .negotiation(.noCommonVersion)
+        // Version negotiation: TLS 1.3 when both speak it, else TLS 1.2 (RFC 8446 section 4.2.1).
+        var versions: [UInt16]?
+        if let versionsBody = hello.extensions[ExtensionType.supportedVersions] {
+            versions = try ExtensionBody.parse(versionsBody, "supported_versions") { (reader) throws(WireError) in
+                try ExtensionBody.uint16List(&reader, width: .uint8)
+            }
         }
-        let versions = try ExtensionBody.parse(versionsBody, "supported_versions") { (reader) throws(WireError) in
-            try ExtensionBody.uint16List(&reader, width: .uint8)
+        let offers13 = versions?.contains(ProtocolVersion.tls13.rawValue) ?? false
+        let offers12 =
+            versions?.contains(ProtocolVersion.tls12.rawValue)
+            ?? (hello.legacyVersion >= ProtocolVersion.tls12.rawValue)
+        guard offers13 && configuration.enables(.tls13) else {
+            guard retried == nil, offers12, configuration.enables(.tls12) else { throw .negotiation(.noCommonVersion) }
+            try server12ReceiveClientHello(hello, raw: raw)
+            return
         }
-        guard versions.contains(ProtocolVersion.tls13.rawValue) else { throw .negotiation(.noCommonVersion) }
         // A TLS 1.3 ClientHello says 0x0303 here; anything older is a client we do not speak to.
         guard hello.legacyVersion >= ProtocolVersion.tls12.rawValue else { throw .negotiation(.noCommonVersion) }
         guard hello.compressionMethods == [0] else { throw .fatal(.illegalParameter("compression methods")) }
@@ -82,7 +91,11 @@ extension TLSConnection {
             }
             suite = retried.suite
         } else {
-            guard let chosen = configuration.cipherSuites.first(where: hello.cipherSuites.contains) else {
+            guard
+                let chosen = configuration.cipherSuites.first(where: {
+                    $0.version == .tls13 && hello.cipherSuites.contains($0)
+                })
+            else {
                 throw .negotiation(.noCommonParameter("cipher suite"))
             }
             suite = chosen
@@ -126,19 +139,7 @@ extension TLSConnection {
         var summary = HandshakeSummary(
             version: .tls13, cipherSuite: suite, group: share.group, signatureScheme: nil, applicationProtocol: nil,
             serverName: nil, peerCertificates: [], resumed: false)
-        if let nameBody = hello.extensions[ExtensionType.serverName] {
-            summary.serverName = try ExtensionBody.parse(nameBody, "server_name", ExtensionBody.serverName)
-        }
-        if let alpnBody = hello.extensions[ExtensionType.applicationLayerProtocolNegotiation],
-            !configuration.applicationProtocols.isEmpty
-        {
-            let offered = try ExtensionBody.parse(
-                alpnBody, "application_layer_protocol_negotiation", ExtensionBody.protocolNames)
-            guard let chosen = configuration.applicationProtocols.first(where: offered.contains) else {
-                throw .negotiation(.noApplicationProtocol)
-            }
-            summary.applicationProtocol = chosen
-        }
+        (summary.serverName, summary.applicationProtocol) = try serverNameAndApplicationProtocol(hello)
 
         let resumedPSK = try acceptedPSK(hello, raw: raw, suite: suite, transcript: transcript)
         transcript.append(raw)
@@ -244,6 +245,26 @@ extension TLSConnection {
         state = requestsCertificate ? .serverExpectCertificate(handshake) : .serverExpectFinished(handshake)
     }
 
+    /// SNI's host name and the protocol chosen by ALPN (the server's first that the client offers).
+    func serverNameAndApplicationProtocol(_ hello: ClientHello) throws(TLSError) -> (String?, String?) {
+        var serverName: String?
+        var applicationProtocol: String?
+        if let nameBody = hello.extensions[ExtensionType.serverName] {
+            serverName = try ExtensionBody.parse(nameBody, "server_name", ExtensionBody.serverName)
+        }
+        if let alpnBody = hello.extensions[ExtensionType.applicationLayerProtocolNegotiation],
+            !configuration.applicationProtocols.isEmpty
+        {
+            let offered = try ExtensionBody.parse(
+                alpnBody, "application_layer_protocol_negotiation", ExtensionBody.protocolNames)
+            guard let chosen = configuration.applicationProtocols.first(where: offered.contains) else {
+                throw .negotiation(.noApplicationProtocol)
+            }
+            applicationProtocol = chosen
+        }
+        return (serverName, applicationProtocol)
+    }
+
     private mutating func sendHelloRetryRequest(
         _ hello: ClientHello, raw: [UInt8], suite: CipherSuite, group: NamedGroup
     )
@@ -298,7 +319,7 @@ extension TLSConnection {
         }
         guard let first = identities.first, let binder = binders.first,
             let state = TicketState.open(first.ticket, key: ticketKey),
-            state.suite.hash == suite.hash,
+            state.suite.version == .tls13, state.suite.hash == suite.hash,
             environment.now() - state.issuedAt <= Int64(configuration.ticketLifetime)
         else { return nil }
         let schedule = KeySchedule(hash: suite.hash)

@@ -65,6 +65,7 @@ struct ClientHello: Sendable {
 }
 
 struct ServerHello: Sendable {
+    var legacyVersion: UInt16 = 0x0303
     var random: [UInt8]
     var sessionID: [UInt8]
     var cipherSuite: CipherSuite
@@ -74,26 +75,29 @@ struct ServerHello: Sendable {
 
     static func parse(_ body: [UInt8]) throws(TLSError) -> ServerHello {
         var reader = WireReader(body)
-        let (random, sessionID, suite) = try decoding { () throws(WireError) -> ([UInt8], [UInt8], UInt16) in
-            _ = try reader.readUInt16()
+        let (version, random, sessionID, suite) = try decoding {
+            () throws(WireError) -> (UInt16, [UInt8], [UInt8], UInt16) in
+            let version = try reader.readUInt16()
             let random = Array(try reader.readBytes(32))
             var sessionID = try reader.readLengthPrefixed(.uint8)
             guard sessionID.remaining <= 32 else { throw sessionID.invalid("session id longer than 32 bytes") }
             let suite = try reader.readUInt16()
             let compression = try reader.readUInt8()
             guard compression == 0 else { throw reader.invalid("compression method must be null") }
-            return (random, Array(sessionID.readRemainingBytes()), suite)
+            return (version, random, Array(sessionID.readRemainingBytes()), suite)
         }
-        let extensions: [Extension] = try .read(&reader)
+        // A TLS 1.2 ServerHello may end without an extension block (RFC 5246 section 7.4.1.3).
+        let extensions: [Extension] = reader.isAtEnd ? [] : try .read(&reader)
         try decoding { () throws(WireError) in try reader.expectEnd() }
         return ServerHello(
-            random: random, sessionID: sessionID, cipherSuite: CipherSuite(rawValue: suite), extensions: extensions)
+            legacyVersion: version, random: random, sessionID: sessionID, cipherSuite: CipherSuite(rawValue: suite),
+            extensions: extensions)
     }
 
     func encode() throws(TLSError) -> [UInt8] {
         try decoding { () throws(WireError) in
             var writer = WireWriter()
-            writer.write(UInt16(0x0303))
+            writer.write(legacyVersion)
             writer.write(bytes: random)
             let session = writer.beginLength(.uint8)
             writer.write(bytes: sessionID)
