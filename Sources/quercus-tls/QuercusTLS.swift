@@ -8,7 +8,7 @@ import TLS
 struct QuercusTLS: QuercusCommand {
     static let configuration = CommandConfiguration(
         commandName: "quercus-tls",
-        abstract: "A TLS 1.3 server and client over the Quercus TLS engine.",
+        abstract: "A TLS 1.3 and TLS 1.2 server and client over the Quercus TLS engine.",
         discussion:
             "Exit codes: 0 success (a clean close), 1 failure (handshake, verification, network), 64 bad usage.",
         version: QuercusVersion.string,
@@ -18,8 +18,14 @@ struct QuercusTLS: QuercusCommand {
 
 /// Options both sides share: which algorithms to offer or accept.
 struct AlgorithmOptions: ParsableArguments {
-    @Option(help: "Cipher suites in order of preference: aes128, aes256, chacha20.")
+    @Option(
+        help:
+            "Cipher suites in order of preference: aes128, aes256, chacha20 (TLS 1.3); OpenSSL's names for TLS 1.2 (ECDHE-ECDSA-AES128-GCM-SHA256, ECDHE-RSA-CHACHA20-POLY1305…)."
+    )
     var suites: String?
+
+    @Option(help: "Protocol versions to enable: 1.3, 1.2 (default: both; TLS 1.3 when the peer has it).")
+    var versions: String?
 
     @Option(help: "Key exchange groups in order of preference: x25519mlkem768, x25519, p256, p384.")
     var groups: String?
@@ -31,7 +37,20 @@ struct AlgorithmOptions: ParsableArguments {
                 case "aes128", "tls_aes_128_gcm_sha256": return .aes128GCMSHA256
                 case "aes256", "tls_aes_256_gcm_sha384": return .aes256GCMSHA384
                 case "chacha20", "tls_chacha20_poly1305_sha256": return .chacha20Poly1305SHA256
-                default: throw ValidationError("unknown cipher suite \"\(name)\"")
+                default:
+                    guard let suite = CipherSuite.supportedTLS12.first(where: { tls12Names($0).contains(name) }) else {
+                        throw ValidationError("unknown cipher suite \"\(name)\"")
+                    }
+                    return suite
+                }
+            }
+        }
+        if let versions {
+            configuration.versions = try names(versions).map { name in
+                switch name {
+                case "1.3", "tls1.3", "tls13": return .tls13
+                case "1.2", "tls1.2", "tls12": return .tls12
+                default: throw ValidationError("unknown version \"\(name)\" (1.3 or 1.2)")
                 }
             }
         }
@@ -47,6 +66,16 @@ struct AlgorithmOptions: ParsableArguments {
             }
             configuration.keyShareGroups = Array(configuration.groups.prefix(1))
         }
+    }
+
+    /// OpenSSL's name of a TLS 1.2 suite and its IANA name, lowercased.
+    private func tls12Names(_ suite: CipherSuite) -> [String] {
+        let iana = suite.description.lowercased()
+        let openssl = iana.replacingOccurrences(of: "tls_", with: "").replacingOccurrences(of: "_with_", with: "_")
+            .replacingOccurrences(of: "aes_128", with: "aes128").replacingOccurrences(of: "aes_256", with: "aes256")
+            .replacingOccurrences(of: "chacha20_poly1305_sha256", with: "chacha20_poly1305")
+            .replacingOccurrences(of: "_", with: "-")
+        return [iana, openssl]
     }
 
     private func names(_ list: String) throws -> [String] {

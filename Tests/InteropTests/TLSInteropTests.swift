@@ -344,6 +344,178 @@ struct TLSInteropTests {
         }
     }
 
+    // MARK: TLS 1.2, both ways
+
+    /// Each TLS 1.2 suite with OpenSSL's name, our page's name and the server key type it needs.
+    static let tls12Suites: [(String, String, String)] = [
+        ("ECDHE-ECDSA-AES128-GCM-SHA256", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "ec"),
+        ("ECDHE-ECDSA-AES256-GCM-SHA384", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "ec384"),
+        ("ECDHE-ECDSA-CHACHA20-POLY1305", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "ed25519"),
+        ("ECDHE-RSA-AES128-GCM-SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "rsa"),
+        ("ECDHE-RSA-AES256-GCM-SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "rsa"),
+        ("ECDHE-RSA-CHACHA20-POLY1305", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "rsa"),
+    ]
+
+    @Test("openssl s_client -tls1_2 → quercus-tls server, each suite", arguments: tls12Suites)
+    func opensslClientTLS12(_ cipher: String, _ suiteName: String, _ keyType: String) throws {
+        try withPKI(serverKey: keyType) { pki in
+            let server = try QuercusServer(pki, extra: ["--http"])
+            defer { server.stop() }
+            let result = try run(
+                try Peer.command("openssl", debian: "openssl"),
+                [
+                    "s_client", "-connect", server.address, "-servername", "localhost", "-CAfile", pki.caFile,
+                    "-tls1_2", "-cipher", cipher, "-verify_return_error", "-quiet",
+                ],
+                stdin: getRequest, timeout: 20)
+            #expect(result.stdout.contains("TLS 1.2, \(suiteName)"), "\(result.stdout) \(result.stderr)")
+        }
+    }
+
+    @Test("openssl s_client -tls1_2 → quercus-tls server: client certificates, ALPN, resumption")
+    func opensslClientTLS12Features() throws {
+        try withPKI(serverKey: "rsa") { pki in
+            let server = try QuercusServer(pki, extra: ["--http", "--ca", pki.caFile])
+            defer { server.stop() }
+            let openssl = try Peer.command("openssl", debian: "openssl")
+            let base = [
+                "s_client", "-connect", server.address, "-servername", "localhost", "-CAfile", pki.caFile, "-tls1_2",
+            ]
+            let session = pki.directory.file("session12.pem")
+            let first = try run(
+                openssl,
+                base + [
+                    "-cert", pki.clientCert, "-key", pki.clientKey, "-alpn", "h2,http/1.1", "-sess_out", session,
+                    "-ign_eof",
+                ],
+                stdin: getRequest, timeout: 20)
+            #expect(first.stdout.contains("New, TLSv1.2"), "\(first.stdout) \(first.stderr)")
+            #expect(first.stdout.contains("ALPN protocol: http/1.1"))
+            #expect(first.stdout.contains("TLS 1.2, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"))
+            #expect(first.stdout.contains("Extended master secret: yes"))
+            #expect(!first.stdout.contains("Client certificate: none"))
+            let second = try run(
+                openssl, base + ["-cert", pki.clientCert, "-key", pki.clientKey, "-sess_in", session, "-ign_eof"],
+                stdin: getRequest, timeout: 20)
+            #expect(second.stdout.contains("Reused, TLSv1.2"), "\(second.stdout)")
+            #expect(second.stdout.contains("resumed"))
+            let without = try run(openssl, base + ["-quiet"], stdin: getRequest, timeout: 20)
+            #expect(!without.stdout.contains("Quercus TLS"), "\(without.stdout)")
+        }
+    }
+
+    @Test("quercus-tls client → openssl s_server -tls1_2, each suite", arguments: tls12Suites)
+    func ourClientOpenSSLServerTLS12(_ cipher: String, _ suiteName: String, _ keyType: String) throws {
+        try withPKI(serverKey: keyType) { pki in
+            let server = try PeerServer(
+                try Peer.command("openssl", debian: "openssl"),
+                { port in
+                    [
+                        "s_server", "-accept", "127.0.0.1:\(port)", "-cert", pki.serverCert, "-key", pki.serverKey,
+                        "-www", "-naccept", "1", "-tls1_2", "-cipher", cipher,
+                    ]
+                })
+            defer { server.stop() }
+            // Our client offers TLS 1.3 too; the server's answer of 1.2 carries no downgrade sentinel.
+            let result = try run(
+                try Product.path("quercus-tls"),
+                ["client", "localhost:\(server.port)", "--ca", pki.caFile, "--suites", "aes128,\(cipher)"],
+                stdin: getRequest, timeout: 20)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("New, TLSv1.2, Cipher is \(cipher)"), "\(result.stdout)")
+            #expect(result.stderr.contains("TLS 1.2, \(suiteName)"))
+        }
+    }
+
+    @Test("quercus-tls client → openssl s_server -tls1_2: client certificate and resumption")
+    func ourClientOpenSSLServerTLS12Features() throws {
+        try withPKI { pki in
+            let server = try PeerServer(
+                try Peer.command("openssl", debian: "openssl"),
+                { port in
+                    [
+                        "s_server", "-accept", "127.0.0.1:\(port)", "-cert", pki.serverCert, "-key", pki.serverKey,
+                        "-www", "-naccept", "2", "-tls1_2", "-Verify", "1", "-CAfile", pki.caFile,
+                    ]
+                })
+            defer { server.stop() }
+            let result = try run(
+                try Product.path("quercus-tls"),
+                [
+                    "client", "localhost:\(server.port)", "--ca", pki.caFile, "--cert", pki.clientCert, "--key",
+                    pki.clientKey, "--versions", "1.2", "--connections", "2",
+                ],
+                stdin: getRequest, timeout: 20)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("New, TLSv1.2"), "\(result.stdout)")
+            #expect(result.stdout.contains("Reused, TLSv1.2"), "\(result.stdout)")
+            #expect(result.stderr.contains("resumed"))
+        }
+    }
+
+    @Test("gnutls-cli (TLS 1.2 only) → quercus-tls server, with and without a client certificate")
+    func gnutlsClientTLS12() throws {
+        try withPKI { pki in
+            let server = try QuercusServer(pki, extra: ["--http"])
+            defer { server.stop() }
+            let gnutls = try Peer.command("gnutls-cli", debian: "gnutls-bin")
+            let priority = "NORMAL:-VERS-ALL:+VERS-TLS1.2"
+            let result = try run(
+                gnutls,
+                ["--port", String(server.port), "--x509cafile", pki.caFile, "--priority", priority, "localhost"],
+                stdin: getRequest, timeout: 20)
+            #expect(result.stdout.contains("TLS 1.2, TLS_ECDHE_ECDSA"), "\(result.stdout) \(result.stderr)")
+            let chacha = try run(
+                gnutls,
+                [
+                    "--port", String(server.port), "--x509cafile", pki.caFile, "--priority",
+                    "NONE:+VERS-TLS1.2:+CHACHA20-POLY1305:+AEAD:+ECDHE-ECDSA:+SIGN-ALL:+GROUP-SECP384R1:+COMP-NULL",
+                    "localhost",
+                ],
+                stdin: getRequest, timeout: 20)
+            #expect(
+                chacha.stdout.contains("TLS 1.2, TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, group P-384"),
+                "\(chacha.stdout) \(chacha.stderr)")
+        }
+        try withPKI { pki in
+            let server = try QuercusServer(pki, extra: ["--http", "--ca", pki.caFile])
+            defer { server.stop() }
+            let result = try run(
+                try Peer.command("gnutls-cli", debian: "gnutls-bin"),
+                [
+                    "--port", String(server.port), "--x509cafile", pki.caFile, "--x509certfile", pki.clientCert,
+                    "--x509keyfile", pki.clientKey, "--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.2", "localhost",
+                ],
+                stdin: getRequest, timeout: 20)
+            #expect(result.stdout.contains("TLS 1.2"), "\(result.stdout) \(result.stderr)")
+            #expect(!result.stdout.contains("Client certificate: none"))
+        }
+    }
+
+    @Test("quercus-tls client → gnutls-serv (TLS 1.2 only), with a client certificate")
+    func ourClientGnuTLSServerTLS12() throws {
+        try withPKI(serverKey: "rsa") { pki in
+            let gnutls = try Peer.command("gnutls-serv", debian: "gnutls-bin")
+            let unshare = try Peer.command("unshare", debian: "util-linux")
+            let ip = try Peer.command("ip", debian: "iproute2")
+            let client = try Product.path("quercus-tls")
+            let script = """
+                \(ip) link set lo up
+                \(gnutls) --port 4433 --x509certfile \(pki.serverCert) --x509keyfile \(pki.serverKey) --x509cafile \(pki.caFile) --require-client-cert --priority NORMAL:-VERS-ALL:+VERS-TLS1.2 --http >/dev/null 2>&1 &
+                server=$!
+                for attempt in $(seq 100); do grep -q ':1151 00000000:0000 0A' /proc/net/tcp && break; sleep 0.05; done
+                printf 'GET / HTTP/1.0\\r\\n\\r\\n' | \(client) client localhost:4433 --ca \(pki.caFile) --cert \(pki.clientCert) --key \(pki.clientKey)
+                status=$?
+                kill -9 $server
+                exit $status
+                """
+            let result = try run(unshare, ["-n", "/bin/sh", "-c", script], timeout: 30)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("TLS1.2"), "\(result.stdout)")
+            #expect(result.stderr.contains("TLS 1.2, TLS_ECDHE_RSA"))
+        }
+    }
+
     @Test("openssl verify accepts certificates issued by our CertificateAuthority")
     func ourCertificatesVerify() throws {
         let directory = try TemporaryDirectory("tls-ca")
