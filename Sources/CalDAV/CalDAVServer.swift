@@ -26,6 +26,11 @@ public final class CalDAVServer: Sendable {
     let systemZone: @Sendable (String) -> [UInt8]?
     let writeLock = Mutex<Void>(())
     let parsedObjects = Mutex<[String: CalendarObject]>([:])
+    /// Decoded sync states by collection, valid while the stored file has the same digest.
+    let syncStates = Mutex<[StorePath: (digest: String, state: SyncState)]>([:])
+    /// Which member holds each UID, by calendar, valid while the calendar's change counter is the
+    /// one recorded (a PUT checks UID uniqueness without reading every member).
+    let uidIndexes = Mutex<[StorePath: UIDIndex]>([:])
     /// Undoes a commit of the git store; nil for the other stores.
     let revert: (@Sendable (String, ChangeOrigin) throws -> Void)?
 
@@ -193,8 +198,16 @@ public final class CalDAVServer: Sendable {
     }
 
     func syncState(_ collection: StorePath) -> SyncState {
-        guard let bytes = try? store.get(collection.appendingReserved(DAVSpace.syncFile)) else { return SyncState() }
-        return SyncState(decoding: bytes)
+        let file = collection.appendingReserved(DAVSpace.syncFile)
+        guard let digest = try? store.digest(file) else { return SyncState() }
+        if let cached = syncStates.withLock({ $0[collection] }), cached.digest == digest { return cached.state }
+        guard let bytes = try? store.get(file) else { return SyncState() }
+        let state = SyncState(decoding: bytes)
+        syncStates.withLock {
+            if $0.count > 10_000 { $0.removeAll() }
+            $0[collection] = (digest, state)
+        }
+        return state
     }
 
     struct Member {
@@ -281,11 +294,11 @@ public final class CalDAVServer: Sendable {
                 return .status(412, "If-None-Match failed\n")
             }
             var changes: [StoreChange] = [.set(target, context.request.body)]
+            var acceptedUID: String?
             if parentProperties.isCalendar {
-                if let problem = checkCalendarObject(
-                    context.request, name: name, in: parentPath, properties: parentProperties)
-                {
-                    return problem
+                switch checkCalendarObject(context.request, name: name, in: parentPath, properties: parentProperties) {
+                case .refused(let problem): return problem
+                case .accepted(let uid): acceptedUID = uid
                 }
             } else if let type = context.request.header("Content-Type"),
                 let propertiesPath = DAVSpace.propertiesPath(of: target)
@@ -294,8 +307,10 @@ public final class CalDAVServer: Sendable {
                 properties.set(XMLElement(.dav("getcontenttype"), text: type))
                 changes.append(.set(propertiesPath, properties.encoded()))
             }
+            let counter = syncState(parentPath).counter
             changes.append(syncChange(parentPath, changed: [name]))
             if let failure = commit(changes, context) { return failure }
+            if let acceptedUID { recordPut(of: acceptedUID, as: name, in: parentPath, after: counter) }
             var headers: [(name: String, value: String)] = [("Content-Length", "0")]
             if let etag = etag(of: target) { headers.append(("ETag", etag)) }
             return DAVResponse(status: existing == nil ? 201 : 204, headers: headers)

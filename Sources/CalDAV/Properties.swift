@@ -435,46 +435,98 @@ extension CalDAVServer {
 
     /// RFC 4791 §5.3.2's preconditions for a PUT into a calendar collection; nil when it may go in.
     func checkCalendarObject(_ request: DAVRequest, name: String, in collection: StorePath, properties: DeadProperties)
-        -> DAVResponse?
+        -> CalendarObjectCheck
     {
         if let type = request.header("Content-Type"), !type.lowercased().hasPrefix("text/calendar") {
-            return errorResponse(403, XMLElement(.caldav("supported-calendar-data")))
+            return .refused(errorResponse(403, XMLElement(.caldav("supported-calendar-data"))))
         }
         let calendar: Component
         do throws(ParseError) {
             calendar = try Component.parse(request.body, mode: .lenient)
         } catch {
-            return errorResponse(403, XMLElement(.caldav("valid-calendar-data"), text: "\(error)"))
+            return .refused(errorResponse(403, XMLElement(.caldav("valid-calendar-data"), text: "\(error)")))
         }
         guard calendar.is("VCALENDAR"), Validator.firstProblem(in: calendar) == nil else {
-            return errorResponse(403, XMLElement(.caldav("valid-calendar-data")))
+            return .refused(errorResponse(403, XMLElement(.caldav("valid-calendar-data"))))
         }
         let members = calendar.components.filter { !$0.is("VTIMEZONE") }
         let uids = Set(members.compactMap { $0.property("UID")?.value })
         let kinds = Set(members.map { $0.name.uppercased() })
         guard !members.isEmpty, uids.count == 1, members.allSatisfy({ $0.property("UID") != nil }), kinds.count == 1,
             calendar.property("METHOD") == nil
-        else { return errorResponse(403, XMLElement(.caldav("valid-calendar-object-resource"))) }
+        else { return .refused(errorResponse(403, XMLElement(.caldav("valid-calendar-object-resource")))) }
         let allowed =
             properties[.caldav("supported-calendar-component-set")].map {
                 Set($0.all(.caldav("comp")).compactMap { $0.attribute(XMLName("", "name"))?.uppercased() })
             } ?? ["VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY"]
         guard let kind = kinds.first, allowed.contains(kind) else {
-            return errorResponse(403, XMLElement(.caldav("supported-calendar-component")))
+            return .refused(errorResponse(403, XMLElement(.caldav("supported-calendar-component"))))
         }
-        guard let uid = uids.first else { return nil }
-        for entry in (try? store.list(collection)) ?? [] where entry.kind == .value && entry.name != name {
-            guard !DAVSpace.isReserved(entry.name), let other = try? collection.appending(entry.name),
-                calendarObject(at: other)?.uid == uid
-            else { continue }
-            return errorResponse(
-                403,
-                XMLElement(
-                    .caldav("no-uid-conflict"),
-                    children: [
-                        .element(XMLElement(.dav("href"), text: DAVSpace.resourcePath(other).href(collection: false)))
-                    ]))
+        guard let uid = uids.first else {
+            return .refused(errorResponse(403, XMLElement(.caldav("valid-calendar-object-resource"))))
         }
-        return nil
+        if let holder = uidIndex(collection).memberByUID[uid], holder != name,
+            let other = try? collection.appending(holder)
+        {
+            return .refused(
+                errorResponse(
+                    403,
+                    XMLElement(
+                        .caldav("no-uid-conflict"),
+                        children: [
+                            .element(
+                                XMLElement(.dav("href"), text: DAVSpace.resourcePath(other).href(collection: false)))
+                        ])))
+        }
+        return .accepted(uid: uid)
+    }
+
+    /// The calendar's UID index, rebuilt from its members when the calendar changed since.
+    func uidIndex(_ collection: StorePath) -> UIDIndex {
+        let counter = syncState(collection).counter
+        if let index = uidIndexes.withLock({ $0[collection] }), index.counter == counter { return index }
+        var index = UIDIndex(counter: counter)
+        for entry in (try? store.list(collection)) ?? [] where entry.kind == .value && !DAVSpace.isReserved(entry.name)
+        {
+            guard let path = try? collection.appending(entry.name), let uid = calendarObject(at: path)?.uid else {
+                continue
+            }
+            index.set(uid, for: entry.name)
+        }
+        uidIndexes.withLock {
+            if $0.count > 10_000 { $0.removeAll() }
+            $0[collection] = index
+        }
+        return index
+    }
+
+    /// After a PUT to `name` that moved the calendar's counter from `counter` by one, the index
+    /// follows without a rebuild.
+    func recordPut(of uid: String, as name: String, in collection: StorePath, after counter: Int) {
+        uidIndexes.withLock {
+            guard var index = $0[collection], index.counter == counter else { return }
+            index.set(uid, for: name)
+            index.counter = counter + 1
+            $0[collection] = index
+        }
+    }
+}
+
+enum CalendarObjectCheck {
+    case accepted(uid: String)
+    case refused(DAVResponse)
+}
+
+struct UIDIndex: Sendable {
+    var counter: Int
+    private(set) var memberByUID: [String: String] = [:]
+    private var uidByMember: [String: String] = [:]
+
+    init(counter: Int) { self.counter = counter }
+
+    mutating func set(_ uid: String, for member: String) {
+        if let old = uidByMember[member], memberByUID[old] == member { memberByUID[old] = nil }
+        uidByMember[member] = uid
+        memberByUID[uid] = member
     }
 }
