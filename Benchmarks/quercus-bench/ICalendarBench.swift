@@ -29,6 +29,13 @@ func benchmarkICalendar(smoke: Bool) -> String {
         return (try? expander.occurrences(in: calendar, from: from, to: to).count) ?? -1
     }
 
+    // `QUERCUS_BENCH_ICALENDAR_ONLY=parse|expand` runs only ours, 20 times, with no Python: for
+    // `valgrind --tool=callgrind`, whose instruction counts are repeatable on this noisy machine.
+    if let only = ProcessInfo.processInfo.environment["QUERCUS_BENCH_ICALENDAR_ONLY"] {
+        for _ in 0..<20 { consume(only == "parse" ? oursParsePrint() : oursExpand()) }
+        return "icalendar: ran ours only (\(only)), 20 times"
+    }
+
     let iterations = smoke ? 1 : 5
     let script = """
         import sys, time, datetime, icalendar, recurring_ical_events

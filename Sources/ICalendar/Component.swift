@@ -21,7 +21,7 @@ public struct Component: Sendable, Hashable {
         self.layout = []
     }
 
-    public func `is`(_ other: String) -> Bool { name.uppercased() == other }
+    public func `is`(_ other: String) -> Bool { name.uppercasedEquals(other) }
 
     /// The first property with this name (upper case), if any.
     public func property(_ name: String) -> Property? {
@@ -89,9 +89,10 @@ extension Component {
     }
 
     func append(to output: inout [UInt8]) {
-        var line: [UInt8] = Array("BEGIN:".utf8)
-        line.append(contentsOf: name.utf8)
-        appendFolded(line, to: &output)
+        var start = output.count
+        output.append(contentsOf: "BEGIN:".utf8)
+        output.append(contentsOf: name.utf8)
+        endLine(&output, from: start)
         let keepsLayout =
             layout.count == components.count && zip(layout, layout.dropFirst()).allSatisfy { $0 <= $1 }
             && (layout.last ?? 0) <= properties.count
@@ -108,60 +109,79 @@ extension Component {
             properties[nextProperty].append(to: &output)
             nextProperty += 1
         }
-        line = Array("END:".utf8)
-        line.append(contentsOf: name.utf8)
-        appendFolded(line, to: &output)
+        start = output.count
+        output.append(contentsOf: "END:".utf8)
+        output.append(contentsOf: name.utf8)
+        endLine(&output, from: start)
     }
 }
 
 extension Property {
+    /// Writes the line straight into `output` and folds it there when it is long: building each
+    /// line in its own array byte by byte was most of the printing time.
     func append(to output: inout [UInt8]) {
-        var line: [UInt8] = []
-        line.reserveCapacity(name.utf8.count + value.utf8.count + 16)
+        let start = output.count
         if let group {
-            line.append(contentsOf: group.utf8)
-            line.append(UInt8(ascii: "."))
+            output.append(contentsOf: group.utf8)
+            output.append(UInt8(ascii: "."))
         }
-        line.append(contentsOf: name.utf8)
+        output.append(contentsOf: name.utf8)
         for parameter in parameters {
-            line.append(UInt8(ascii: ";"))
+            output.append(UInt8(ascii: ";"))
             if parameter.isBare, parameter.values.count == 1 {
-                line.append(contentsOf: parameter.values[0].utf8)
+                output.append(contentsOf: parameter.values[0].utf8)
                 continue
             }
-            line.append(contentsOf: parameter.name.utf8)
-            line.append(UInt8(ascii: "="))
+            output.append(contentsOf: parameter.name.utf8)
+            output.append(UInt8(ascii: "="))
             for (index, value) in parameter.values.enumerated() {
-                if index > 0 { line.append(UInt8(ascii: ",")) }
+                if index > 0 { output.append(UInt8(ascii: ",")) }
                 let wasQuoted = index < parameter.quoted.count && parameter.quoted[index]
-                let needsQuotes = value.utf8.contains {
-                    $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ",")
-                }
-                let quote = wasQuoted || needsQuotes
-                if quote { line.append(UInt8(ascii: "\"")) }
+                var needsQuotes = false
+                var needsEscapes = false
                 for byte in value.utf8 {
-                    // A double quote cannot appear in a parameter value; RFC 6868 spells it ^'.
-                    if byte == UInt8(ascii: "\"") {
-                        line.append(contentsOf: [UInt8(ascii: "^"), UInt8(ascii: "'")])
-                    } else if byte == 0x0A || byte == 0x0D {
-                        line.append(contentsOf: [UInt8(ascii: "^"), UInt8(ascii: "n")])
-                    } else {
-                        line.append(byte)
+                    switch byte {
+                    case UInt8(ascii: ";"), UInt8(ascii: ":"), UInt8(ascii: ","): needsQuotes = true
+                    case UInt8(ascii: "\""), 0x0A, 0x0D: needsEscapes = true
+                    default: break
                     }
                 }
-                if quote { line.append(UInt8(ascii: "\"")) }
+                let quote = wasQuoted || needsQuotes
+                if quote { output.append(UInt8(ascii: "\"")) }
+                if needsEscapes {
+                    for byte in value.utf8 {
+                        // A double quote cannot appear in a parameter value; RFC 6868 spells it ^'.
+                        if byte == UInt8(ascii: "\"") {
+                            output.append(UInt8(ascii: "^"))
+                            output.append(UInt8(ascii: "'"))
+                        } else if byte == 0x0A || byte == 0x0D {
+                            output.append(UInt8(ascii: "^"))
+                            output.append(UInt8(ascii: "n"))
+                        } else {
+                            output.append(byte)
+                        }
+                    }
+                } else {
+                    output.append(contentsOf: value.utf8)
+                }
+                if quote { output.append(UInt8(ascii: "\"")) }
             }
         }
-        line.append(UInt8(ascii: ":"))
-        for byte in value.utf8 {
-            // A raw line break would end the line; in every value type it is written as \n.
-            if byte == 0x0A {
-                line.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            } else if byte != 0x0D {
-                line.append(byte)
+        output.append(UInt8(ascii: ":"))
+        if value.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) {
+            for byte in value.utf8 {
+                // A raw line break would end the line; in every value type it is written as \n.
+                if byte == 0x0A {
+                    output.append(UInt8(ascii: "\\"))
+                    output.append(UInt8(ascii: "n"))
+                } else if byte != 0x0D {
+                    output.append(byte)
+                }
             }
+        } else {
+            output.append(contentsOf: value.utf8)
         }
-        appendFolded(line, to: &output)
+        endLine(&output, from: start)
     }
 
     /// The property as one unfolded line, without a line end.
@@ -193,14 +213,16 @@ struct ComponentParser {
     mutating func parse(_ input: [UInt8]) throws(ParseError) -> [Component] {
         var roots: [Component] = []
         var stack: [Component] = []
-        for line in UnfoldedLines.split(input, mode: mode) {
+        var lines = UnfoldedLines(input, mode: mode)
+        while lines.next() {
+            let line = (bytes: lines.bytes, number: lines.number)
             if line.bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
                 if mode == .strict { throw ParseError(line: line.number, column: 1, reason: .missingColon) }
                 continue
             }
             let property: Property
             do {
-                property = try parseLine(line.bytes, number: line.number)
+                property = try parseLine(line.bytes, number: line.number, isValidUTF8: lines.isValidUTF8)
             } catch {
                 // Lenient: a malformed line is dropped, as the icalendar package does.
                 guard mode == .lenient else { throw error }
@@ -211,14 +233,14 @@ struct ComponentParser {
                 component.name = property.value
                 stack.append(component)
             } else if property.group == nil, property.is("END") {
-                let name = property.value.uppercased()
+                let name = property.value
                 guard let top = stack.last else {
                     if mode == .strict {
                         throw ParseError(line: line.number, column: 1, reason: .endWithoutBegin(property.value))
                     }
                     continue
                 }
-                if top.name.uppercased() != name {
+                if !top.name.uppercasedEquals(uppercasedOf: name) {
                     if mode == .strict {
                         throw ParseError(
                             line: line.number, column: 5,
@@ -226,8 +248,8 @@ struct ComponentParser {
                     }
                     // Close the components opened inside the one this END names; an END naming
                     // no open component (a typo such as END:VTOOD) closes the innermost.
-                    if stack.contains(where: { $0.name.uppercased() == name }) {
-                        while let open = stack.last, open.name.uppercased() != name {
+                    if stack.contains(where: { $0.name.uppercasedEquals(uppercasedOf: name) }) {
+                        while let open = stack.last, !open.name.uppercasedEquals(uppercasedOf: name) {
                             close(&stack, into: &roots)
                         }
                     }
@@ -294,13 +316,22 @@ struct ComponentParser {
             || byte == UInt8(ascii: "-")
     }
 
-    private func string(_ bytes: ArraySlice<UInt8>, line: Int, column: Int) throws(ParseError) -> String {
+    /// A part of a line as a String. `isValidUTF8` says the whole line was checked already (every
+    /// part is cut at ASCII delimiters, so it is valid too): the check per part was a fifth of
+    /// the parse.
+    private func string(_ bytes: ArraySlice<UInt8>, line: Int, column: Int, isValidUTF8: Bool) throws(ParseError)
+        -> String
+    {
+        if isValidUTF8 { return String(decoding: bytes, as: UTF8.self) }
         if let text = String(validating: bytes, as: UTF8.self) { return text }
         if mode == .strict { throw ParseError(line: line, column: column, reason: .notUTF8) }
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    func parseLine(_ bytes: [UInt8], number: Int) throws(ParseError) -> Property {
+    func parseLine(_ bytes: [UInt8], number: Int, isValidUTF8: Bool = false) throws(ParseError) -> Property {
+        func string(_ part: ArraySlice<UInt8>, line: Int, column: Int) throws(ParseError) -> String {
+            try self.string(part, line: line, column: column, isValidUTF8: isValidUTF8)
+        }
         let colon = UInt8(ascii: ":")
         let semicolon = UInt8(ascii: ";")
         var index = 0

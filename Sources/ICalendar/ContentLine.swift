@@ -37,7 +37,8 @@ public struct Parameter: Sendable, Hashable {
     public var value: String { values.first.map(Parameter.decodeCaret) ?? "" }
 
     static func decodeCaret(_ text: String) -> String {
-        guard text.contains("^") else { return text }
+        // The caret is one byte and always its own character: a byte search is the same test.
+        guard text.utf8.contains(UInt8(ascii: "^")) else { return text }
         var result = ""
         var iterator = text.makeIterator()
         while let character = iterator.next() {
@@ -79,11 +80,11 @@ public struct Property: Sendable, Hashable {
         self.line = line
     }
 
-    public func `is`(_ other: String) -> Bool { name.uppercased() == other }
+    public func `is`(_ other: String) -> Bool { name.uppercasedEquals(other) }
 
     /// The decoded first value of the named parameter, ignoring case.
     public func parameter(_ name: String) -> String? {
-        parameters.first { $0.name.uppercased() == name }?.value
+        parameters.first { $0.name.uppercasedEquals(name) }?.value
     }
 
     public static func == (lhs: Property, rhs: Property) -> Bool {
@@ -153,55 +154,92 @@ public enum ParseMode: Sendable {
 
 /// Splits text into logical content lines: unfolding joins a line break followed by one space or
 /// tab to the previous line. Each line carries the physical line number where it starts.
+///
+/// One line at a time into one reused buffer, copied in runs between line breaks: a calendar of
+/// thousands of lines costs one allocation, not one per line.
 struct UnfoldedLines {
-    struct Line {
-        var bytes: [UInt8]
-        var number: Int
+    private let input: [UInt8]
+    private let mode: ParseMode
+    private var index: Int
+    private var physical = 1
+    /// The current logical line, valid after `next()` returned true.
+    private(set) var bytes: [UInt8] = []
+    /// The physical line on which the current logical line starts.
+    private(set) var number = 0
+    /// Whether the current line is valid UTF-8, so that any part of it cut at ASCII delimiters is
+    /// too and can become a String without validating again.
+    private(set) var isValidUTF8 = true
+
+    init(_ input: [UInt8], mode: ParseMode) {
+        self.input = input
+        self.mode = mode
+        // A UTF-8 byte order mark at the very start is not content.
+        index = input.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        bytes.reserveCapacity(256)
     }
 
-    static func split(_ input: [UInt8], mode: ParseMode) -> [Line] {
-        var lines: [Line] = []
-        var current: [UInt8] = []
-        var currentStart = 1
-        var physical = 1
-        var index = input.startIndex
-        var atLineStart = true
-        var haveCurrent = false
-        // A UTF-8 byte order mark at the very start is not content.
-        if input.starts(with: [0xEF, 0xBB, 0xBF]) { index += 3 }
+    /// Moves to the next logical line; false at the end of the input.
+    mutating func next() -> Bool {
+        bytes.removeAll(keepingCapacity: true)
+        var started = false
+        var nonASCII = false
         while index < input.endIndex {
             let byte = input[index]
-            if atLineStart {
+            if byte == 0x0D || byte == 0x0A {
                 // Lenient: a blank line does not end the logical line, so a folded line
                 // continues across it as the icalendar package reads it.
-                if mode == .lenient, byte == 0x0D || byte == 0x0A {
-                    if byte == 0x0D, index + 1 < input.endIndex, input[index + 1] == 0x0A { index += 1 }
-                    index += 1
-                    physical += 1
+                if mode == .lenient {
+                    skipLineEnd()
                     continue
                 }
-                atLineStart = false
-                if (byte == 0x20 || byte == 0x09) && haveCurrent {
-                    index += 1
-                    continue
-                }
-                if haveCurrent { lines.append(Line(bytes: current, number: currentStart)) }
-                current.removeAll(keepingCapacity: true)
-                currentStart = physical
-                haveCurrent = true
-            }
-            if byte == 0x0D || byte == 0x0A {
-                if byte == 0x0D, index + 1 < input.endIndex, input[index + 1] == 0x0A { index += 1 }
-                index += 1
-                physical += 1
-                atLineStart = true
+                // Strict: a blank line is a logical line of its own (which the parser refuses),
+                // and lines folded onto it belong to it.
+                if started { break }
+                started = true
+                number = physical
+                skipLineEnd()
                 continue
             }
-            current.append(byte)
-            index += 1
+            if started {
+                // At the start of a physical line after some content: a space or tab folds.
+                guard byte == 0x20 || byte == 0x09 else { break }
+                index += 1
+            } else {
+                started = true
+                number = physical
+            }
+            // The run up to the next line break, copied at once.
+            var end = index
+            while end < input.endIndex, input[end] != 0x0D, input[end] != 0x0A {
+                if input[end] >= 0x80 { nonASCII = true }
+                end += 1
+            }
+            bytes.append(contentsOf: input[index..<end])
+            index = end
+            if index < input.endIndex { skipLineEnd() }
         }
-        if haveCurrent { lines.append(Line(bytes: current, number: currentStart)) }
-        return lines
+        guard started else { return false }
+        isValidUTF8 = !nonASCII || String(validating: bytes, as: UTF8.self) != nil
+        return true
+    }
+
+    private mutating func skipLineEnd() {
+        if input[index] == 0x0D, index + 1 < input.endIndex, input[index + 1] == 0x0A { index += 1 }
+        index += 1
+        physical += 1
+    }
+}
+
+/// Ends the logical line written into `output` from `start` on: folds it when it is longer than
+/// 75 octets, then appends CRLF.
+func endLine(_ output: inout [UInt8], from start: Int) {
+    if output.count - start > 75 {
+        let line = Array(output[start...])
+        output.removeSubrange(start...)
+        appendFolded(line, to: &output)
+    } else {
+        output.append(0x0D)
+        output.append(0x0A)
     }
 }
 
@@ -214,10 +252,13 @@ func appendFolded(_ line: [UInt8], to output: inout [UInt8]) {
         // Back up to a character boundary: continuation bytes look like 10xxxxxx.
         while end > start + 1 && line[end] & 0xC0 == 0x80 { end -= 1 }
         output.append(contentsOf: line[start..<end])
-        output.append(contentsOf: [0x0D, 0x0A, 0x20])
+        output.append(0x0D)
+        output.append(0x0A)
+        output.append(0x20)
         start = end
         limit = 74
     }
     output.append(contentsOf: line[start...])
-    output.append(contentsOf: [0x0D, 0x0A])
+    output.append(0x0D)
+    output.append(0x0A)
 }

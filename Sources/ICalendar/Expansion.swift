@@ -147,7 +147,7 @@ public struct Expander {
     {
         var instants: Set<Int64> = []
         var dates: Set<CivilDate> = []
-        for property in component.properties("EXDATE") {
+        for property in component.properties where property.is("EXDATE") {
             for value in try DateTimeValue.parseList(property) {
                 switch value {
                 case .date(let date): dates.insert(date)
@@ -178,7 +178,7 @@ public struct Expander {
         }
         add(first)
         let horizon = LocalDateTime(secondsSinceEpoch: to + 2 * 86400).date
-        for property in component.properties("RRULE") {
+        for property in component.properties where property.is("RRULE") {
             // A rule that cannot be read even leniently (no FREQ) adds no instances.
             guard let rule = try? RecurrenceRule.parse(property.value, lenient: true) else { continue }
             if let until = rule.until, untilCheck(until, reference: reference)?(first) == true {
@@ -198,7 +198,7 @@ public struct Expander {
                 if starts.count > limits.maximumInstances { break }
             }
         }
-        for property in component.properties("RDATE") {
+        for property in component.properties where property.is("RDATE") {
             for value in try DateTimeValue.parseList(property) {
                 switch value {
                 case .date(let date):

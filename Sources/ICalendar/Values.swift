@@ -240,7 +240,27 @@ public struct Geo: Sendable, Hashable {
 /// TEXT values (RFC 5545 §3.3.11, RFC 6350 §3.4): backslash escapes and comma-separated lists.
 public enum Text {
     public static func unescape(_ text: Substring) -> String {
-        guard text.contains("\\") else { return String(text) }
+        // Byte-wise checks first: a backslash byte is always the backslash character, and in
+        // ASCII text bytes and characters coincide (CR LF, the one two-byte character, is copied
+        // whole either way), so only non-ASCII text with escapes walks characters.
+        guard text.utf8.contains(UInt8(ascii: "\\")) else { return String(text) }
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(text.utf8.count)
+            var iterator = text.utf8.makeIterator()
+            while let byte = iterator.next() {
+                guard byte == UInt8(ascii: "\\") else {
+                    bytes.append(byte)
+                    continue
+                }
+                switch iterator.next() {
+                case UInt8(ascii: "n"), UInt8(ascii: "N"): bytes.append(0x0A)
+                case let other?: bytes.append(other)
+                case nil: bytes.append(byte)
+                }
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
         var result = ""
         var iterator = text.makeIterator()
         while let character = iterator.next() {
@@ -347,14 +367,5 @@ public enum Base64 {
             index += 3
         }
         return String(decoding: output, as: UTF8.self)
-    }
-}
-
-extension String {
-    var trimmedSpaces: String {
-        var view = Substring(self)
-        while let first = view.first, first == " " || first == "\t" { view = view.dropFirst() }
-        while let last = view.last, last == " " || last == "\t" { view = view.dropLast() }
-        return String(view)
     }
 }
