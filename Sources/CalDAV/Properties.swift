@@ -408,7 +408,12 @@ extension CalDAVServer {
         guard let calendar = try? Component.parse(bytes, mode: .lenient), calendar.is("VCALENDAR") else { return nil }
         let members = calendar.components.filter { !$0.is("VTIMEZONE") }
         var span = Int64.min...Int64.max
-        let recurs = members.contains { $0.property("RRULE") != nil || $0.property("RDATE") != nil }
+        // Recurring objects, and to-dos without a start (which RFC 4791 §9.9 matches by other
+        // dates, or always), are left unbounded.
+        let recurs = members.contains {
+            $0.property("RRULE") != nil || $0.property("RDATE") != nil
+                || ($0.is("VTODO") && $0.property("DTSTART") == nil)
+        }
         if !recurs,
             let instances = try? expander(for: calendar).occurrences(in: calendar, from: -(1 << 40), to: 1 << 40),
             let first = instances.map(\.start).min(), let last = instances.map(\.end).max(), first <= last,

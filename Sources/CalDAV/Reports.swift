@@ -39,23 +39,14 @@ struct ComponentFilter {
         return (start, end)
     }
 
-    /// Whether `component` (whose parent chain is `calendar`) satisfies this filter.
-    func matches(_ component: Component, calendar: Component, expander: Expander, budget: inout Int) -> Bool {
-        if let timeRange {
-            let kinds: Set<String> = ["VEVENT", "VTODO", "VJOURNAL"]
-            if kinds.contains(component.name.uppercased()) {
-                let series = calendar.components(component.name.uppercased())
-                let uid = component.property("UID")?.value ?? ""
-                guard
-                    let instances = try? expander.occurrences(
-                        ofSeries: series.filter { ($0.property("UID")?.value ?? "") == uid }, uid: uid,
-                        from: timeRange.start, to: timeRange.end)
-                else { return false }
-                budget -= instances.count
-                if instances.isEmpty { return false }
-            } else if !Self.overlaps(component, timeRange, expander: expander) {
-                return false
-            }
+    /// Whether `component` (inside `parent`, in `calendar`) satisfies this filter. A time-range
+    /// needs one overlapping instance, so expansion stops at the first: an endless rule costs
+    /// what finding it costs, and `budget` counts the expansions made.
+    func matches(
+        _ component: Component, parent: Component? = nil, calendar: Component, expander: Expander, budget: inout Int
+    ) -> Bool {
+        if let timeRange, !Self.inRange(component, parent: parent, calendar: calendar, timeRange, expander, &budget) {
+            return false
         }
         for filter in properties where !filter.matches(component, expander: expander) { return false }
         for filter in components {
@@ -64,15 +55,90 @@ struct ComponentFilter {
                 if !children.isEmpty { return false }
                 continue
             }
-            var budgetCopy = budget
             if !children.contains(where: {
-                filter.matches($0, calendar: calendar, expander: expander, budget: &budgetCopy)
+                filter.matches($0, parent: component, calendar: calendar, expander: expander, budget: &budget)
             }) {
                 return false
             }
-            budget = budgetCopy
         }
         return true
+    }
+
+    private static func inRange(
+        _ component: Component, parent: Component?, calendar: Component, _ range: (start: Int64, end: Int64),
+        _ expander: Expander, _ budget: inout Int
+    ) -> Bool {
+        let kind = component.name.uppercased()
+        if kind == "VTODO", component.property("DTSTART") == nil {
+            return todoWithoutStartOverlaps(component, range, expander)
+        }
+        if kind == "VALARM", let parent {
+            return alarmOverlaps(component, parent: parent, calendar: calendar, range, expander, &budget)
+        }
+        guard ["VEVENT", "VTODO", "VJOURNAL"].contains(kind) else {
+            return overlaps(component, range, expander: expander)
+        }
+        var first = expander
+        first.limits.maximumInstances = 1
+        budget -= 1
+        return !instances(of: component, calendar: calendar, range, first).isEmpty
+    }
+
+    /// The instances of the series `component` belongs to (master and overrides share a UID).
+    private static func instances(
+        of component: Component, calendar: Component, _ range: (start: Int64, end: Int64), _ expander: Expander
+    ) -> [Occurrence] {
+        let uid = component.property("UID")?.value ?? ""
+        let series = calendar.components(component.name.uppercased()).filter {
+            ($0.property("UID")?.value ?? "") == uid
+        }
+        return (try? expander.occurrences(ofSeries: series, uid: uid, from: range.start, to: range.end)) ?? []
+    }
+
+    /// RFC 4791 §9.9's rows for a VTODO without DTSTART: by DUE, else COMPLETED and CREATED,
+    /// else it always overlaps.
+    private static func todoWithoutStartOverlaps(
+        _ todo: Component, _ range: (start: Int64, end: Int64), _ expander: Expander
+    ) -> Bool {
+        func instant(_ name: String) -> Int64? {
+            guard let property = todo.property(name), let value = try? DateTimeValue.parse(property) else { return nil }
+            return expander.resolver.instant(value)
+        }
+        if let due = instant("DUE") { return range.start < due && range.end >= due }
+        switch (instant("COMPLETED"), instant("CREATED")) {
+        case (let completed?, let created?):
+            return (range.start <= created || range.start <= completed)
+                && (range.end >= created || range.end >= completed)
+        case (let completed?, nil): return range.start <= completed && range.end >= completed
+        case (nil, let created?): return range.end > created
+        case (nil, nil): return true
+        }
+    }
+
+    /// A VALARM overlaps when one of its triggers falls in the range: an absolute TRIGGER, or one
+    /// relative to the start (or, with RELATED=END, the end) of an instance of its parent.
+    private static func alarmOverlaps(
+        _ alarm: Component, parent: Component, calendar: Component, _ range: (start: Int64, end: Int64),
+        _ expander: Expander, _ budget: inout Int
+    ) -> Bool {
+        guard let trigger = alarm.property("TRIGGER") else { return false }
+        if trigger.parameter("VALUE")?.uppercased() == "DATE-TIME" {
+            guard let value = try? DateTimeValue.parse(trigger) else { return false }
+            let instant = expander.resolver.instant(value)
+            return instant >= range.start && instant < range.end
+        }
+        guard let offset = try? ICalendar.Duration.parse(Substring(trigger.value)) else { return false }
+        let seconds = Int64(offset.days) * 86_400 + Int64(offset.seconds)
+        let fromEnd = trigger.parameter("RELATED")?.uppercased() == "END"
+        var some = expander
+        some.limits.maximumInstances = 1_000
+        budget -= 1
+        let candidates = instances(
+            of: parent, calendar: calendar, (range.start - seconds, range.end - seconds), some)
+        return candidates.contains { instance in
+            let fires = (fromEnd ? instance.end : instance.start) + seconds
+            return fires >= range.start && fires < range.end
+        }
     }
 
     /// VALARM, VFREEBUSY and others: by their own DTSTART/DTEND or DURATION (RFC 4791 §9.9).
@@ -308,11 +374,10 @@ extension CalDAVServer {
                 periods += found
             }
         }
-        let component = FreeBusy.component(periods: FreeBusy.merge(periods), from: range.start, to: range.end)
-        let calendar = Component(
-            "VCALENDAR",
-            properties: [Property("VERSION", "2.0"), Property("PRODID", "-//Quercus//quercus-caldav//EN")],
-            components: [component])
+        // A whole VCALENDAR holding the VFREEBUSY (RFC 4791 §7.10).
+        var calendar = FreeBusy.component(periods: FreeBusy.merge(periods), from: range.start, to: range.end)
+        calendar.properties.removeAll { $0.is("PRODID") }
+        calendar.properties.append(Property("PRODID", "-//Quercus//quercus-caldav//EN"))
         return DAVResponse(
             status: 200, headers: [("Content-Type", "text/calendar; charset=utf-8")], body: calendar.printedBytes())
     }
@@ -375,7 +440,15 @@ extension CalDAVServer {
     }
 
     private func principalSearch(_ context: Context, _ body: XMLElement) -> DAVResponse {
-        let request = PropertyRequest(body) ?? .these([])
+        // Properties to return belong in DAV:prop; some clients (python caldav) put them beside an
+        // empty one, and the answer should not depend on that.
+        var request = PropertyRequest(body) ?? .these([])
+        if case .these(let wanted) = request, wanted.isEmpty {
+            let structural: Set<XMLName> = [
+                .dav("property-search"), .dav("prop"), .dav("apply-to-principal-collection-set"),
+            ]
+            request = .these(body.elements.filter { !structural.contains($0.name) })
+        }
         let searches: [(properties: [XMLName], match: String)] = body.all(.dav("property-search")).map {
             (($0.first(.dav("prop"))?.elements.map(\.name)) ?? [], $0.first(.dav("match"))?.text ?? "")
         }
@@ -408,27 +481,36 @@ extension CalDAVServer {
         if let expand = requested.first(.caldav("expand")), let range = try? ComponentFilter.timeRange(expand),
             let instances = try? expander(for: calendar).occurrences(in: calendar, from: range.start, to: range.end)
         {
-            calendar.components = instances.map { instance in
-                var component = instance.component
-                component.properties.removeAll {
-                    ["RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"].contains($0.name.uppercased())
-                }
-                let duration = instance.end - instance.start
-                component.properties.removeAll { ["DTSTART", "DTEND", "DURATION"].contains($0.name.uppercased()) }
-                component.properties.append(Property("DTSTART", Instant(seconds: instance.start).description))
-                component.properties.append(Property("DURATION", "PT\(duration)S"))
-                if object.calendar.components.contains(where: {
-                    $0.property("RRULE") != nil || $0.property("RDATE") != nil
-                }) {
-                    component.properties.append(
-                        Property("RECURRENCE-ID", Instant(seconds: instance.recurrenceID ?? instance.start).description)
-                    )
-                }
-                return component
+            let recurs = object.calendar.components.contains {
+                $0.property("RRULE") != nil || $0.property("RDATE") != nil
             }
+            calendar.components = instances.map { Self.expanded($0, recurs: recurs) }
         }
         if let subset = requested.first(.caldav("comp")) { calendar = Self.select(calendar, subset) }
         return XMLElement(name, text: calendar.printed())
+    }
+
+    /// One instance as C:expand gives it (RFC 4791 §9.6.5): no rule, its own start (UTC, or a
+    /// DATE for all-day ones), its end moved with it (DTEND, or DUE for a to-do) unless the
+    /// component keeps a DURATION, and a RECURRENCE-ID when it came from a recurring object.
+    static func expanded(_ instance: Occurrence, recurs: Bool) -> Component {
+        var component = instance.component
+        let endName = component.is("VTODO") ? "DUE" : "DTEND"
+        let movesEnd = component.property(endName) != nil && component.property("DURATION") == nil
+        component.properties.removeAll {
+            ["RRULE", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID", "DTSTART", "DTEND", "DUE"].contains(
+                $0.name.uppercased())
+        }
+        func value(_ name: String, _ seconds: Int64) -> Property {
+            guard instance.isAllDay else { return Property(name, Instant(seconds: seconds).description) }
+            return Property(
+                name, LocalDateTime(secondsSinceEpoch: seconds).date.description,
+                parameters: [Parameter(name: "VALUE", value: "DATE")])
+        }
+        component.properties.append(value("DTSTART", instance.start))
+        if movesEnd { component.properties.append(value(endName, instance.end)) }
+        if recurs { component.properties.append(value("RECURRENCE-ID", instance.recurrenceID ?? instance.start)) }
+        return component
     }
 
     /// Partial retrieval (RFC 4791 §9.6.1): keep the properties and components C:comp names.

@@ -385,3 +385,139 @@ extension String {
         split(separator: separator, omittingEmptySubsequences: false).count - 1
     }
 }
+
+@Suite struct QueriesPeersFoundWrong {
+    func put(_ harness: Harness, _ name: String, _ lines: [String]) {
+        let body =
+            (["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN"] + lines + ["END:VCALENDAR"])
+            .joined(separator: "\r\n") + "\r\n"
+        #expect(harness.send("PUT", "/calendars/alice/default/\(name)", body: body).status == 201, "\(name)")
+    }
+
+    func query(_ harness: Harness, _ filter: String, data: String = "") throws -> (hrefs: [String], body: String) {
+        let response = harness.send(
+            "REPORT", "/calendars/alice/default/",
+            body: davHeader + """
+                <C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+                <D:prop><D:getetag/>\(data)</D:prop><C:filter><C:comp-filter name="VCALENDAR">\(filter)</C:comp-filter></C:filter>
+                </C:calendar-query>
+                """)
+        #expect(response.status == 207, "\(String(decoding: response.body, as: UTF8.self))")
+        return (try harness.hrefs(response), String(decoding: response.body, as: UTF8.self))
+    }
+
+    @Test func anOpenEndedRangeOverAnEndlessRuleFindsTheObject() throws {
+        let harness = try Harness()
+        put(
+            harness, "monthly.ics",
+            [
+                "BEGIN:VTODO", "UID:m@x", "DTSTAMP:20260101T000000Z", "DTSTART:20260112T120000Z", "RRULE:FREQ=MONTHLY",
+                "END:VTODO",
+            ])
+        let found = try query(
+            harness, #"<C:comp-filter name="VTODO"><C:time-range start="20270109T000000Z"/></C:comp-filter>"#)
+        #expect(found.hrefs == ["/calendars/alice/default/monthly.ics"])
+    }
+
+    @Test func aToDoWithoutDatesAlwaysOverlaps() throws {
+        let harness = try Harness()
+        put(
+            harness, "bare.ics",
+            ["BEGIN:VTODO", "UID:bare@x", "DTSTAMP:20260101T000000Z", "SUMMARY:Someday", "END:VTODO"])
+        put(
+            harness, "due.ics",
+            ["BEGIN:VTODO", "UID:due@x", "DTSTAMP:20260101T000000Z", "DUE:20300101T000000Z", "END:VTODO"])
+        let found = try query(
+            harness,
+            #"<C:comp-filter name="VTODO"><C:time-range start="20260101T000000Z" end="20260201T000000Z"/></C:comp-filter>"#
+        )
+        #expect(found.hrefs == ["/calendars/alice/default/bare.ics"])
+    }
+
+    @Test func expandKeepsAllDayDatesAndMovesADueDate() throws {
+        let harness = try Harness()
+        put(
+            harness, "birthday.ics",
+            [
+                "BEGIN:VEVENT", "UID:b@x", "DTSTAMP:20260101T000000Z", "DTSTART;VALUE=DATE:19970901",
+                "DTEND;VALUE=DATE:19970902",
+                "RRULE:FREQ=YEARLY", "END:VEVENT",
+            ])
+        put(
+            harness, "report.ics",
+            [
+                "BEGIN:VTODO", "UID:r@x", "DTSTAMP:20260101T000000Z", "DTSTART:20270112T120000Z",
+                "DUE:20270112T130000Z",
+                "RRULE:FREQ=MONTHLY;COUNT=12", "END:VTODO",
+            ])
+        let expand = #"<C:calendar-data><C:expand start="20270201T000000Z" end="20270301T000000Z"/></C:calendar-data>"#
+        let todos = try query(
+            harness,
+            #"<C:comp-filter name="VTODO"><C:time-range start="20270201T000000Z" end="20270301T000000Z"/></C:comp-filter>"#,
+            data: expand)
+        #expect(
+            todos.body.contains("DTSTART:20270212T120000Z") && todos.body.contains("DUE:20270212T130000Z"),
+            "\(todos.body)")
+        #expect(!todos.body.contains("DURATION"))
+        let events = try query(
+            harness,
+            #"<C:comp-filter name="VEVENT"><C:time-range start="20270901T000000Z" end="20271001T000000Z"/></C:comp-filter>"#,
+            data: #"<C:calendar-data><C:expand start="20270901T000000Z" end="20271001T000000Z"/></C:calendar-data>"#)
+        #expect(events.body.contains("DTSTART;VALUE=DATE:20270901"), "\(events.body)")
+        #expect(events.body.contains("DTEND;VALUE=DATE:20270902"))
+        #expect(events.body.contains("RECURRENCE-ID;VALUE=DATE:20270901"))
+    }
+
+    @Test func alarmsMatchByWhenTheyFire() throws {
+        let harness = try Harness()
+        put(
+            harness, "alarm.ics",
+            [
+                "BEGIN:VEVENT", "UID:a@x", "DTSTAMP:20260101T000000Z", "DTSTART:20260310T090000Z",
+                "DTEND:20260310T100000Z",
+                "BEGIN:VALARM", "ACTION:DISPLAY", "DESCRIPTION:x", "TRIGGER:-PT1H", "END:VALARM", "END:VEVENT",
+            ])
+        func alarms(_ start: String, _ end: String) throws -> [String] {
+            try query(
+                harness,
+                #"<C:comp-filter name="VEVENT"><C:comp-filter name="VALARM"><C:time-range start=""#
+                    + start + #"" end=""# + end + #""/></C:comp-filter></C:comp-filter>"#
+            ).hrefs
+        }
+        // The alarm fires at 08:00, an hour before the event.
+        #expect(try alarms("20260310T074500Z", "20260310T081500Z") == ["/calendars/alice/default/alarm.ics"])
+        #expect(try alarms("20260310T083000Z", "20260310T110000Z") == [])
+    }
+
+    @Test func freeBusyIsOneCalendarAroundOneVFREEBUSY() throws {
+        let harness = try Harness()
+        put(
+            harness, "busy.ics",
+            [
+                "BEGIN:VEVENT", "UID:f@x", "DTSTAMP:20260101T000000Z", "DTSTART:20260310T090000Z",
+                "DTEND:20260310T100000Z", "END:VEVENT",
+            ])
+        let response = harness.send(
+            "REPORT", "/calendars/alice/default/",
+            body: davHeader
+                + #"<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:time-range start="20260301T000000Z" end="20260401T000000Z"/></C:free-busy-query>"#
+        )
+        let calendar = try Component.parse(response.body)
+        #expect(calendar.components.map(\.name) == ["VFREEBUSY"])
+        #expect(calendar.components.first?.property("FREEBUSY")?.value == "20260310T090000Z/20260310T100000Z")
+    }
+
+    @Test func principalSearchReturnsPropertiesGivenBesideAnEmptyProp() throws {
+        let harness = try Harness()
+        let response = harness.send(
+            "REPORT", "/principals/",
+            body: davHeader + """
+                <D:principal-property-search xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+                <D:property-search><D:prop><D:displayname/></D:prop><D:match>ali</D:match></D:property-search>
+                <D:prop/><C:calendar-home-set/><D:displayname/></D:principal-property-search>
+                """)
+        let text = String(decoding: response.body, as: UTF8.self)
+        #expect(try harness.hrefs(response) == ["/principals/alice/"])
+        #expect(text.contains("<D:href>/calendars/alice/</D:href>"), "\(text)")
+    }
+}
