@@ -65,7 +65,15 @@ public final class Accounts: Sendable {
         return principal
     }
 
-    func forgetVerifiedCredentials() { verified.withLock { $0.removeAll() } }
+    private let changes = Mutex(0)
+
+    /// Moves whenever users, groups or memberships change.
+    var generation: Int { changes.withLock { $0 } }
+
+    func forgetVerifiedCredentials() {
+        verified.withLock { $0.removeAll() }
+        changes.withLock { $0 += 1 }
+    }
 
     public func users() -> [String] {
         ((try? store.list(Accounts.usersPath)) ?? []).filter { $0.kind == .value }.map(\.name)

@@ -70,6 +70,8 @@ extension CalDAVServer {
                 do {
                     try revert(commit, context.origin("REVERT \(commit)"))
                     parsedObjects.withLock { $0.removeAll() }
+                    answers.withLock { $0.removeAll() }
+                    uidIndexes.withLock { $0.removeAll() }
                     return .status(200, "reverted \(commit)\n")
                 } catch {
                     return .status(409, "\(error)\n")
@@ -88,6 +90,7 @@ extension CalDAVServer {
                 try accounts.changesAddingUser(name, password: password),
                 origin: ChangeOrigin(author: Accounts.administratorName, message: "ADMIN add user \(name)", time: now))
         }
+        accounts.forgetVerifiedCredentials()
     }
 
     enum AccountChange {

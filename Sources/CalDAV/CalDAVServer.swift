@@ -26,19 +26,25 @@ public final class CalDAVServer: Sendable {
     let systemZone: @Sendable (String) -> [UInt8]?
     let writeLock = Mutex<Void>(())
     let parsedObjects = Mutex<[String: CalendarObject]>([:])
-    /// Decoded sync states by collection, valid while the stored file has the same digest.
-    let syncStates = Mutex<[StorePath: (digest: String, state: SyncState)]>([:])
+    /// Decoded sync states by collection, valid while the stored file holds the same bytes (the
+    /// state written last is remembered as it is written, so the next request does not decode it).
+    let syncStates = Mutex<[StorePath: (bytes: [UInt8], state: SyncState)]>([:])
     /// Which member holds each UID, by calendar, valid while the calendar's change counter is the
     /// one recorded (a PUT checks UID uniqueness without reading every member).
     let uidIndexes = Mutex<[StorePath: UIDIndex]>([:])
+    /// Multistatus answers to PROPFIND and REPORT on calendars, by everything they depend on.
+    let answers = Mutex<[AnswerKey: DAVResponse]>([:])
+    /// False answers every PROPFIND and REPORT afresh (for measuring the work itself).
+    let cachesAnswers: Bool
     /// Undoes a commit of the git store; nil for the other stores.
     let revert: (@Sendable (String, ChangeOrigin) throws -> Void)?
 
     public init(
         store: any KeyValueStore, accounts: Accounts, limits: CalDAVLimits = CalDAVLimits(),
         systemZone: @escaping @Sendable (String) -> [UInt8]? = { _ in nil },
-        revert: (@Sendable (String, ChangeOrigin) throws -> Void)? = nil
+        revert: (@Sendable (String, ChangeOrigin) throws -> Void)? = nil, cachesAnswers: Bool = true
     ) {
+        self.cachesAnswers = cachesAnswers
         self.store = store
         self.accounts = accounts
         self.limits = limits
@@ -89,9 +95,9 @@ public final class CalDAVServer: Sendable {
         case "MKCALENDAR": return makeCollection(context, calendar: true)
         case "COPY": return copyOrMove(context, move: false)
         case "MOVE": return copyOrMove(context, move: true)
-        case "PROPFIND": return propfind(context)
+        case "PROPFIND": return answeredFromCache(context) { propfind(context) }
         case "PROPPATCH": return proppatch(context)
-        case "REPORT": return report(context)
+        case "REPORT": return answeredFromCache(context) { report(context) }
         case "ACL": return setACL(context)
         case "POST": return .status(405, "POST is not supported\n")
         case "LOCK", "UNLOCK": return .status(501, "locks are not supported (DAV class 1 and 3)\n")
@@ -198,16 +204,18 @@ public final class CalDAVServer: Sendable {
     }
 
     func syncState(_ collection: StorePath) -> SyncState {
-        let file = collection.appendingReserved(DAVSpace.syncFile)
-        guard let digest = try? store.digest(file) else { return SyncState() }
-        if let cached = syncStates.withLock({ $0[collection] }), cached.digest == digest { return cached.state }
-        guard let bytes = try? store.get(file) else { return SyncState() }
+        guard let bytes = try? store.get(collection.appendingReserved(DAVSpace.syncFile)) else { return SyncState() }
+        if let cached = syncStates.withLock({ $0[collection] }), cached.bytes == bytes { return cached.state }
         let state = SyncState(decoding: bytes)
+        remember(state, encoded: bytes, for: collection)
+        return state
+    }
+
+    private func remember(_ state: SyncState, encoded bytes: [UInt8], for collection: StorePath) {
         syncStates.withLock {
             if $0.count > 10_000 { $0.removeAll() }
-            $0[collection] = (digest, state)
+            $0[collection] = (bytes, state)
         }
-        return state
     }
 
     struct Member {
@@ -266,7 +274,9 @@ public final class CalDAVServer: Sendable {
         var state = syncState(collection)
         for name in removed { state.recordRemoval(name) }
         for name in changed { state.recordChange(name) }
-        return .set(collection.appendingReserved(DAVSpace.syncFile), state.encoded())
+        let bytes = state.encoded()
+        remember(state, encoded: bytes, for: collection)
+        return .set(collection.appendingReserved(DAVSpace.syncFile), bytes)
     }
 
     private func put(_ context: Context) -> DAVResponse {
@@ -383,7 +393,8 @@ public final class CalDAVServer: Sendable {
             guard collectionProperties(parentPath) != nil else {
                 return .status(409, "the parent collection does not exist\n")
             }
-            if properties.isCalendar, collectionProperties(parentPath)?.isCalendar == true {
+            // RFC 4791 §4.2: a calendar holds calendar objects only, no collections of any kind.
+            if collectionProperties(parentPath)?.isCalendar == true {
                 return errorResponse(403, XMLElement(.caldav("calendar-collection-location-ok")))
             }
             let changes: [StoreChange] = [
@@ -478,6 +489,41 @@ public final class CalDAVServer: Sendable {
         }
         changes.append(.set(target.appendingReserved(DAVSpace.syncFile), state.encoded()))
         return changes
+    }
+
+    // MARK: Answer cache
+
+    /// What a PROPFIND or REPORT on a calendar depends on: who asks, what they ask, the calendar's
+    /// change counter (every change to a member moves it; a calendar holds no collections), its
+    /// own properties and ACL, and the accounts (group membership changes privileges). Clients
+    /// poll the same request until something changes; this answers them without the work.
+    struct AnswerKey: Hashable {
+        var principal: Principal
+        var method: String
+        var path: ResourcePath
+        var depth: String?
+        var body: [UInt8]
+        var counter: Int
+        var collection: [UInt8]
+        var accounts: Int
+    }
+
+    func answeredFromCache(_ context: Context, _ compute: () -> DAVResponse) -> DAVResponse {
+        guard cachesAnswers, case .collection(let path, let properties) = resolve(context.path), properties.isCalendar,
+            let collectionFile = try? store.get(path.appendingReserved(DAVSpace.collectionFile))
+        else { return compute() }
+        let key = AnswerKey(
+            principal: context.principal, method: context.request.method, path: context.path,
+            depth: context.request.header("Depth"), body: context.request.body, counter: syncState(path).counter,
+            collection: collectionFile, accounts: accounts.generation)
+        if let known = answers.withLock({ $0[key] }) { return known }
+        let response = compute()
+        guard response.status == 207 else { return response }
+        answers.withLock {
+            if $0.count >= 256 { $0.removeAll() }
+            $0[key] = response
+        }
+        return response
     }
 
     // MARK: Errors

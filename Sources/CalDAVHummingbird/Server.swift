@@ -17,10 +17,14 @@ public struct CalDAVResponder: HTTPResponder {
     public typealias Context = BasicRequestContext
     let server: CalDAVServer
     let maximumBody: Int
+    let readsWithoutIO: Bool
 
-    public init(server: CalDAVServer, maximumBody: Int = 4 << 20) {
+    /// `readsWithoutIO`: the store answers reads from memory (memory and git stores), so a GET or
+    /// HEAD is answered where it arrived instead of paying for a hop to the thread pool.
+    public init(server: CalDAVServer, maximumBody: Int = 4 << 20, readsWithoutIO: Bool = false) {
         self.server = server
         self.maximumBody = maximumBody
+        self.readsWithoutIO = readsWithoutIO
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
@@ -36,7 +40,12 @@ public struct CalDAVResponder: HTTPResponder {
             body: Array(buffer: body))
         let server = self.server
         let now = Int64(time(nil))
-        let answer = try await NIOThreadPool.singleton.runIfActive { server.respond(to: davRequest, now: now) }
+        let answer: DAVResponse
+        if readsWithoutIO && (request.method == .get || request.method == .head) {
+            answer = server.respond(to: davRequest, now: now)
+        } else {
+            answer = try await NIOThreadPool.singleton.runIfActive { server.respond(to: davRequest, now: now) }
+        }
         var fields = HTTPFields()
         for header in answer.headers {
             guard let name = HTTPField.Name(header.name) else { continue }

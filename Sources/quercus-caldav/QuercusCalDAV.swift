@@ -53,6 +53,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PBKDF2-SHA256 rounds for new password hashes.")
     var passwordRounds = 210_000
 
+    @Flag(help: .hidden)
+    var noAnswerCache = false
+
     @Option(help: "Largest calendar object accepted, in bytes.")
     var maxResourceSize = 1 << 20
 
@@ -77,7 +80,7 @@ struct Serve: AsyncParsableCommand {
                     let data = FileManager.default.contents(atPath: "/usr/share/zoneinfo/\(name)")
                 else { return nil }
                 return [UInt8](data)
-            }, revert: revert)
+            }, revert: revert, cachesAnswers: !noAnswerCache)
         if let demoUser {
             let parts = demoUser.split(separator: ":", maxSplits: 1).map(String.init)
             guard parts.count == 2 else {
@@ -114,7 +117,9 @@ struct Serve: AsyncParsableCommand {
         }
         let hostForURL = host.contains(":") ? "[\(host)]" : host
         let app = Application(
-            responder: CalDAVResponder(server: server, maximumBody: maxResourceSize * 4), server: builder,
+            responder: CalDAVResponder(
+                server: server, maximumBody: maxResourceSize * 4, readsWithoutIO: !store.hasPrefix("fs:")),
+            server: builder,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "quercus-caldav"),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? port

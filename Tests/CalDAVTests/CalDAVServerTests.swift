@@ -521,3 +521,60 @@ extension String {
         #expect(text.contains("<D:href>/calendars/alice/</D:href>"), "\(text)")
     }
 }
+
+@Suite struct AnswerCache {
+    let propfind = davHeader + #"<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/><D:displayname/></D:prop></D:propfind>"#
+
+    func listing(_ harness: Harness, as user: String = "alice") -> String {
+        String(
+            decoding: harness.send(
+                "PROPFIND", "/calendars/alice/default/", as: user, headers: [("Depth", "1")], body: propfind
+            ).body,
+            as: UTF8.self)
+    }
+
+    @Test func aRepeatedQueryNeverSeesAStaleCalendar() throws {
+        let harness = try Harness()
+        let before = listing(harness)
+        #expect(listing(harness) == before)
+        #expect(
+            harness.send(
+                "PUT", "/calendars/alice/default/n.ics",
+                body: event(uid: "n@x", start: "20261201T100000Z", end: "20261201T110000Z")
+            ).status == 201)
+        #expect(listing(harness).contains("/calendars/alice/default/n.ics"))
+        let renamed = harness.send(
+            "PROPPATCH", "/calendars/alice/default/",
+            body: davHeader
+                + #"<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>Renamed</D:displayname></D:prop></D:set></D:propertyupdate>"#
+        )
+        #expect(renamed.status == 207)
+        #expect(listing(harness).contains("Renamed"))
+        harness.send("DELETE", "/calendars/alice/default/n.ics")
+        #expect(!listing(harness).contains("/calendars/alice/default/n.ics"))
+    }
+
+    @Test func aGroupChangeChangesWhatAGranteeSees() throws {
+        let harness = try Harness()
+        harness.send("POST", "/admin/groups", as: "admin", body: "name=team")
+        harness.send("POST", "/admin/groups/team/members", as: "admin", body: "user=bob")
+        let acl =
+            davHeader + """
+                <D:acl xmlns:D="DAV:"><D:ace><D:principal><D:href>/principals/team/</D:href></D:principal>
+                <D:grant><D:privilege><D:read/></D:privilege></D:grant></D:ace></D:acl>
+                """
+        #expect(harness.send("ACL", "/calendars/alice/default/", body: acl).status == 200)
+        #expect(listing(harness, as: "bob").contains("multistatus"))
+        harness.send("DELETE", "/admin/groups/team/members/bob", as: "admin")
+        #expect(
+            harness.send("PROPFIND", "/calendars/alice/default/", as: "bob", headers: [("Depth", "1")], body: propfind)
+                .status == 403)
+    }
+
+    @Test func aCalendarHoldsNoCollections() throws {
+        let harness = try Harness()
+        let response = harness.send("MKCOL", "/calendars/alice/default/folder/")
+        #expect(response.status == 403)
+        #expect(String(decoding: response.body, as: UTF8.self).contains("calendar-collection-location-ok"))
+    }
+}
