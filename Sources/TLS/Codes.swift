@@ -38,6 +38,8 @@ public struct CipherSuite: RawRepresentable, Hashable, Sendable, CustomStringCon
     ]
     /// TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746): not a suite, a signal in a ClientHello.
     static let emptyRenegotiationInfoSCSV = CipherSuite(rawValue: 0x00FF)
+    /// TLS_FALLBACK_SCSV (RFC 7507): a client retrying with a lower version than it speaks.
+    static let fallbackSCSV = CipherSuite(rawValue: 0x5600)
 
     /// The protocol version the suite belongs to (TLS 1.3 suites are not used in 1.2 and back).
     public var version: ProtocolVersion? {

@@ -33,6 +33,9 @@ public enum TLSError: Error, Equatable, Sendable, CustomStringConvertible {
         case noApplicationProtocol
         /// The server asked for a client certificate and none was given.
         case certificateRequired
+        /// A client retrying with a lower version than both sides speak signalled it with
+        /// TLS_FALLBACK_SCSV (RFC 7507): something made its first attempt fail.
+        case inappropriateFallback
     }
 
     public enum Authentication: Equatable, Sendable {
@@ -76,6 +79,7 @@ public enum TLSError: Error, Equatable, Sendable, CustomStringConvertible {
             case .noCommonParameter: return .handshakeFailure
             case .noApplicationProtocol: return .noApplicationProtocol
             case .certificateRequired: return .certificateRequired
+            case .inappropriateFallback: return .inappropriateFallback
             }
         case .authentication(let authentication):
             switch authentication {
@@ -108,6 +112,7 @@ public enum TLSError: Error, Equatable, Sendable, CustomStringConvertible {
             case .noCommonParameter(let what): return "no \(what) in common with the peer"
             case .noApplicationProtocol: return "no application protocol (ALPN) in common"
             case .certificateRequired: return "the peer did not send the required certificate"
+            case .inappropriateFallback: return "the client fell back to an older version than both sides speak"
             }
         case .authentication(let authentication):
             switch authentication {

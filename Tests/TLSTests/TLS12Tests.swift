@@ -181,6 +181,28 @@ struct TLS12HandshakeTests {
         #expect(refused.clientError == .peerAlert(.protocolVersion))
     }
 
+    @Test("TLS_FALLBACK_SCSV (RFC 7507): inappropriate_fallback when the server speaks a higher version")
+    func fallbackSCSV() throws {
+        // A 1.2-only client's ClientHello with its first suite replaced by TLS_FALLBACK_SCSV.
+        func fallbackHello() throws -> [UInt8] {
+            var client = TLSConnection(
+                client: tls12(clientConfiguration()), serverName: "server.test", environment: .system(now: { testNow }))
+            var hello = client.start().bytesToSend
+            let suite = try #require(hello.firstRange(of: [0xC0, 0x2B]))
+            hello.replaceSubrange(suite, with: [0x56, 0x00])
+            return hello
+        }
+        var both = TLSConnection(server: try serverConfiguration(), environment: .system(now: { testNow }))
+        let refused = both.receive(try fallbackHello())
+        #expect(refused.error == .negotiation(.inappropriateFallback))
+        #expect(refused.bytesToSend.suffix(2) == [2, 86])
+        // A server whose best is TLS 1.2 answers: the client did not fall below it.
+        var only12 = TLSConnection(server: tls12(try serverConfiguration()), environment: .system(now: { testNow }))
+        let answered = only12.receive(try fallbackHello())
+        #expect(answered.error == nil)
+        #expect(!answered.bytesToSend.isEmpty)
+    }
+
     @Test("downgrade protection: a ClientHello stripped of TLS 1.3 is detected by the sentinel")
     func downgradeSentinel() throws {
         var client = TLSConnection(

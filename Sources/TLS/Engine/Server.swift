@@ -69,6 +69,12 @@ extension TLSConnection {
         let offers12 =
             versions?.contains(ProtocolVersion.tls12.rawValue)
             ?? (hello.legacyVersion >= ProtocolVersion.tls12.rawValue)
+        // RFC 7507: a fallback signalled by a client whose best offer is below ours.
+        if hello.cipherSuites.contains(.fallbackSCSV) && !offers13
+            && (configuration.enables(.tls13) || (configuration.enables(.tls12) && !offers12))
+        {
+            throw .negotiation(.inappropriateFallback)
+        }
         guard offers13 && configuration.enables(.tls13) else {
             guard retried == nil, offers12, configuration.enables(.tls12) else { throw .negotiation(.noCommonVersion) }
             try server12ReceiveClientHello(hello, raw: raw)
