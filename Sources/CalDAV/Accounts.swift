@@ -129,6 +129,8 @@ public final class Accounts: Sendable {
             .set(try Accounts.usersPath.appending(name), Array(hash.encoded.utf8)),
             .set(home.appendingReserved(DAVSpace.collectionFile), homeProperties.encoded()),
             .set(calendar.appendingReserved(DAVSpace.collectionFile), calendarProperties.encoded()),
+            .set(home.appendingReserved(DAVSpace.syncFile), SyncState.fresh().encoded()),
+            .set(calendar.appendingReserved(DAVSpace.syncFile), SyncState.fresh().encoded()),
         ]
     }
 

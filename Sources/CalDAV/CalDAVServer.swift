@@ -399,6 +399,7 @@ public final class CalDAVServer: Sendable {
             }
             let changes: [StoreChange] = [
                 .set(target.appendingReserved(DAVSpace.collectionFile), properties.encoded()),
+                .set(target.appendingReserved(DAVSpace.syncFile), SyncState.fresh().encoded()),
                 syncChange(parentPath, changed: [name]),
             ]
             if let failure = commit(changes, context) { return failure }
@@ -479,7 +480,7 @@ public final class CalDAVServer: Sendable {
             changes.append(.set(target.appendingReserved(DAVSpace.collectionFile), bytes))
         }
         guard depth == .infinity else { return changes }
-        var state = SyncState()
+        var state = SyncState.fresh()
         for entry in (try? store.list(source)) ?? [] where !DAVSpace.isReserved(entry.name) {
             guard let from = try? source.appending(entry.name), let to = try? target.appending(entry.name) else {
                 continue
@@ -503,7 +504,7 @@ public final class CalDAVServer: Sendable {
         var path: ResourcePath
         var depth: String?
         var body: [UInt8]
-        var counter: Int
+        var syncToken: String
         var collection: [UInt8]
         var accounts: Int
     }
@@ -514,7 +515,7 @@ public final class CalDAVServer: Sendable {
         else { return compute() }
         let key = AnswerKey(
             principal: context.principal, method: context.request.method, path: context.path,
-            depth: context.request.header("Depth"), body: context.request.body, counter: syncState(path).counter,
+            depth: context.request.header("Depth"), body: context.request.body, syncToken: syncState(path).token,
             collection: collectionFile, accounts: accounts.generation)
         if let known = answers.withLock({ $0[key] }) { return known }
         let response = compute()

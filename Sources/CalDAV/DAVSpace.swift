@@ -40,6 +40,9 @@ struct DeadProperties: Sendable, Equatable {
 /// removal are refused, so a client that fell too far behind starts over.
 struct SyncState: Sendable, Equatable {
     var counter = 0
+    /// Which life of the collection this is: a calendar deleted and made again under the same
+    /// name starts again at 0, and its tokens must not be mistaken for the old one's.
+    var epoch: UInt64 = 0
     var members: [String: Int] = [:]
     var removed: [String: Int] = [:]
     /// Removals at or before this number are forgotten.
@@ -49,15 +52,24 @@ struct SyncState: Sendable, Equatable {
 
     init() {}
 
-    /// Lines: "counter FLOOR N", then "+ N NAME" for members and "- N NAME" for removals.
+    /// The state of a collection made now.
+    static func fresh() -> SyncState {
+        var state = SyncState()
+        var generator = SystemRandomNumberGenerator()
+        state.epoch = generator.next()
+        return state
+    }
+
+    /// Lines: "counter N FLOOR", "epoch E 0", then "+ N NAME" for members and "- N NAME" for removals.
     init(decoding bytes: [UInt8]) {
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
             let fields = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-            guard fields.count == 3, let number = Int(fields[1]) else { continue }
+            guard fields.count == 3, let number = Int(fields[1]) ?? (fields[0] == "epoch" ? 0 : nil) else { continue }
             switch fields[0] {
             case "counter":
                 counter = number
                 floor = Int(fields[2]) ?? 0
+            case "epoch": epoch = UInt64(fields[1]) ?? 0
             case "+": members[String(fields[2])] = number
             case "-": removed[String(fields[2])] = number
             default: continue
@@ -66,7 +78,7 @@ struct SyncState: Sendable, Equatable {
     }
 
     func encoded() -> [UInt8] {
-        var text = "counter \(counter) \(floor)\n"
+        var text = "counter \(counter) \(floor)\nepoch \(epoch) 0\n"
         for (name, number) in members.sorted(by: { $0.value < $1.value }) { text += "+ \(number) \(name)\n" }
         for (name, number) in removed.sorted(by: { $0.value < $1.value }) { text += "- \(number) \(name)\n" }
         return Array(text.utf8)
@@ -90,11 +102,15 @@ struct SyncState: Sendable, Equatable {
         }
     }
 
-    var token: String { "http://quercus.invalid/sync/\(counter)" }
+    var token: String { token(at: counter) }
 
-    static func number(inToken token: String) -> Int? {
-        guard token.hasPrefix("http://quercus.invalid/sync/") else { return nil }
-        return Int(token.dropFirst("http://quercus.invalid/sync/".count))
+    func token(at number: Int) -> String { "http://quercus.invalid/sync/\(epoch)/\(number)" }
+
+    /// The change number a token of this collection's current life names, or nil.
+    func number(inToken token: String) -> Int? {
+        let prefix = "http://quercus.invalid/sync/\(epoch)/"
+        guard token.hasPrefix(prefix) else { return nil }
+        return Int(token.dropFirst(prefix.count))
     }
 }
 

@@ -394,7 +394,7 @@ extension CalDAVServer {
         let tokenText = body.first(.dav("sync-token"))?.text.trimmed ?? ""
         var since = 0
         if !tokenText.isEmpty {
-            guard let number = SyncState.number(inToken: tokenText), number <= state.counter,
+            guard let number = state.number(inToken: tokenText), number <= state.counter,
                 number >= state.floor
             else { return errorResponse(403, XMLElement(.dav("valid-sync-token"))) }
             since = number
@@ -413,7 +413,7 @@ extension CalDAVServer {
             }
             if changes.count > limit {
                 changes.removeLast(changes.count - limit)
-                token = SyncState.tokenText(changes.last?.number ?? since)
+                token = state.token(at: changes.last?.number ?? since)
                 truncated = true
             }
         }
@@ -530,8 +530,4 @@ extension CalDAVServer {
         }
         return result
     }
-}
-
-extension SyncState {
-    static func tokenText(_ number: Int) -> String { "http://quercus.invalid/sync/\(number)" }
 }

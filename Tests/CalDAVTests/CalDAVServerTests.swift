@@ -571,6 +571,34 @@ extension String {
                 .status == 403)
     }
 
+    @Test func aCalendarMadeAgainUnderTheSameNameStartsAfresh() throws {
+        let harness = try Harness()
+        func listWork() -> String {
+            String(
+                decoding: harness.send("PROPFIND", "/calendars/alice/work/", headers: [("Depth", "1")], body: propfind)
+                    .body,
+                as: UTF8.self)
+        }
+        func syncWork(_ token: String) -> DAVResponse {
+            harness.send(
+                "REPORT", "/calendars/alice/work/",
+                body: davHeader
+                    + #"<D:sync-collection xmlns:D="DAV:"><D:sync-token>"# + token
+                    + #"</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>"#
+            )
+        }
+        #expect(harness.send("MKCALENDAR", "/calendars/alice/work/").status == 201)
+        let body = event(uid: "w@x", start: "20261201T100000Z", end: "20261201T110000Z")
+        #expect(harness.send("PUT", "/calendars/alice/work/w.ics", body: body).status == 201)
+        #expect(listWork().contains("/calendars/alice/work/w.ics"))
+        let token = try #require(try XMLDocument.parse(syncWork("").body).first(.dav("sync-token"))?.text)
+        #expect(harness.send("DELETE", "/calendars/alice/work/").status == 204)
+        #expect(harness.send("MKCALENDAR", "/calendars/alice/work/").status == 201)
+        #expect(!listWork().contains("/calendars/alice/work/w.ics"))
+        // The old life's token means nothing in the new one.
+        #expect(syncWork(token).status == 403)
+    }
+
     @Test func aCalendarHoldsNoCollections() throws {
         let harness = try Harness()
         let response = harness.send("MKCOL", "/calendars/alice/default/folder/")
