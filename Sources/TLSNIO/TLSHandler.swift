@@ -11,6 +11,17 @@ public enum TLSChannelEvent: Sendable {
     case handshakeCompleted(HandshakeSummary)
     /// A client received a ticket it may use to resume later.
     case sessionTicket(SessionTicket)
+    /// The peer sent close_notify: the handler answers with its own and closes the channel (or, under
+    /// `TLSAsyncConnection`, passes `ChannelEvent.inputClosed` up and answers when the channel closes).
+    case closeNotifyReceived
+}
+
+/// What the handlers after it may ask of the handler, as user outbound events
+/// (`channel.triggerUserOutboundEvent`).
+public enum TLSChannelCommand: Sendable {
+    /// TLS 1.3: update our sending keys, and ask the peer to update its keys when `requestPeerUpdate`.
+    /// Fails the promise on a TLS 1.2 connection or before the handshake completes.
+    case updateKeys(requestPeerUpdate: Bool)
 }
 
 /// Failures of the connection itself rather than of the protocol (those are `TLSError`).
@@ -45,6 +56,14 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var timeout: Scheduled<Void>?
     private var heldWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
     private var started = false
+    /// Set when the handshake completes; stays set after the connection closes (when the engine's
+    /// `isHandshakeComplete` no longer holds), so a close after close_notify is not a failed handshake.
+    private var handshakeDone = false
+    /// When set (as `TLSAsyncConnection` does), the peer's close_notify is passed up as
+    /// `ChannelEvent.inputClosed` and the channel stays open for what the application still has to
+    /// send; our close_notify goes when the channel is closed from above. Otherwise the handler
+    /// answers at once and closes.
+    var halfClosesOnCloseNotify = false
     /// Set once an error was reported, so the channel's end is not reported a second time.
     private var failed = false
 
@@ -91,7 +110,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     public func channelInactive(context: ChannelHandlerContext) {
         timeout?.cancel()
-        if !connection.isHandshakeComplete && !failed {
+        if !handshakeDone && !failed {
             failed = true
             context.fireErrorCaught(TLSChannelError.closedDuringHandshake)
         }
@@ -118,11 +137,24 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.close(mode: mode, promise: promise)
     }
 
+    public func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard case TLSChannelCommand.updateKeys(let requestPeerUpdate) = event else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+            return
+        }
+        do {
+            let records = try connection.updateKeys(requestPeerUpdate: requestPeerUpdate)
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: records)), promise: promise)
+        } catch {
+            promise?.fail(error)
+        }
+    }
+
     private func start(context: ChannelHandlerContext) {
         guard !started else { return }
         started = true
         timeout = context.eventLoop.assumeIsolated().scheduleTask(in: handshakeTimeout) { [self] in
-            guard !connection.isHandshakeComplete, !failed else { return }
+            guard !handshakeDone, !failed else { return }
             failed = true
             context.fireErrorCaught(TLSChannelError.handshakeTimedOut)
             context.close(promise: nil)
@@ -138,6 +170,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         for event in output.events {
             switch event {
             case .handshakeComplete(let summary):
+                handshakeDone = true
                 timeout?.cancel()
                 context.fireUserInboundEventTriggered(TLSChannelEvent.handshakeCompleted(summary))
                 releaseHeldWrites(context: context)
@@ -148,6 +181,12 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             case .closed:
                 // The peer's close_notify: answer with ours and end the connection. (`context.close`
                 // starts below this handler, so our own `close` would not send it.)
+                context.fireUserInboundEventTriggered(TLSChannelEvent.closeNotifyReceived)
+                if halfClosesOnCloseNotify {
+                    context.fireChannelReadComplete()
+                    context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+                    return
+                }
                 let alert = connection.close()
                 context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: alert)), promise: nil)
                 context.close(promise: nil)

@@ -1,8 +1,11 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import QuercusCLI
 import TLS
+import TLSNIO
 
 struct Client: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -62,46 +65,89 @@ struct Client: AsyncParsableCommand {
         try algorithms.apply(to: &configuration)
         let input = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
 
+        let group = MultiThreadedEventLoopGroup.singleton
         var ticket: SessionTicket?
         for _ in 0..<connections {
-            ticket = try connect(endpoint, configuration: configuration, input: input, ticket: ticket, logger: logger)
+            ticket = try await connect(
+                endpoint, group: group, configuration: configuration, input: input, ticket: ticket, logger: logger)
         }
     }
 
-    /// One connection: handshake, send `input`, print until the server closes. Returns the newest ticket.
+    /// One connection over TLSNIO's async API: handshake, send `input`, print until the server
+    /// closes. Returns the newest ticket.
     private func connect(
-        _ endpoint: Endpoint, configuration: TLSConfiguration, input: [UInt8], ticket: SessionTicket?, logger: Logger
-    ) throws -> SessionTicket? {
-        let socket = try TCPSocket.connect(to: endpoint)
-        socket.setReadTimeout(seconds: timeout)
-        var connection = TLSConnection(
-            client: configuration, serverName: servername ?? endpoint.host, resuming: ticket,
-            environment: .system(now: wallClockSeconds))
-        var newestTicket = ticket
-        try socket.write(connection.start().bytesToSend)
-        while true {
-            let bytes = try socket.read()
-            if bytes.isEmpty {
+        _ endpoint: Endpoint, group: any EventLoopGroup, configuration: TLSConfiguration, input: [UInt8],
+        ticket: SessionTicket?, logger: Logger
+    ) async throws -> SessionTicket? {
+        let seconds = Int64(timeout)
+        let serverName = servername ?? endpoint.host
+        let keyUpdate = self.keyUpdate
+        do {
+            let connection = try await ClientBootstrap(group: group)
+                .connectTimeout(.seconds(seconds))
+                .connect(host: endpoint.host, port: Int(endpoint.port)) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ReadTimeout(seconds: seconds))
+                        return try TLSAsyncConnection(
+                            client: configuration, serverName: serverName, resuming: ticket,
+                            handshakeTimeout: .seconds(seconds), channel: channel)
+                    }
+                }
+            try await connection.channel.executeThenClose { inbound, outbound in
+                let summary = try await connection.handshake()
+                logger.info("handshake complete: \(describe(summary))")
+                if keyUpdate { try await connection.updateKeys(requestPeerUpdate: true) }
+                if !input.isEmpty { try await outbound.write(ByteBuffer(bytes: input)) }
+                for try await chunk in inbound { writeStandardOutput(Array(chunk.readableBytesView)) }
+            }
+            guard connection.receivedCloseNotify else {
                 throw ConnectionFailure(description: "\(endpoint) closed the connection without close_notify")
             }
-            let output = connection.receive(bytes)
-            try socket.write(output.bytesToSend)
-            if let error = output.error { throw ConnectionFailure(description: "\(endpoint): \(error)") }
-            for event in output.events {
-                switch event {
-                case .handshakeComplete(let summary):
-                    logger.info("handshake complete: \(describe(summary))")
-                    if keyUpdate { try socket.write(try connection.updateKeys(requestPeerUpdate: true)) }
-                    if !input.isEmpty { try socket.write(try connection.send(input)) }
-                case .applicationData(let data):
-                    writeStandardOutput(data)
-                case .sessionTicket(let received):
-                    newestTicket = received
-                case .closed:
-                    try socket.write(connection.close())
-                    return newestTicket
-                }
-            }
+            return connection.sessionTicket ?? ticket
+        } catch let failure as ConnectionFailure {
+            throw failure
+        } catch {
+            throw ConnectionFailure(description: "\(endpoint): \(error)")
+        }
+    }
+}
+
+/// Fails the connection when the server sends nothing for `seconds` (before the TLS handler, so
+/// it sees ciphertext arriving).
+private final class ReadTimeout: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let seconds: Int64
+    private var timer: Scheduled<Void>?
+
+    init(seconds: Int64) { self.seconds = seconds }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { arm(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        arm(context)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        arm(context)
+        context.fireChannelRead(data)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        context.fireChannelInactive()
+    }
+
+    private func arm(_ context: ChannelHandlerContext) {
+        timer?.cancel()
+        let seconds = self.seconds
+        timer = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(seconds)) {
+            context.fireErrorCaught(ConnectionFailure(description: "no answer for \(seconds) s"))
+            context.close(promise: nil)
         }
     }
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import QuercusCLI
@@ -65,87 +64,60 @@ struct Server: AsyncParsableCommand {
             throw ValidationError("--listen \(listen): \(error)")
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let finished = NIOLockedValueBox(0)
-        let limit = maxConnections
-        let http = self.http
-        let done = group.next().makePromise(of: Void.self)
         let settled = configuration
         let listener = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
+            .bind(to: address) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers(
-                        TLSHandler(server: settled, handshakeTimeout: .seconds(30)),
-                        ConnectionHandler(http: http, logger: logger) {
-                            let count = finished.withLockedValue { count in
-                                count += 1
-                                return count
-                            }
-                            if let limit, count >= limit { done.succeed() }
-                        })
+                    try TLSAsyncConnection(server: settled, handshakeTimeout: .seconds(30), channel: channel)
                 }
             }
-            .bind(to: address)
-            .get()
         logger.info("listening on \(endpoint)")
-        try await done.futureResult.get()
-        try await listener.close()
+        let http = self.http
+        let limit = maxConnections
+        try await listener.executeThenClose { connections in
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                var accepted = 0
+                for try await connection in connections {
+                    tasks.addTask { await Server.serve(connection, http: http, logger: logger) }
+                    accepted += 1
+                    if let limit, accepted >= limit { break }
+                }
+                try await tasks.waitForAll()
+            }
+        }
         try await group.shutdownGracefully()
     }
-}
 
-/// Serves one connection above the TLS handler: echoes what arrives (and prints it), or answers
-/// one HTTP GET with a page describing the connection.
-private final class ConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    private let http: Bool
-    private let logger: Logger
-    private let onClose: @Sendable () -> Void
-    private var summary: HandshakeSummary?
-    private var request: [UInt8] = []
-
-    init(http: Bool, logger: Logger, onClose: @escaping @Sendable () -> Void) {
-        self.http = http
-        self.logger = logger
-        self.onClose = onClose
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case TLSChannelEvent.handshakeCompleted(let done) = event {
-            summary = done
-            logger.info("handshake complete: \(describe(done))")
+    /// One connection: echoes what arrives (and prints it), or answers one HTTP GET with a page
+    /// describing the connection. Failures are logged, never thrown: one client cannot stop the server.
+    static func serve(_ connection: TLSAsyncConnection, http: Bool, logger: Logger) async {
+        let peer = connection.channel.channel.remoteAddress.map { "\($0)" } ?? "?"
+        do {
+            try await connection.channel.executeThenClose { inbound, outbound in
+                let summary = try await connection.handshake()
+                logger.info("handshake complete: \(describe(summary))")
+                var request: [UInt8] = []
+                for try await chunk in inbound {
+                    let bytes = Array(chunk.readableBytesView)
+                    guard http else {
+                        writeStandardOutput(bytes)
+                        try await outbound.write(chunk)
+                        continue
+                    }
+                    request += bytes
+                    if request.count > 1 << 16 { return }
+                    // The end of the header: an empty line, with CRLF or (as some clients send) bare LF.
+                    if request.firstRange(of: Array("\r\n\r\n".utf8)) != nil || request.firstRange(of: [10, 10]) != nil
+                    {
+                        try await outbound.write(ByteBuffer(bytes: page(for: request, summary: summary)))
+                        return
+                    }
+                }
+            }
+        } catch {
+            logger.warning("connection from \(peer): \(error)")
         }
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let bytes = Array(unwrapInboundIn(data).readableBytesView)
-        guard http else {
-            writeStandardOutput(bytes)
-            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
-            return
-        }
-        request += bytes
-        if request.count > 1 << 16 {
-            context.close(promise: nil)
-            return
-        }
-        guard request.firstRange(of: Array("\r\n\r\n".utf8)) != nil else { return }
-        let page = Server.page(for: request, summary: summary)
-        request = []
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: page)), promise: nil)
-        context.close(promise: nil)
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger.warning("connection from \(context.channel.remoteAddress.map { "\($0)" } ?? "?"): \(error)")
-        context.close(promise: nil)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        onClose()
-        context.fireChannelInactive()
     }
 }
 

@@ -142,6 +142,46 @@ struct TLSInteropTests {
         }
     }
 
+    @Test("TLSNIO's async API (TLSAsyncConnection, under quercus-tls client and server) with OpenSSL both ways")
+    func asyncAPI() throws {
+        try withPKI { pki in
+            // Our client: s_server -rev answers each line reversed and closes (close_notify) on CLOSE.
+            let reverser = try PeerServer(
+                try Peer.command("openssl", debian: "openssl"),
+                { port in
+                    [
+                        "s_server", "-accept", "127.0.0.1:\(port)", "-cert", pki.serverCert, "-key", pki.serverKey,
+                        "-rev", "-naccept", "1",
+                    ]
+                })
+            defer { reverser.stop() }
+            let reversed = try run(
+                try Product.path("quercus-tls"), ["client", "localhost:\(reverser.port)", "--ca", pki.caFile],
+                stdin: Data("hello async\nCLOSE\n".utf8), timeout: 20)
+            #expect(reversed.status == 0, "\(reversed.stderr)")
+            #expect(reversed.stdout.contains("cnysa olleh"), "\(reversed.stdout)")
+
+            // Our server in echo mode: three s_client at once, each gets its own line back; each sends
+            // close_notify at the end of its input, and the echo still goes out before ours.
+            let server = try QuercusServer(pki, extra: [])
+            defer { server.stop() }
+            let address = server.address
+            let caFile = pki.caFile
+            let outputs = NSLock()
+            nonisolated(unsafe) var echoed: [Int: String] = [:]
+            DispatchQueue.concurrentPerform(iterations: 3) { index in
+                let script =
+                    "(printf 'line \(index)\\n'; sleep 1) | openssl s_client -connect \(address) -servername localhost -CAfile \(caFile)"
+                let result = try? run("/bin/sh", ["-c", script], timeout: 20)
+                outputs.withLock { echoed[index] = result?.stdout ?? "timed out" }
+            }
+            for index in 0..<3 {
+                let output = echoed[index] ?? ""
+                #expect(output.components(separatedBy: "line \(index)").count >= 2, "\(output)")
+            }
+        }
+    }
+
     @Test("openssl s_client with and without a client certificate → quercus-tls server --ca")
     func opensslMutualTLS() throws {
         try withPKI { pki in
