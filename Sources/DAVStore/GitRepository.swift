@@ -165,7 +165,7 @@ final class GitRepository: Sendable {
 
         /// Makes every object written so far durable, in place.
         mutating func finish() throws(StoreError) {
-            for object in pending { try FileSystem.sync(object.temporary) }
+            try FileSystem.sync(all: pending.map(\.temporary))
             let objects = repository.path + "/objects"
             var directories: Set<String> = []
             for object in pending {
@@ -175,8 +175,10 @@ final class GitRepository: Sendable {
                 directories.insert(directory)
             }
             pending = []
-            // Deepest first: a new objects/xx must be durable in itself before objects/ names it.
-            for directory in directories.sorted(by: >) { try FileSystem.sync(directory) }
+            // The fan-out folders first, then objects/ when it gained one: a new objects/xx must be
+            // durable in itself before objects/ names it.
+            try FileSystem.sync(all: directories.filter { $0 != objects })
+            if directories.contains(objects) { try FileSystem.sync(objects) }
         }
 
         deinit {
