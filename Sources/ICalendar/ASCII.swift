@@ -8,45 +8,37 @@
 extension String {
     /// `uppercased() == upper`.
     func uppercasedEquals(_ upper: String) -> Bool {
-        var mine = utf8.makeIterator()
-        var theirs = upper.utf8.makeIterator()
-        while true {
-            switch (mine.next(), theirs.next()) {
-            case (nil, nil):
-                return true
-            case (let byte?, let other?):
-                if byte >= 0x80 || other >= 0x80 { return uppercased() == upper }
-                // Both prefixes so far are ASCII and line up, and an ASCII character is a
-                // starter that nothing after it can change into another letter: a mismatch
-                // here is final.
-                if asciiUppercased(byte) != other { return false }
-            case (let byte?, nil):
-                // Every character uppercases to at least one character, so extra text never
-                // compares equal; only a non-ASCII tail (a combining mark) needs Unicode's word.
-                return byte < 0x80 ? false : uppercased() == upper
-            case (nil, let other?):
-                return other < 0x80 ? false : uppercased() == upper
-            }
-        }
+        compareUppercased(upper) { $0 } ?? (uppercased() == upper)
     }
 
     /// `uppercased() == other.uppercased()`.
     func uppercasedEquals(uppercasedOf other: String) -> Bool {
-        var mine = utf8.makeIterator()
-        var theirs = other.utf8.makeIterator()
-        while true {
-            switch (mine.next(), theirs.next()) {
-            case (nil, nil):
-                return true
-            case (let byte?, let otherByte?):
-                if byte >= 0x80 || otherByte >= 0x80 { return uppercased() == other.uppercased() }
-                if asciiUppercased(byte) != asciiUppercased(otherByte) { return false }
-            case (let byte?, nil):
-                return byte < 0x80 ? false : uppercased() == other.uppercased()
-            case (nil, let otherByte?):
-                return otherByte < 0x80 ? false : uppercased() == other.uppercased()
-            }
+        compareUppercased(other, asciiUppercased) ?? (uppercased() == other.uppercased())
+    }
+
+    /// Compares the UTF-8 bytes of both strings, this one upper-cased and `other`'s through
+    /// `map`, and returns nil when non-ASCII text makes bytes unable to decide. Reads the
+    /// strings' storage in place (names are short, mostly inline): iterating `utf8` costs several
+    /// times as much per byte, and lookups compare names all the time.
+    private func compareUppercased(_ other: String, _ map: (UInt8) -> UInt8) -> Bool? {
+        let mine = utf8.span
+        let theirs = other.utf8.span
+        let common = Swift.min(mine.count, theirs.count)
+        var index = 0
+        while index < common {
+            let byte = mine[index]
+            let otherByte = theirs[index]
+            if byte >= 0x80 || otherByte >= 0x80 { return nil }
+            // Both prefixes so far are ASCII and line up, and an ASCII character is a starter
+            // that nothing after it can turn into another letter: a mismatch here is final.
+            if asciiUppercased(byte) != map(otherByte) { return false }
+            index += 1
         }
+        // Every character uppercases to at least one character, so extra text never compares
+        // equal; only a non-ASCII tail (a combining mark) needs Unicode's word.
+        let tail = mine.count > common ? mine[common] : theirs.count > common ? theirs[common] : nil
+        guard let tail else { return true }
+        return tail < 0x80 ? false : nil
     }
 
     /// `trimmedSpaces` without a copy when there is nothing to trim, the usual case.
@@ -64,4 +56,32 @@ extension String {
 @inline(__always)
 func asciiUppercased(_ byte: UInt8) -> UInt8 {
     byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte
+}
+
+/// Byte searches over a string's storage in place. Iterating `utf8` goes through the string's
+/// representation for every byte and cost tens of instructions a byte, on values and names
+/// looked at for every property printed and every event expanded.
+extension String {
+    func containsByte(_ byte: UInt8) -> Bool { utf8.span.containsByte(byte) }
+
+    func containsByte(where predicate: (UInt8) -> Bool) -> Bool { utf8.span.containsByte(where: predicate) }
+}
+
+extension Substring {
+    func containsByte(_ byte: UInt8) -> Bool { utf8.span.containsByte(byte) }
+
+    var isASCII: Bool { !utf8.span.containsByte { $0 >= 0x80 } }
+}
+
+extension Span<UInt8> {
+    func containsByte(_ byte: UInt8) -> Bool { containsByte { $0 == byte } }
+
+    func containsByte(where predicate: (UInt8) -> Bool) -> Bool {
+        var index = 0
+        while index < count {
+            if predicate(self[index]) { return true }
+            index += 1
+        }
+        return false
+    }
 }

@@ -137,15 +137,10 @@ extension Property {
             for (index, value) in parameter.values.enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
                 let wasQuoted = index < parameter.quoted.count && parameter.quoted[index]
-                var needsQuotes = false
-                var needsEscapes = false
-                for byte in value.utf8 {
-                    switch byte {
-                    case UInt8(ascii: ";"), UInt8(ascii: ":"), UInt8(ascii: ","): needsQuotes = true
-                    case UInt8(ascii: "\""), 0x0A, 0x0D: needsEscapes = true
-                    default: break
-                    }
+                let needsQuotes = value.containsByte {
+                    $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ",")
                 }
+                let needsEscapes = value.containsByte { $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
                 let quote = wasQuoted || needsQuotes
                 if quote { output.append(UInt8(ascii: "\"")) }
                 if needsEscapes {
@@ -168,7 +163,7 @@ extension Property {
             }
         }
         output.append(UInt8(ascii: ":"))
-        if value.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) {
+        if value.containsByte(where: { $0 == 0x0A || $0 == 0x0D }) {
             for byte in value.utf8 {
                 // A raw line break would end the line; in every value type it is written as \n.
                 if byte == 0x0A {

@@ -38,7 +38,7 @@ public struct Parameter: Sendable, Hashable {
 
     static func decodeCaret(_ text: String) -> String {
         // The caret is one byte and always its own character: a byte search is the same test.
-        guard text.utf8.contains(UInt8(ascii: "^")) else { return text }
+        guard text.containsByte(UInt8(ascii: "^")) else { return text }
         var result = ""
         var iterator = text.makeIterator()
         while let character = iterator.next() {
@@ -84,7 +84,8 @@ public struct Property: Sendable, Hashable {
 
     /// The decoded first value of the named parameter, ignoring case.
     public func parameter(_ name: String) -> String? {
-        parameters.first { $0.name.uppercasedEquals(name) }?.value
+        for parameter in parameters where parameter.name.uppercasedEquals(name) { return parameter.value }
+        return nil
     }
 
     public static func == (lhs: Property, rhs: Property) -> Bool {

@@ -1,3 +1,4 @@
+import Synchronization
 import Wire
 
 /// The UTC offsets of one zone over time: an offset before the first transition, then the
@@ -17,14 +18,32 @@ public struct ZoneTable: Sendable, Hashable {
 
     public static let utc = ZoneTable(initialOffset: 0, transitions: [])
 
-    public func offset(at instant: Int64) -> Int {
+    public func offset(at instant: Int64) -> Int { offsetAndIndex(at: instant).offset }
+
+    /// The offset at `instant` and the number of transitions at or before it.
+    private func offsetAndIndex(at instant: Int64) -> (offset: Int, index: Int) {
         var low = 0
         var high = transitions.count
         while low < high {
             let middle = (low + high) / 2
             if transitions[middle] <= instant { low = middle + 1 } else { high = middle }
         }
-        return low == 0 ? initialOffset : offsets[low - 1]
+        return (low == 0 ? initialOffset : offsets[low - 1], low)
+    }
+
+    /// `offset(at:)` for an instant at or after `windowStart`, given that `index` transitions lie
+    /// at or before `windowStart`: a step or two forward instead of a binary search. Instants
+    /// before the window (an offset of more than a day and a half) or a crowded window search.
+    private func offset(at instant: Int64, from index: Int, windowStart: Int64) -> Int {
+        guard instant >= windowStart else { return offset(at: instant) }
+        var index = index
+        var steps = 0
+        while index < transitions.count, transitions[index] <= instant {
+            index += 1
+            steps += 1
+            if steps > 8 { return offset(at: instant) }
+        }
+        return index == 0 ? initialOffset : offsets[index - 1]
     }
 
     public func local(at instant: Int64) -> LocalDateTime {
@@ -36,7 +55,11 @@ public struct ZoneTable: Sendable, Hashable {
     /// two is taken (RFC 5545 §3.3.5).
     public func instant(for local: LocalDateTime) -> Int64 {
         let wall = local.secondsSinceEpoch
-        let before = offset(at: wall - 86400 - 3600 * 14)
+        // One binary search for the window around the wall-clock time; the other offsets are
+        // read by stepping forward from there (see `offset(at:from:)`).
+        let windowStart = wall - 86400 - 3600 * 14
+        let (before, index) = offsetAndIndex(at: windowStart)
+        func offset(at instant: Int64) -> Int { self.offset(at: instant, from: index, windowStart: windowStart) }
         let after = offset(at: wall + 86400 + 3600 * 14)
         if before == after, transitions.isEmpty || offset(at: wall - Int64(before)) == before {
             return wall - Int64(before)
@@ -338,6 +361,7 @@ public final class ZoneResolver {
     private var tables: [String: ZoneTable] = [:]
     private var missing: Set<String> = []
     private var definitions: [String: Component] = [:]
+    private var lastTable: (tzid: String, table: ZoneTable?)?
     private let systemZone: ((String) -> [UInt8]?)?
     /// The zone floating date-times are read in: the calendar's X-WR-TIMEZONE (a Google and
     /// Apple extension), else none (UTC).
@@ -356,6 +380,15 @@ public final class ZoneResolver {
 
     /// The table for a TZID, or nil when neither the calendar nor the system knows it.
     public func table(for tzid: String) -> ZoneTable? {
+        // An expansion asks for the same zone for every instance; comparing with the last one
+        // asked for is cheaper than hashing the name for the dictionary each time.
+        if let last = lastTable, last.tzid == tzid { return last.table }
+        let table = lookUpTable(for: tzid)
+        lastTable = (tzid, table)
+        return table
+    }
+
+    private func lookUpTable(for tzid: String) -> ZoneTable? {
         if let table = tables[tzid] { return table }
         if missing.contains(tzid) { return nil }
         var table: ZoneTable?
@@ -363,7 +396,7 @@ public final class ZoneResolver {
         // icalendar package do: exported VTIMEZONEs often describe only recent years.
         if let systemZone {
             for name in Self.candidateNames(tzid) {
-                if let bytes = systemZone(name), let parsed = try? ZoneTable(tzif: bytes) {
+                if let bytes = systemZone(name), let parsed = Self.table(tzif: bytes, name: name) {
                     table = parsed
                     break
                 }
@@ -373,6 +406,23 @@ public final class ZoneResolver {
             table = try? ZoneTable(vtimezone: definition)
         }
         if let table { tables[tzid] = table } else { missing.insert(tzid) }
+        return table
+    }
+
+    /// Tables read from TZif bytes, shared by every resolver in the process. The CalDAV server
+    /// makes a resolver per calendar object, and reading a zone (its transitions to 2200 from the
+    /// POSIX rule) cost more than expanding a whole object. Entries are found by name and used
+    /// only when the bytes are the same, so the result is what reading the bytes would give.
+    private static let tzifTables = Mutex<[String: (bytes: [UInt8], table: ZoneTable)]>([:])
+
+    private static func table(tzif bytes: [UInt8], name: String) -> ZoneTable? {
+        if let cached = tzifTables.withLock({ $0[name] }), cached.bytes == bytes { return cached.table }
+        guard let table = try? ZoneTable(tzif: bytes) else { return nil }
+        tzifTables.withLock { cache in
+            // A bound for adversarial TZIDs; the tz database has about 600 names.
+            if cache.count >= 1024 { cache.removeAll() }
+            cache[name] = (bytes, table)
+        }
         return table
     }
 

@@ -48,40 +48,54 @@ public enum DateTimeValue: Sendable, Hashable, CustomStringConvertible {
 
     /// Reads `20260105` or `20260105T090000[Z]`; `tzid` comes from the TZID parameter.
     public static func parse(_ text: Substring, tzid: String? = nil) throws(ValueError) -> DateTimeValue {
-        let bytes = Array(text.utf8)
-        func number(_ range: Range<Int>) throws(ValueError) -> Int {
+        // Read in place from the text's storage (a bounds-checked span): expansion parses several
+        // values per event, and copying each into an array was a good part of that.
+        switch parse(bytes: text.utf8.span, tzid: tzid) {
+        case .success(let value): return value
+        case .failure(let problem): throw ValueError("'\(text)' \(problem.rawValue)")
+        }
+    }
+
+    private enum Problem: String, Error {
+        case notDateOrDateTime = "is not a DATE or DATE-TIME"
+        case invalidDate = "is not a valid date"
+        case notDateTime = "is not a DATE-TIME"
+        case invalidTime = "is not a valid time"
+    }
+
+    private static func parse(bytes: Span<UInt8>, tzid: String?) -> Result<DateTimeValue, Problem> {
+        let count = bytes.count
+        guard count == 8 || count == 15 || count == 16 else { return .failure(.notDateOrDateTime) }
+        func number(_ range: Range<Int>) -> Int? {
             var value = 0
             for index in range {
-                guard index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 else {
-                    throw ValueError("'\(text)' is not a DATE or DATE-TIME")
-                }
-                value = value * 10 + Int(bytes[index] - 0x30)
+                let byte = bytes[index]
+                guard byte >= 0x30, byte <= 0x39 else { return nil }
+                value = value * 10 + Int(byte - 0x30)
             }
             return value
         }
-        guard bytes.count == 8 || bytes.count == 15 || bytes.count == 16 else {
-            throw ValueError("'\(text)' is not a DATE or DATE-TIME")
+        guard let year = number(0..<4), let month = number(4..<6), let day = number(6..<8) else {
+            return .failure(.notDateOrDateTime)
         }
-        let date = CivilDate(year: try number(0..<4), month: try number(4..<6), day: try number(6..<8))
-        guard date.isValid else { throw ValueError("'\(text)' is not a valid date") }
-        if bytes.count == 8 { return .date(date) }
-        guard bytes[8] == UInt8(ascii: "T") || bytes[8] == UInt8(ascii: "t") else {
-            throw ValueError("'\(text)' is not a DATE-TIME")
+        let date = CivilDate(year: year, month: month, day: day)
+        guard date.isValid else { return .failure(.invalidDate) }
+        if count == 8 { return .success(.date(date)) }
+        guard bytes[8] == UInt8(ascii: "T") || bytes[8] == UInt8(ascii: "t") else { return .failure(.notDateTime) }
+        guard let hour = number(9..<11), let minute = number(11..<13), let second = number(13..<15) else {
+            return .failure(.notDateOrDateTime)
         }
-        let time = LocalDateTime(
-            date, hour: try number(9..<11), minute: try number(11..<13), second: try number(13..<15))
+        let time = LocalDateTime(date, hour: hour, minute: minute, second: second)
         // Second 60 is a leap second (RFC 5545 §3.3.12); it is kept as written.
-        guard time.hour < 24, time.minute < 60, time.second <= 60 else {
-            throw ValueError("'\(text)' is not a valid time")
-        }
-        if bytes.count == 16 {
+        guard time.hour < 24, time.minute < 60, time.second <= 60 else { return .failure(.invalidTime) }
+        if count == 16 {
             guard bytes[15] == UInt8(ascii: "Z") || bytes[15] == UInt8(ascii: "z") else {
-                throw ValueError("'\(text)' is not a DATE-TIME")
+                return .failure(.notDateTime)
             }
-            return .dateTime(time, .utc)
+            return .success(.dateTime(time, .utc))
         }
-        if let tzid, !tzid.isEmpty { return .dateTime(time, .zone(tzid)) }
-        return .dateTime(time, .floating)
+        if let tzid, !tzid.isEmpty { return .success(.dateTime(time, .zone(tzid))) }
+        return .success(.dateTime(time, .floating))
     }
 
     /// Reads a property's value, honouring its TZID and VALUE=DATE parameters.
@@ -243,8 +257,8 @@ public enum Text {
         // Byte-wise checks first: a backslash byte is always the backslash character, and in
         // ASCII text bytes and characters coincide (CR LF, the one two-byte character, is copied
         // whole either way), so only non-ASCII text with escapes walks characters.
-        guard text.utf8.contains(UInt8(ascii: "\\")) else { return String(text) }
-        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+        guard text.containsByte(UInt8(ascii: "\\")) else { return String(text) }
+        if text.isASCII {
             var bytes: [UInt8] = []
             bytes.reserveCapacity(text.utf8.count)
             var iterator = text.utf8.makeIterator()
