@@ -76,7 +76,7 @@ struct AccessPolicy {
 
     func grants(at collection: StorePath) -> [AccessGrant] {
         guard let bytes = try? store.get(collection.appendingReserved(DAVSpace.collectionFile)) else { return [] }
-        return AccessPolicy.grants(in: DeadProperties(decoding: bytes))
+        return AccessPolicy.grants(in: DeadProperties.decoded(bytes))
     }
 
     static func grants(in properties: DeadProperties) -> [AccessGrant] {

@@ -183,7 +183,7 @@ public final class CalDAVServer: Sendable {
         guard let propertiesPath = DAVSpace.propertiesPath(of: path), let bytes = try? store.get(propertiesPath) else {
             return nil
         }
-        return DeadProperties(decoding: bytes)
+        return DeadProperties.decoded(bytes)
     }
 
     func contentType(of path: StorePath, _ context: Context) -> String {
@@ -200,7 +200,7 @@ public final class CalDAVServer: Sendable {
 
     func collectionProperties(_ path: StorePath) -> DeadProperties? {
         guard let bytes = try? store.get(path.appendingReserved(DAVSpace.collectionFile)) else { return nil }
-        return DeadProperties(decoding: bytes)
+        return DeadProperties.decoded(bytes)
     }
 
     func syncState(_ collection: StorePath) -> SyncState {

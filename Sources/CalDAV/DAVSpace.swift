@@ -1,4 +1,5 @@
 import DAVStore
+import Synchronization
 import XML
 
 /// The properties the server keeps for a resource, as the XML elements clients set (dead
@@ -15,6 +16,20 @@ struct DeadProperties: Sendable, Equatable {
     init(decoding bytes: [UInt8]) {
         elements = (try? XMLDocument.parse(bytes))?.elements ?? []
     }
+
+    /// The same as `init(decoding:)`, remembered: a collection's few hundred bytes are read on
+    /// nearly every request, and hashing them costs less than parsing them.
+    static func decoded(_ bytes: [UInt8]) -> DeadProperties {
+        if let known = recent.withLock({ $0[bytes] }) { return known }
+        let properties = DeadProperties(decoding: bytes)
+        recent.withLock {
+            if $0.count >= 4096 { $0.removeAll() }
+            $0[bytes] = properties
+        }
+        return properties
+    }
+
+    private static let recent = Mutex<[[UInt8]: DeadProperties]>([:])
 
     subscript(name: XMLName) -> XMLElement? { elements.first { $0.name == name } }
 
@@ -171,7 +186,7 @@ enum DAVSpace {
             case .value: return .object(storePath)
             case .dictionary:
                 guard let bytes = try? store.get(storePath.appendingReserved(collectionFile)) else { return nil }
-                return .collection(storePath, DeadProperties(decoding: bytes))
+                return .collection(storePath, DeadProperties.decoded(bytes))
             case nil: return nil
             }
         }
