@@ -85,3 +85,43 @@ extension Span<UInt8> {
         return false
     }
 }
+
+extension StringProtocol where SubSequence == Substring {
+    /// `split(separator:maxSplits:omittingEmptySubsequences:)` for an ASCII separator, cutting at
+    /// bytes when the text is ASCII: there bytes and characters coincide (CR LF, the one
+    /// two-byte character, contains no separator used here), and splitting by characters cost
+    /// thousands of instructions for a short RRULE. Other text is split by characters.
+    func splitASCII(
+        separator: Character, maxSplits: Int = .max, omittingEmptySubsequences: Bool = true
+    ) -> [Substring] {
+        guard let byte = separator.asciiValue, !utf8.contains(where: { $0 >= 0x80 }) else {
+            return split(
+                separator: separator, maxSplits: maxSplits, omittingEmptySubsequences: omittingEmptySubsequences)
+        }
+        // The standard library's algorithm, over UTF-8 positions.
+        var result: [Substring] = []
+        var start = startIndex
+        func append(upTo end: String.Index) -> Bool {
+            if start == end && omittingEmptySubsequences { return false }
+            result.append(self[start..<end])
+            return true
+        }
+        if maxSplits == 0 || isEmpty {
+            _ = append(upTo: endIndex)
+            return result
+        }
+        var end = start
+        while end != endIndex {
+            if utf8[end] == byte {
+                let appended = append(upTo: end)
+                end = utf8.index(after: end)
+                start = end
+                if appended && result.count == maxSplits { break }
+                continue
+            }
+            end = utf8.index(after: end)
+        }
+        if start != endIndex || !omittingEmptySubsequences { result.append(self[start..<endIndex]) }
+        return result
+    }
+}

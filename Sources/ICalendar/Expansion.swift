@@ -40,9 +40,12 @@ public struct Expander {
     /// The instances of every VEVENT, VTODO and VJOURNAL in `calendar`, sorted by start then UID.
     public func occurrences(in calendar: Component, from: Int64, to: Int64) throws(ValueError) -> [Occurrence] {
         // Series in the order their first component appears; one hash lookup per component.
+        let components = Self.schedulable(in: calendar)
         var seriesByUID: [String: Int] = [:]
+        seriesByUID.reserveCapacity(components.count)
         var series: [(uid: String, components: [Component])] = []
-        for component in Self.schedulable(in: calendar) {
+        series.reserveCapacity(components.count)
+        for component in components {
             // Components without a UID are each their own series.
             let uid = component.property("UID").map { Text.unescape(Substring($0.value)) }
             let key = uid ?? "\u{0}\(series.count)"
@@ -285,7 +288,7 @@ struct Timing {
         start = try DateTimeValue.parse(startProperty)
         startInstant = resolver.instant(start)
         let endProperty = component.is("VTODO") ? fields.due : fields.dtend
-        if fields.dtstart != nil, let endProperty {
+        if fields.hasStart, let endProperty {
             var end = try DateTimeValue.parse(endProperty)
             if resolver.instant(end) < startInstant {
                 // An end before the start is a client's slip; the icalendar tools swap them.
@@ -322,11 +325,20 @@ struct Timing {
 /// name scanned every property again, a dozen scans per event. The first property of a name
 /// wins, as `Component.property(_:)` has it.
 struct ScheduleFields {
-    var dtstart: Property?
-    var dtend: Property?
-    var due: Property?
-    var duration: Property?
-    var recurrenceID: Property?
+    // The component's properties and where the ones read once are: a property is copied only
+    // when it is read, not for every component looked at.
+    private let properties: [Property]
+    private var dtstartIndex: Int?
+    private var dtendIndex: Int?
+    private var dueIndex: Int?
+    private var durationIndex: Int?
+    private var recurrenceIDIndex: Int?
+    var dtstart: Property? { dtstartIndex.map { properties[$0] } }
+    var dtend: Property? { dtendIndex.map { properties[$0] } }
+    var due: Property? { dueIndex.map { properties[$0] } }
+    var duration: Property? { durationIndex.map { properties[$0] } }
+    var recurrenceID: Property? { recurrenceIDIndex.map { properties[$0] } }
+    var hasStart: Bool { dtstartIndex != nil }
     var rrules: [Property] = []
     var rdates: [Property] = []
     var exdates: [Property] = []
@@ -336,14 +348,14 @@ struct ScheduleFields {
     init(_ component: Component) {
         var sawSequence = false
         let properties = component.properties
-        // By index, so that only the properties kept are copied.
+        self.properties = properties
         for index in properties.indices {
             switch Field(name: properties[index].name) {
-            case .dtstart: if dtstart == nil { dtstart = properties[index] }
-            case .dtend: if dtend == nil { dtend = properties[index] }
-            case .due: if due == nil { due = properties[index] }
-            case .duration: if duration == nil { duration = properties[index] }
-            case .recurrenceID: if recurrenceID == nil { recurrenceID = properties[index] }
+            case .dtstart: if dtstartIndex == nil { dtstartIndex = index }
+            case .dtend: if dtendIndex == nil { dtendIndex = index }
+            case .due: if dueIndex == nil { dueIndex = index }
+            case .duration: if durationIndex == nil { durationIndex = index }
+            case .recurrenceID: if recurrenceIDIndex == nil { recurrenceIDIndex = index }
             case .rrule: rrules.append(properties[index])
             case .rdate: rdates.append(properties[index])
             case .exdate: exdates.append(properties[index])

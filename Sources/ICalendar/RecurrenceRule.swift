@@ -47,7 +47,7 @@ public struct RecurrenceRule: Sendable, Hashable, CustomStringConvertible {
     public static func parse(_ text: String, lenient: Bool = false) throws(ValueError) -> RecurrenceRule {
         var rule = RecurrenceRule(frequency: .yearly)
         var sawFrequency = false
-        for part in text.split(separator: ";") {
+        for part in text.splitASCII(separator: ";") {
             do throws(ValueError) {
                 try rule.apply(part, sawFrequency: &sawFrequency)
             } catch {
@@ -60,7 +60,7 @@ public struct RecurrenceRule: Sendable, Hashable, CustomStringConvertible {
 
     private mutating func apply(_ part: Substring, sawFrequency: inout Bool) throws(ValueError) {
         do {
-            let pair = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let pair = part.splitASCII(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard pair.count == 2 else { throw ValueError("RRULE part '\(part)' has no '='") }
             let key = pair[0].uppercased()
             let value = pair[1].uppercased()

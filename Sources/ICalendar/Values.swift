@@ -56,6 +56,18 @@ public enum DateTimeValue: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The decimal number the bytes in `range` spell, nil when one is not a digit.
+    @inline(__always)
+    private static func digits(_ bytes: Span<UInt8>, _ range: Range<Int>) -> Int? {
+        var value = 0
+        for index in range {
+            let byte = bytes[index]
+            guard byte >= 0x30, byte <= 0x39 else { return nil }
+            value = value * 10 + Int(byte - 0x30)
+        }
+        return value
+    }
+
     private enum Problem: String, Error {
         case notDateOrDateTime = "is not a DATE or DATE-TIME"
         case invalidDate = "is not a valid date"
@@ -66,15 +78,7 @@ public enum DateTimeValue: Sendable, Hashable, CustomStringConvertible {
     private static func parse(bytes: Span<UInt8>, tzid: String?) -> Result<DateTimeValue, Problem> {
         let count = bytes.count
         guard count == 8 || count == 15 || count == 16 else { return .failure(.notDateOrDateTime) }
-        func number(_ range: Range<Int>) -> Int? {
-            var value = 0
-            for index in range {
-                let byte = bytes[index]
-                guard byte >= 0x30, byte <= 0x39 else { return nil }
-                value = value * 10 + Int(byte - 0x30)
-            }
-            return value
-        }
+        func number(_ range: Range<Int>) -> Int? { digits(bytes, range) }
         guard let year = number(0..<4), let month = number(4..<6), let day = number(6..<8) else {
             return .failure(.notDateOrDateTime)
         }
