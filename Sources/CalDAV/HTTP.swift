@@ -1,3 +1,5 @@
+import ICalendar
+
 // What the core needs of HTTP: a request and a response as plain values, and the URL paths, hrefs
 // and headers WebDAV reads. The shell (CalDAVHummingbird) converts to and from its own types.
 
@@ -171,42 +173,18 @@ enum Depth: Equatable {
     }
 }
 
-/// HTTP-date (RFC 9110 §5.6.7) for Last-Modified and getlastmodified.
+/// HTTP-date (RFC 9110 §5.6.7) for Last-Modified and getlastmodified, from ICalendar's calendar
+/// arithmetic.
 enum HTTPDate {
     static func format(_ seconds: Int64) -> String {
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondsOfDay = seconds - days * 86_400
-        let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
+        let time = LocalDateTime(secondsSinceEpoch: seconds)
+        let weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        let date = civil(fromDays: days)
-        let weekday = weekdays[Int(((days % 7) + 7) % 7)]
-        return "\(weekday), \(pad(date.day)) \(months[date.month - 1]) \(date.year) "
-            + "\(pad(Int(secondsOfDay / 3600))):\(pad(Int(secondsOfDay / 60 % 60))):\(pad(Int(secondsOfDay % 60))) GMT"
-    }
-
-    /// ISO 8601 for creationdate.
-    static func iso8601(_ seconds: Int64) -> String {
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondsOfDay = seconds - days * 86_400
-        let date = civil(fromDays: days)
-        return "\(date.year)-\(pad(date.month))-\(pad(date.day))T"
-            + "\(pad(Int(secondsOfDay / 3600))):\(pad(Int(secondsOfDay / 60 % 60))):\(pad(Int(secondsOfDay % 60)))Z"
+        return "\(weekdays[time.date.weekday]), \(pad(time.date.day)) \(months[time.date.month - 1]) \(time.date.year) "
+            + "\(pad(time.hour)):\(pad(time.minute)):\(pad(time.second)) GMT"
     }
 
     private static func pad(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-
-    /// Howard Hinnant's days-to-civil.
-    private static func civil(fromDays days: Int64) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthPrime = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthPrime + 2) / 5 + 1
-        let month = monthPrime < 10 ? monthPrime + 3 : monthPrime - 9
-        return (Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0)), Int(month), Int(day))
-    }
 }
 
 extension StringProtocol {

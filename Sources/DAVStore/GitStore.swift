@@ -22,7 +22,7 @@ public struct CommitInfo: Sendable, Equatable {
 ///
 /// `lastModified` is the time of the commit that last changed an entry through this store; for
 /// entries that were already there when the store was opened it is the head commit's time.
-public final class GitStore: KeyValueStore {
+public final class GitStore: KeyValueStore, TreeSnapshotStore {
     private struct State: Sendable {
         var head: ObjectID?
         var tree: StoreTree
@@ -64,21 +64,7 @@ public final class GitStore: KeyValueStore {
         return node
     }
 
-    private var snapshot: StoreTree { state.withLock { $0.tree } }
-
-    public func get(_ path: StorePath) -> [UInt8]? {
-        guard let node = snapshot.node(at: path), node.kind == .value else { return nil }
-        return node.bytes
-    }
-
-    public func kind(_ path: StorePath) -> StoreEntryKind? { snapshot.node(at: path)?.kind }
-
-    public func list(_ path: StorePath) -> [(name: String, kind: StoreEntryKind)] { snapshot.list(path) }
-
-    /// The git object id (blob or tree) of the entry.
-    public func digest(_ path: StorePath) -> String? { snapshot.node(at: path)?.id?.hex }
-
-    public func lastModified(_ path: StorePath) -> Int64? { snapshot.node(at: path)?.modified }
+    var snapshot: StoreTree { state.withLock { $0.tree } }
 
     /// The commit the branch points at; nil before the first commit.
     public var head: String? { state.withLock { $0.head?.hex } }

@@ -114,3 +114,24 @@ struct StoreTree: Sendable {
         node.id = try sink(.tree, GitTree(entries: entries).payload)
     }
 }
+
+/// The stores whose reads come from one immutable tree in memory (memory and git): the tree is
+/// taken whole under the lock, then read without it. Digests are git object ids (blob or tree).
+protocol TreeSnapshotStore: KeyValueStore {
+    var snapshot: StoreTree { get }
+}
+
+extension TreeSnapshotStore {
+    public func get(_ path: StorePath) -> [UInt8]? {
+        guard let node = snapshot.node(at: path), node.kind == .value else { return nil }
+        return node.bytes
+    }
+
+    public func kind(_ path: StorePath) -> StoreEntryKind? { snapshot.node(at: path)?.kind }
+
+    public func list(_ path: StorePath) -> [(name: String, kind: StoreEntryKind)] { snapshot.list(path) }
+
+    public func digest(_ path: StorePath) -> String? { snapshot.node(at: path)?.id?.hex }
+
+    public func lastModified(_ path: StorePath) -> Int64? { snapshot.node(at: path)?.modified }
+}

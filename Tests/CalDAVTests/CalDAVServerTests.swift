@@ -606,3 +606,12 @@ extension String {
         #expect(String(decoding: response.body, as: UTF8.self).contains("calendar-collection-location-ok"))
     }
 }
+
+@Test func lastModifiedIsAnHTTPDate() throws {
+    let harness = try Harness()
+    harness.now = 1_800_000_000
+    #expect(harness.send("PUT", "/calendars/alice/notes.txt", body: "x").status == 201)
+    // The PUT was made at now + 1.
+    #expect(
+        harness.send("GET", "/calendars/alice/notes.txt").header("Last-Modified") == "Fri, 15 Jan 2027 08:00:01 GMT")
+}
