@@ -164,4 +164,61 @@ struct EarlyDataTests {
         var strict = TLSConnection(server: try serverConfiguration(), environment: .system(now: { testNow }))
         #expect(strict.receive(record + earlyRecord).error == .fatal(.badRecordMAC))
     }
+
+    @Test("after a HelloRetryRequest, refused early data is skipped until the second ClientHello")
+    func earlyDataSkippedAfterHelloRetryRequest() throws {
+        var client = TLSConnection(
+            client: clientConfiguration(), serverName: "server.test", environment: .system(now: { testNow }))
+        let record = client.start().bytesToSend
+        var hello = try ClientHello.parse(Array(record.dropFirst(9)))
+        hello.extensions.insert(Extension(type: 42, body: []), at: 0)
+        let message = handshakeMessage(.clientHello, try hello.encode())
+        let helloRecord = [22, 3, 1, UInt8(message.count >> 8), UInt8(message.count & 0xFF)] + message
+        let earlyRecord: [UInt8] = [23, 3, 3, 0, 100] + Array(repeating: 0xAB, count: 100)
+
+        // The client's key share is X25519; a server that takes only P-256 asks again.
+        var configuration = try serverConfiguration()
+        configuration.groups = [.secp256r1]
+        var server = TLSConnection(server: configuration, environment: .system(now: { testNow }))
+        let retry = server.receive(helloRecord + earlyRecord)
+        #expect(retry.error == nil)
+        #expect(!server.isClosed)
+        // The client answers the HelloRetryRequest (its transcript lacks our early_data, so only the
+        // server's acceptance of the second ClientHello is checked here).
+        let second = client.receive(retry.bytesToSend)
+        #expect(second.error == nil)
+        let flight = server.receive(earlyRecord + second.bytesToSend)
+        #expect(flight.error == nil)
+        #expect(!flight.bytesToSend.isEmpty, "the ServerHello flight is sent")
+        // After the second ClientHello, application data in the clear is unexpected again.
+        #expect(server.receive(earlyRecord).error == .fatal(.badRecordMAC))
+    }
+}
+
+@Suite("Empty lists the protocol declares non-empty")
+struct EmptyListTests {
+    /// Our client's ClientHello with the extension `type` replaced by an empty 16-bit list.
+    private func helloWithEmptyList(_ type: UInt16, versions: [ProtocolVersion]) throws -> [UInt8] {
+        var configuration = clientConfiguration()
+        configuration.versions = versions
+        if versions == [.tls12] { configuration.cipherSuites = CipherSuite.supportedTLS12 }
+        var client = TLSConnection(
+            client: configuration, serverName: "server.test", environment: .system(now: { testNow }))
+        var hello = try ClientHello.parse(Array(client.start().bytesToSend.dropFirst(9)))
+        let index = try #require(hello.extensions.firstIndex { $0.type == type })
+        hello.extensions[index].body = [0, 0]
+        let message = handshakeMessage(.clientHello, try hello.encode())
+        return [22, 3, 1, UInt8(message.count >> 8), UInt8(message.count & 0xFF)] + message
+    }
+
+    @Test(
+        "an empty signature_algorithms or supported_groups is decode_error, in TLS 1.3 and 1.2",
+        arguments: [ExtensionType.signatureAlgorithms, ExtensionType.supportedGroups])
+    func emptyList(_ type: UInt16) throws {
+        for versions: [ProtocolVersion] in [[.tls13, .tls12], [.tls12]] {
+            var server = TLSConnection(server: try serverConfiguration(), environment: .system(now: { testNow }))
+            let output = server.receive(try helloWithEmptyList(type, versions: versions))
+            #expect(output.error?.alert == .decodeError, "\(versions): \(String(describing: output.error))")
+        }
+    }
 }

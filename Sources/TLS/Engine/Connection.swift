@@ -192,6 +192,11 @@ public struct TLSConnection {
             readProtection = protection
         } else {
             guard outerType != .applicationData else {
+                // Refused early data after a HelloRetryRequest, before the second ClientHello.
+                if earlyDataToSkip >= record.body.count {
+                    earlyDataToSkip -= record.body.count
+                    return
+                }
                 throw .fatal(.unexpectedMessage("application data before the handshake"))
             }
             type = outerType

@@ -58,6 +58,8 @@ extension TLSConnection {
     private mutating func serverReceiveClientHello(_ hello: ClientHello, raw: [UInt8], retried: ServerRetry?)
         throws(TLSError)
     {
+        // Early data refused by a HelloRetryRequest ends with the second ClientHello.
+        if retried != nil { earlyDataToSkip = 0 }
         // Version negotiation: TLS 1.3 when both speak it, else TLS 1.2 (RFC 8446 section 4.2.1).
         var versions: [UInt16]?
         if let versionsBody = hello.extensions[ExtensionType.supportedVersions] {
@@ -114,7 +116,7 @@ extension TLSConnection {
             throw .fatal(.missingExtension("supported_groups and key_share"))
         }
         let clientGroups = try ExtensionBody.parse(groupsBody, "supported_groups") { (reader) throws(WireError) in
-            try ExtensionBody.uint16List(&reader)
+            try ExtensionBody.nonEmptyUInt16List(&reader)
         }.map(NamedGroup.init(rawValue:))
         let shares = try KeyShareExtension.parseClient(sharesBody)
         var seen: Set<NamedGroup> = []
@@ -158,7 +160,7 @@ extension TLSConnection {
                 throw .fatal(.missingExtension("signature_algorithms"))
             }
             let offered = try ExtensionBody.parse(schemesBody, "signature_algorithms") { (reader) throws(WireError) in
-                try ExtensionBody.uint16List(&reader)
+                try ExtensionBody.nonEmptyUInt16List(&reader)
             }
             let candidates = configuration.identities.filter { identity in
                 identity.key.schemes.contains { offered.contains($0.rawValue) }
@@ -289,6 +291,9 @@ extension TLSConnection {
             ])
         transcript.append(try sendHandshake(.serverHello, try retry.encode()))
         if !hello.sessionID.isEmpty { sendChangeCipherSpec() }
+        // RFC 8446 section 4.2.10: after a HelloRetryRequest the client's 0-RTT records (protected,
+        // so of outer type application_data) are skipped until its second ClientHello.
+        if hello.extensions[ExtensionType.earlyData] != nil { earlyDataToSkip = Self.maximumSkippedEarlyData }
         state = .serverExpectClientHello(
             retried: ServerRetry(transcript: transcript, suite: suite, group: group, sessionID: hello.sessionID))
     }

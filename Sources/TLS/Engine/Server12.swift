@@ -73,7 +73,7 @@ extension TLSConnection {
             throw .negotiation(.noCommonParameter("key exchange group"))
         }
         let clientGroups = try ExtensionBody.parse(groupsBody, "supported_groups") { (reader) throws(WireError) in
-            try ExtensionBody.uint16List(&reader)
+            try ExtensionBody.nonEmptyUInt16List(&reader)
         }.map(NamedGroup.init(rawValue:))
         guard
             let group = configuration.groups.first(where: {
@@ -86,7 +86,7 @@ extension TLSConnection {
             throw .negotiation(.noCommonParameter("signature scheme (no signature_algorithms)"))
         }
         let offered = try ExtensionBody.parse(schemesBody, "signature_algorithms") { (reader) throws(WireError) in
-            try ExtensionBody.uint16List(&reader)
+            try ExtensionBody.nonEmptyUInt16List(&reader)
         }.map(SignatureScheme.init(rawValue:))
         guard !configuration.identities.isEmpty else { throw .internalError("no server certificate configured") }
         func suite(for identity: CertifiedKey) -> CipherSuite? {

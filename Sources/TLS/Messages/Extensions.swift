@@ -63,6 +63,13 @@ enum ExtensionBody {
         return values
     }
 
+    /// A list declared `<2..2^16-2>` (signature_algorithms, supported_groups): empty is a decode error.
+    static func nonEmptyUInt16List(_ reader: inout WireReader) throws(WireError) -> [UInt16] {
+        let values = try uint16List(&reader)
+        guard !values.isEmpty else { throw reader.invalid("empty list") }
+        return values
+    }
+
     static func encodeUInt16List(_ values: [UInt16], width: LengthWidth = .uint16) -> [UInt8] {
         var writer = WireWriter()
         let mark = writer.beginLength(width)
