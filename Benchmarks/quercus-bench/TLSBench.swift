@@ -2,7 +2,8 @@ import Foundation
 import TLS
 
 /// Server CPU per TLS 1.3 handshake (X25519 with ECDSA P-256, and with RSA-2048), per resumed
-/// handshake, and AES-256-GCM bulk throughput, all in memory: our engine in a loop against
+/// handshake, per full TLS 1.2 ECDHE-ECDSA handshake (X25519, P-256, AES-128-GCM, extended master
+/// secret, no ticket), and AES-256-GCM bulk throughput, all in memory: our engine in a loop against
 /// OpenSSL driven through Python's `ssl` with `MemoryBIO` (BENCHMARKS.md). Only the server's
 /// calls are timed for handshakes; bulk times one side's encryption plus the other's decryption.
 /// The Python figures include the interpreter's per-call overhead, a few µs per handshake.
@@ -51,6 +52,9 @@ private struct TLSBenchmark {
             name: "tls 1.3 server handshake X25519+ECDSA-P256", unit: "µs CPU", baseline: "OpenSSL", ours: "Quercus")
         var rsaResult = SideBySide(
             name: "tls 1.3 server handshake X25519+RSA-2048", unit: "µs CPU", baseline: "OpenSSL", ours: "Quercus")
+        var tls12Result = SideBySide(
+            name: "tls 1.2 server handshake ECDHE-ECDSA X25519+P256", unit: "µs CPU", baseline: "OpenSSL",
+            ours: "Quercus")
         var resumedResult = SideBySide(
             name: "tls 1.3 server resumed handshake", unit: "µs CPU", baseline: "OpenSSL", ours: "Quercus")
         var bulkResult = SideBySide(
@@ -68,11 +72,13 @@ private struct TLSBenchmark {
             ecdsaResult.record(baseline: try figure("ecdsa"), ours: try fullHandshake(ecdsa, count: handshakes))
             rsaResult.record(baseline: try figure("rsa"), ours: try fullHandshake(rsa, count: handshakes))
             resumedResult.record(baseline: try figure("resumed"), ours: try resumedHandshake(count: handshakes))
+            tls12Result.record(
+                baseline: try figure("tls12"), ours: try fullHandshake(ecdsa, count: handshakes, tls12: true))
             bulkResult.record(baseline: try figure("bulk"), ours: try bulk(records: records))
         }
         // Bulk is a throughput: the ratio of interest is ours / OpenSSL, higher is better.
         return [
-            ecdsaResult.report(), rsaResult.report(), resumedResult.report(),
+            ecdsaResult.report(), rsaResult.report(), resumedResult.report(), tls12Result.report(),
             bulkResult.report() + " (higher is better)", "tls baseline: \(version)",
         ]
         .joined(separator: "\n")
@@ -97,12 +103,21 @@ private struct TLSBenchmark {
         return configuration
     }
 
+    /// TLS 1.2 only, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (what OpenSSL picks for the same offer).
+    private var tls12ClientConfiguration: TLSConfiguration {
+        var configuration = clientConfiguration
+        configuration.versions = [.tls12]
+        configuration.cipherSuites = [.ecdheECDSAWithAES128GCMSHA256]
+        return configuration
+    }
+
     /// Runs one handshake; returns the server's CPU seconds and the client's events.
-    private func handshake(server configuration: TLSConfiguration, ticket: SessionTicket?) throws -> (
-        Double, [TLSEvent]
-    ) {
+    private func handshake(server configuration: TLSConfiguration, ticket: SessionTicket?, tls12: Bool = false) throws
+        -> (Double, [TLSEvent])
+    {
         var client = TLSConnection(
-            client: clientConfiguration, serverName: "bench.test", resuming: ticket, environment: environment)
+            client: tls12 ? tls12ClientConfiguration : clientConfiguration, serverName: "bench.test", resuming: ticket,
+            environment: environment)
         var server = TLSConnection(server: configuration, environment: environment)
         var serverSeconds = 0.0
         var events: [TLSEvent] = []
@@ -121,10 +136,10 @@ private struct TLSBenchmark {
         return (serverSeconds, events)
     }
 
-    private func fullHandshake(_ identity: CertifiedKey, count: Int) throws -> Double {
+    private func fullHandshake(_ identity: CertifiedKey, count: Int, tls12: Bool = false) throws -> Double {
         let configuration = serverConfiguration(identity)
         var total = 0.0
-        for _ in 0..<count { total += try handshake(server: configuration, ticket: nil).0 }
+        for _ in 0..<count { total += try handshake(server: configuration, ticket: nil, tls12: tls12).0 }
         return total / Double(count) * 1e6
     }
 
@@ -208,9 +223,19 @@ private let pythonScript = #"""
             target.write(data)
         return len(data)
 
-    def handshake(server_ctx, session=None):
+    # TLS 1.2 only: ECDHE-ECDSA with AES-128-GCM, extended master secret (OpenSSL's default), no ticket.
+    tls12_client_context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    tls12_client_context.maximum_version = ssl.TLSVersion.TLSv1_2
+    tls12_client_context.set_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256")
+    tls12_client_context.load_verify_locations(f"{folder}/ca.pem")
+    tls12_server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls12_server_context.maximum_version = ssl.TLSVersion.TLSv1_2
+    tls12_server_context.options |= ssl.OP_NO_TICKET
+    tls12_server_context.load_cert_chain(f"{folder}/ecdsa.pem", f"{folder}/ecdsa.key")
+
+    def handshake(server_ctx, session=None, client_ctx=None):
         c_in, c_out, s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
-        client = client_context.wrap_bio(c_in, c_out, server_hostname="bench.test", session=session)
+        client = (client_ctx or client_context).wrap_bio(c_in, c_out, server_hostname="bench.test", session=session)
         server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
         server_cpu = 0.0
         client_done = server_done = False
@@ -250,6 +275,13 @@ private let pythonScript = #"""
         assert client.session_reused
         total += cpu
     print(f"resumed={total / handshakes * 1e6:.1f}")
+
+    total = 0.0
+    for _ in range(handshakes):
+        cpu, client, _, _ = handshake(tls12_server_context, client_ctx=tls12_client_context)
+        assert client.version() == "TLSv1.2" and client.cipher()[0] == "ECDHE-ECDSA-AES128-GCM-SHA256"
+        total += cpu
+    print(f"tls12={total / handshakes * 1e6:.1f}")
 
     bulk_client_context = client_context
     _, client, server, (c_in, c_out, s_in, s_out) = handshake(ecdsa)
