@@ -201,6 +201,14 @@ struct TLS12HandshakeTests {
         let answered = only12.receive(try fallbackHello())
         #expect(answered.error == nil)
         #expect(!answered.bytesToSend.isEmpty)
+        // A client below TLS 1.2 is refused for its version, not for the fallback.
+        var hello = try ClientHello.parse(Array(try fallbackHello().dropFirst(9)))
+        hello.legacyVersion = 0x0302
+        hello.extensions.removeAll { $0.type == ExtensionType.supportedVersions }
+        let message = handshakeMessage(.clientHello, try hello.encode())
+        let old = [22, 3, 1, UInt8(message.count >> 8), UInt8(message.count & 0xFF)] + message
+        var refusedOld = TLSConnection(server: try serverConfiguration(), environment: .system(now: { testNow }))
+        #expect(refusedOld.receive(old).error == .negotiation(.noCommonVersion))
     }
 
     @Test("downgrade protection: a ClientHello stripped of TLS 1.3 is detected by the sentinel")

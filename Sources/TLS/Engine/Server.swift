@@ -71,9 +71,10 @@ extension TLSConnection {
         let offers12 =
             versions?.contains(ProtocolVersion.tls12.rawValue)
             ?? (hello.legacyVersion >= ProtocolVersion.tls12.rawValue)
-        // RFC 7507: a fallback signalled by a client whose best offer is below ours.
-        if hello.cipherSuites.contains(.fallbackSCSV) && !offers13
-            && (configuration.enables(.tls13) || (configuration.enables(.tls12) && !offers12))
+        // RFC 7507: a fallback to TLS 1.2 signalled by a client, when we speak 1.3. (A client below
+        // 1.2 gets protocol_version: its version is unsupported, which RFC 7507 lets us say instead.)
+        if hello.cipherSuites.contains(.fallbackSCSV) && !offers13 && offers12 && configuration.enables(.tls13)
+            && configuration.enables(.tls12)
         {
             throw .negotiation(.inappropriateFallback)
         }
