@@ -171,6 +171,7 @@ enum ExtensionType {
     static let signatureAlgorithms: UInt16 = 13
     static let applicationLayerProtocolNegotiation: UInt16 = 16
     static let extendedMasterSecret: UInt16 = 23
+    static let padding: UInt16 = 21
     static let recordSizeLimit: UInt16 = 28
     static let sessionTicket: UInt16 = 35
     static let preSharedKey: UInt16 = 41

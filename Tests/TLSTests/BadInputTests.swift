@@ -195,6 +195,45 @@ struct EarlyDataTests {
     }
 }
 
+@Suite("ClientHello values that parse but are not allowed")
+struct IllegalClientHelloTests {
+    private func record(_ hello: ClientHello) throws -> [UInt8] {
+        let message = handshakeMessage(.clientHello, try hello.encode())
+        return [22, 3, 1, UInt8(message.count >> 8), UInt8(message.count & 0xFF)] + message
+    }
+
+    @Test("a server_name that is not an ASCII host name is illegal_parameter")
+    func nonASCIIServerName() throws {
+        for name: [UInt8] in [Array("bad\u{7}name".utf8), Array("caf\u{e9}.test".utf8), [0x61, 0x00, 0x62]] {
+            var client = TLSConnection(
+                client: clientConfiguration(), serverName: "server.test", environment: .system(now: { testNow }))
+            var hello = try ClientHello.parse(Array(client.start().bytesToSend.dropFirst(9)))
+            let index = try #require(hello.extensions.firstIndex { $0.type == ExtensionType.serverName })
+            let entry = [0] + [UInt8(name.count >> 8), UInt8(name.count & 0xFF)] + name
+            hello.extensions[index].body = [UInt8(entry.count >> 8), UInt8(entry.count & 0xFF)] + entry
+            var server = TLSConnection(server: try serverConfiguration(), environment: .system(now: { testNow }))
+            #expect(server.receive(try record(hello)).error?.alert == .illegalParameter, "\(name)")
+        }
+    }
+
+    @Test("a second ClientHello whose extensions are reordered is illegal_parameter")
+    func reorderedSecondClientHello() throws {
+        var client = TLSConnection(
+            client: clientConfiguration(), serverName: "server.test", environment: .system(now: { testNow }))
+        var configuration = try serverConfiguration()
+        configuration.groups = [.secp256r1]
+        var server = TLSConnection(server: configuration, environment: .system(now: { testNow }))
+        let retry = server.receive(client.start().bytesToSend)
+        #expect(retry.error == nil)
+        let second = client.receive(retry.bytesToSend).bytesToSend
+        // The second ClientHello follows the client's ChangeCipherSpec record (middlebox compatibility).
+        let offset = second.starts(with: [20, 3, 3, 0, 1, 1]) ? 6 : 0
+        var hello = try ClientHello.parse(Array(second.dropFirst(offset + 9)))
+        hello.extensions.reverse()
+        #expect(server.receive(try record(hello)).error?.alert == .illegalParameter)
+    }
+}
+
 @Suite("Empty lists the protocol declares non-empty")
 struct EmptyListTests {
     /// Our client's ClientHello with the extension `type` replaced by an empty 16-bit list.

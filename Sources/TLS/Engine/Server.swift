@@ -95,7 +95,9 @@ extension TLSConnection {
 
         let suite: CipherSuite
         if let retried {
-            guard hello.cipherSuites.contains(retried.suite), hello.sessionID == retried.sessionID else {
+            guard hello.cipherSuites.contains(retried.suite), hello.sessionID == retried.sessionID,
+                Self.retainedExtensionTypes(hello) == retried.extensionTypes
+            else {
                 throw .fatal(.illegalParameter("the second ClientHello changed"))
             }
             suite = retried.suite
@@ -259,7 +261,12 @@ extension TLSConnection {
         var serverName: String?
         var applicationProtocol: String?
         if let nameBody = hello.extensions[ExtensionType.serverName] {
-            serverName = try ExtensionBody.parse(nameBody, "server_name", ExtensionBody.serverName)
+            if let name = try ExtensionBody.parse(nameBody, "server_name", ExtensionBody.serverName) {
+                guard name.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+                    throw .fatal(.illegalParameter("server_name: not an ASCII host name"))
+                }
+                serverName = String(decoding: name, as: UTF8.self)
+            }
         }
         if let alpnBody = hello.extensions[ExtensionType.applicationLayerProtocolNegotiation],
             !configuration.applicationProtocols.isEmpty
@@ -296,7 +303,19 @@ extension TLSConnection {
         // so of outer type application_data) are skipped until its second ClientHello.
         if hello.extensions[ExtensionType.earlyData] != nil { earlyDataToSkip = Self.maximumSkippedEarlyData }
         state = .serverExpectClientHello(
-            retried: ServerRetry(transcript: transcript, suite: suite, group: group, sessionID: hello.sessionID))
+            retried: ServerRetry(
+                transcript: transcript, suite: suite, group: group, sessionID: hello.sessionID,
+                extensionTypes: Self.retainedExtensionTypes(hello)))
+    }
+
+    /// The extensions a second ClientHello must repeat in the same order (RFC 8446 section 4.1.2):
+    /// all but padding, early_data, cookie and pre_shared_key, which it may add, drop or change.
+    /// (key_share stays: it must be there again, with new content.)
+    private static func retainedExtensionTypes(_ hello: ClientHello) -> [UInt16] {
+        let mayChange: Set<UInt16> = [
+            ExtensionType.padding, ExtensionType.earlyData, ExtensionType.cookie, ExtensionType.preSharedKey,
+        ]
+        return hello.extensions.map(\.type).filter { !mayChange.contains($0) }
     }
 
     // MARK: - Resumption

@@ -123,6 +123,8 @@ struct ServerRetry {
     var suite: CipherSuite
     var group: NamedGroup
     var sessionID: [UInt8]
+    /// The first ClientHello's extension types, in order, less those the second may change.
+    var extensionTypes: [UInt16]
 }
 
 /// What a server carries from the ClientHello to the client's Finished.

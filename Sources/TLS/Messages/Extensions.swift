@@ -102,18 +102,17 @@ enum ExtensionBody {
         return writer.bytes
     }
 
-    /// server_name (RFC 6066 section 3): the host_name entry, if any.
-    static func serverName(_ reader: inout WireReader) throws(WireError) -> String? {
+    /// server_name (RFC 6066 section 3): the host_name entry's bytes, if any (the caller checks
+    /// that they are a host name: a well-formed entry with a bad name is illegal_parameter).
+    static func serverName(_ reader: inout WireReader) throws(WireError) -> [UInt8]? {
         var list = try reader.readLengthPrefixed(.uint16)
-        var hostName: String?
+        var hostName: [UInt8]?
         while !list.isAtEnd {
             let type = try list.readUInt8()
             let name = try list.readPrefixedBytes(.uint16)
             if type == 0 {
-                guard hostName == nil, !name.isEmpty, name.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-                    throw list.invalid("bad host_name")
-                }
-                hostName = String(decoding: name, as: UTF8.self)
+                guard hostName == nil, !name.isEmpty else { throw list.invalid("bad host_name") }
+                hostName = name
             }
         }
         return hostName
