@@ -202,17 +202,23 @@ struct IllegalClientHelloTests {
         return [22, 3, 1, UInt8(message.count >> 8), UInt8(message.count & 0xFF)] + message
     }
 
-    @Test("a server_name that is not an ASCII host name is illegal_parameter")
+    @Test("a server_name that is not an ASCII host name, or names two, is illegal_parameter")
     func nonASCIIServerName() throws {
-        for name: [UInt8] in [Array("bad\u{7}name".utf8), Array("caf\u{e9}.test".utf8), [0x61, 0x00, 0x62]] {
+        let twice = Array("server.test".utf8)
+        let lists: [[[UInt8]]] = [
+            [Array("bad\u{7}name".utf8)], [Array("caf\u{e9}.test".utf8)], [[0x61, 0x00, 0x62]], [twice, twice],
+        ]
+        for names in lists {
             var client = TLSConnection(
                 client: clientConfiguration(), serverName: "server.test", environment: .system(now: { testNow }))
             var hello = try ClientHello.parse(Array(client.start().bytesToSend.dropFirst(9)))
             let index = try #require(hello.extensions.firstIndex { $0.type == ExtensionType.serverName })
-            let entry = [0] + [UInt8(name.count >> 8), UInt8(name.count & 0xFF)] + name
-            hello.extensions[index].body = [UInt8(entry.count >> 8), UInt8(entry.count & 0xFF)] + entry
+            let entries: [UInt8] = names.flatMap { name -> [UInt8] in
+                [0, UInt8(name.count >> 8), UInt8(name.count & 0xFF)] + name
+            }
+            hello.extensions[index].body = [UInt8(entries.count >> 8), UInt8(entries.count & 0xFF)] + entries
             var server = TLSConnection(server: try serverConfiguration(), environment: .system(now: { testNow }))
-            #expect(server.receive(try record(hello)).error?.alert == .illegalParameter, "\(name)")
+            #expect(server.receive(try record(hello)).error?.alert == .illegalParameter, "\(names)")
         }
     }
 

@@ -261,7 +261,9 @@ extension TLSConnection {
         var serverName: String?
         var applicationProtocol: String?
         if let nameBody = hello.extensions[ExtensionType.serverName] {
-            if let name = try ExtensionBody.parse(nameBody, "server_name", ExtensionBody.serverName) {
+            let names = try ExtensionBody.parse(nameBody, "server_name", ExtensionBody.serverNames)
+            guard names.count <= 1 else { throw .fatal(.illegalParameter("server_name: several host names")) }
+            if let name = names.first {
                 guard name.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
                     throw .fatal(.illegalParameter("server_name: not an ASCII host name"))
                 }

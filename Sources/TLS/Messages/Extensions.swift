@@ -102,20 +102,21 @@ enum ExtensionBody {
         return writer.bytes
     }
 
-    /// server_name (RFC 6066 section 3): the host_name entry's bytes, if any (the caller checks
-    /// that they are a host name: a well-formed entry with a bad name is illegal_parameter).
-    static func serverName(_ reader: inout WireReader) throws(WireError) -> [UInt8]? {
+    /// server_name (RFC 6066 section 3): the bytes of each host_name entry (the caller checks that
+    /// there is at most one and that it is a host name: a well-formed list that breaks either rule
+    /// is illegal_parameter).
+    static func serverNames(_ reader: inout WireReader) throws(WireError) -> [[UInt8]] {
         var list = try reader.readLengthPrefixed(.uint16)
-        var hostName: [UInt8]?
+        var hostNames: [[UInt8]] = []
         while !list.isAtEnd {
             let type = try list.readUInt8()
             let name = try list.readPrefixedBytes(.uint16)
             if type == 0 {
-                guard hostName == nil, !name.isEmpty else { throw list.invalid("bad host_name") }
-                hostName = name
+                guard !name.isEmpty else { throw list.invalid("empty host_name") }
+                hostNames.append(name)
             }
         }
-        return hostName
+        return hostNames
     }
 
     static func encodeServerName(_ name: String) throws(WireError) -> [UInt8] {
