@@ -193,6 +193,20 @@ struct EarlyDataTests {
         // After the second ClientHello, application data in the clear is unexpected again.
         #expect(server.receive(earlyRecord).error == .fatal(.badRecordMAC))
     }
+
+    @Test("an empty application data record is never taken for skipped early data")
+    func emptyApplicationDataIsNotSkipped() throws {
+        // Before the ClientHello: in the clear, unexpected.
+        var fresh = TLSConnection(server: try serverConfiguration(), environment: .system(now: { testNow }))
+        #expect(fresh.receive([23, 3, 3, 0, 0]).error?.alert == .unexpectedMessage)
+        #expect(fresh.isClosed)
+        // After a ClientHello without early_data: under handshake keys, too short to open.
+        var client = TLSConnection(
+            client: clientConfiguration(), serverName: "server.test", environment: .system(now: { testNow }))
+        var server = TLSConnection(server: try serverConfiguration(), environment: .system(now: { testNow }))
+        #expect(server.receive(client.start().bytesToSend + [23, 3, 3, 0, 0]).error == .fatal(.badRecordMAC))
+        #expect(server.isClosed)
+    }
 }
 
 @Suite("ClientHello values that parse but are not allowed")

@@ -183,7 +183,7 @@ public struct TLSConnection {
             }
             do {
                 (type, content) = try protection.open(header: record.header, body: record.body)
-            } catch .fatal(.badRecordMAC) where earlyDataToSkip >= record.body.count {
+            } catch .fatal(.badRecordMAC) where earlyDataToSkip > 0 && earlyDataToSkip >= record.body.count {
                 // Early data we refused is protected with keys we never derived: drop it.
                 earlyDataToSkip -= record.body.count
                 return
@@ -193,7 +193,7 @@ public struct TLSConnection {
         } else {
             guard outerType != .applicationData else {
                 // Refused early data after a HelloRetryRequest, before the second ClientHello.
-                if earlyDataToSkip >= record.body.count {
+                if earlyDataToSkip > 0 && earlyDataToSkip >= record.body.count {
                     earlyDataToSkip -= record.body.count
                     return
                 }
