@@ -271,8 +271,8 @@ struct EmptyListTests {
     }
 
     @Test(
-        "an empty signature_algorithms or supported_groups is decode_error, in TLS 1.3 and 1.2",
-        arguments: [ExtensionType.signatureAlgorithms, ExtensionType.supportedGroups])
+        "an empty signature_algorithms, supported_groups or server_name list is decode_error, in TLS 1.3 and 1.2",
+        arguments: [ExtensionType.signatureAlgorithms, ExtensionType.supportedGroups, ExtensionType.serverName])
     func emptyList(_ type: UInt16) throws {
         for versions: [ProtocolVersion] in [[.tls13, .tls12], [.tls12]] {
             var server = TLSConnection(server: try serverConfiguration(), environment: .system(now: { testNow }))

@@ -107,6 +107,7 @@ enum ExtensionBody {
     /// is illegal_parameter).
     static func serverNames(_ reader: inout WireReader) throws(WireError) -> [[UInt8]] {
         var list = try reader.readLengthPrefixed(.uint16)
+        guard !list.isAtEnd else { throw list.invalid("empty server_name_list") }
         var hostNames: [[UInt8]] = []
         while !list.isAtEnd {
             let type = try list.readUInt8()
