@@ -31,6 +31,8 @@ import TLS
 public struct TLSAsyncConnection: Sendable {
     /// Plaintext from and to the peer.
     public let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+    /// The peer's address when the connection was set up (the channel forgets it once closed).
+    public let remoteAddress: SocketAddress?
     private let handshakeResult: EventLoopFuture<HandshakeSummary>
     private let session: SessionState
 
@@ -61,6 +63,7 @@ public struct TLSAsyncConnection: Sendable {
         let session = SessionState()
         try channel.pipeline.syncOperations.addHandlers(handler, SessionWatcher(handshake: promise, session: session))
         self.channel = try NIOAsyncChannel(wrappingChannelSynchronously: channel)
+        self.remoteAddress = channel.remoteAddress
         self.handshakeResult = promise.futureResult
         self.session = session
     }

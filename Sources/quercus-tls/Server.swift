@@ -92,7 +92,7 @@ struct Server: AsyncParsableCommand {
     /// One connection: echoes what arrives (and prints it), or answers one HTTP GET with a page
     /// describing the connection. Failures are logged, never thrown: one client cannot stop the server.
     static func serve(_ connection: TLSAsyncConnection, http: Bool, logger: Logger) async {
-        let peer = connection.channel.channel.remoteAddress.map { "\($0)" } ?? "?"
+        let peer = connection.remoteAddress.map { "\($0)" } ?? "?"
         do {
             try await connection.channel.executeThenClose { inbound, outbound in
                 let summary = try await connection.handshake()
