@@ -150,16 +150,23 @@ actor Supervisor {
         stopped = nil
     }
 
+    /// Returns once both sources are registered: dispatch registers them asynchronously, and a
+    /// signal that came in between `SIG_IGN` and the registration would be lost (seen under load:
+    /// a SIGTERM right after start was ignored).
     private nonisolated func installSignalHandlers() -> [any DispatchSourceSignal] {
-        [SIGINT, SIGTERM].map { number in
+        let registered = DispatchSemaphore(value: 0)
+        let sources = [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { [weak self] in
                 Task { await self?.stopAll() }
             }
+            source.setRegistrationHandler { registered.signal() }
             source.resume()
             return source
         }
+        for _ in sources { registered.wait() }
+        return sources
     }
 
     /// A bare name is a Quercus executable beside this one (as `swift build` lays them out), then
