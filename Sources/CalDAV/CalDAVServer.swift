@@ -519,9 +519,11 @@ public final class CalDAVServer: Sendable {
             collection: collectionFile, accounts: accounts.generation)
         if let known = answers.withLock({ $0[key] }) { return known }
         let response = compute()
-        guard response.status == 207 else { return response }
+        // Very large answers (a big calendar's every event with its data) are not kept: the cache
+        // stays within 64 answers of at most 1 MiB each.
+        guard response.status == 207, response.body.count <= 1 << 20 else { return response }
         answers.withLock {
-            if $0.count >= 256 { $0.removeAll() }
+            if $0.count >= 64 { $0.removeAll() }
             $0[key] = response
         }
         return response
