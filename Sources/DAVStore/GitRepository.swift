@@ -45,7 +45,7 @@ final class GitRepository: Sendable {
 
     // MARK: Reading
 
-    func loosePath(_ id: ObjectID) -> String {
+    private func loosePath(_ id: ObjectID) -> String {
         let hex = id.hex
         return path + "/objects/" + hex.prefix(2) + "/" + hex.dropFirst(2)
     }
@@ -140,15 +140,12 @@ final class GitRepository: Sendable {
 
     // MARK: Writing
 
-    /// Writes a commit's loose objects at their names, then makes them durable in one round:
-    /// every new file and every folder that gained one fsynced together (with the ref's lock file,
-    /// when given). Only then may a ref point at them. A crash before that can leave a
-    /// half-written object that no ref names; a later commit that needs the same object finds it
-    /// does not read back as itself and writes it again.
+    /// Writes a commit's loose objects in three steps, so that the file system can commit each
+    /// step's fsyncs together: write every object to a temporary file; fsync them all; rename
+    /// them into place and fsync their directories. Only then may a ref point at them.
     struct ObjectWriter: ~Copyable {
         let repository: GitRepository
-        private var written: [String] = []
-        private var folders: Set<String> = []
+        private var pending: [(temporary: String, target: String)] = []
         private var ids: Set<ObjectID> = []
 
         init(_ repository: GitRepository) { self.repository = repository }
@@ -157,27 +154,36 @@ final class GitRepository: Sendable {
         mutating func write(_ type: GitObjectType, _ payload: [UInt8]) throws(StoreError) -> ObjectID {
             let object = GitObject(type: type, payload: payload)
             let id = object.id
-            guard !ids.contains(id) else { return id }
-            ids.insert(id)
             let target = repository.loosePath(id)
-            if access(target, F_OK) == 0 {
-                if let bytes = try? FileSystem.read(target), (try? GitObject.parseLoose(bytes))?.id == id { return id }
-                unlink(target)
-            }
-            let objects = repository.path + "/objects"
-            let folder = String(target.prefix(objects.count + 3))
-            if try FileSystem.makeDirectory(folder) { folders.insert(objects) }
-            try FileSystem.create(target, object.looseFile, permissions: 0o444)
-            written.append(target)
-            folders.insert(folder)
+            guard !ids.contains(id), access(target, F_OK) != 0 else { return id }
+            let temporary = repository.path + "/objects/tmp_obj_\(UInt64.random(in: 1...UInt64.max))"
+            try FileSystem.create(temporary, object.looseFile, permissions: 0o444)
+            pending.append((temporary, target))
+            ids.insert(id)
             return id
         }
 
-        /// Makes every object written so far durable, with `also` (the ref's lock file).
-        mutating func finish(also: [String] = []) throws(StoreError) {
-            try FileSystem.sync(all: written + folders.sorted() + also)
-            written = []
-            folders = []
+        /// Makes every object written so far durable, in place.
+        mutating func finish() throws(StoreError) {
+            try FileSystem.sync(all: pending.map(\.temporary))
+            let objects = repository.path + "/objects"
+            var directories: Set<String> = []
+            for object in pending {
+                let directory = String(object.target.prefix(objects.count + 3))
+                if try FileSystem.makeDirectory(directory) { directories.insert(objects) }
+                try FileSystem.rename(object.temporary, to: object.target)
+                directories.insert(directory)
+            }
+            pending = []
+            // The fan-out folders first, then objects/ when it gained one: a new objects/xx must be
+            // durable in itself before objects/ names it.
+            try FileSystem.sync(all: directories.filter { $0 != objects })
+            if directories.contains(objects) { try FileSystem.sync(objects) }
+        }
+
+        deinit {
+            // Not finished (the commit failed): the temporary files go.
+            for object in pending { unlink(object.temporary) }
         }
     }
 
@@ -202,12 +208,9 @@ final class GitRepository: Sendable {
             try FileSystem.write(descriptor, Array((id.hex + "\n").utf8), file + ".lock")
         }
 
-        var path: String { file + ".lock" }
-
-        /// Points the branch at what `write` wrote, durably, and releases the lock. `synced`: the
-        /// lock file was fsynced already (with the objects).
-        consuming func commit(synced: Bool = false) throws(StoreError) {
-            if !synced { guard fsync(descriptor) == 0 else { throw FileSystem.failure("fsync", file + ".lock") } }
+        /// Points the branch at what `write` wrote, durably, and releases the lock.
+        consuming func commit() throws(StoreError) {
+            guard fsync(descriptor) == 0 else { throw FileSystem.failure("fsync", file + ".lock") }
             try FileSystem.rename(file + ".lock", to: file)
             released = true
             try FileSystem.sync(String(file.prefix(upTo: file.lastIndex(of: "/") ?? file.endIndex)))

@@ -104,8 +104,8 @@ public final class GitStore: KeyValueStore, TreeSnapshotStore {
                 message: origin.message)
             let commitID = try objects.write(.commit, commit.payload)
             try lock.write(commitID)
-            try objects.finish(also: [lock.path])
-            try lock.commit(synced: true)
+            try objects.finish()
+            try lock.commit()
             state.withLock { $0 = State(head: commitID, tree: tree) }
         }
     }
