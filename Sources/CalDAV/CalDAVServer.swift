@@ -634,11 +634,11 @@ final class RequestMemo {
 }
 
 extension DAVResponse {
-    static func statusLine(_ code: Int) -> String {
-        let reasons: [Int: String] = [
-            200: "OK", 201: "Created", 204: "No Content", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
-            412: "Precondition Failed", 424: "Failed Dependency", 507: "Insufficient Storage",
-        ]
-        return "HTTP/1.1 \(code) \(reasons[code] ?? "Status")"
-    }
+    /// Written once per propstat, so once per member of a listing: the table is built once.
+    private static let reasons: [Int: String] = [
+        200: "OK", 201: "Created", 204: "No Content", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
+        412: "Precondition Failed", 424: "Failed Dependency", 507: "Insufficient Storage",
+    ]
+
+    static func statusLine(_ code: Int) -> String { "HTTP/1.1 \(code) \(reasons[code] ?? "Status")" }
 }
