@@ -20,6 +20,34 @@ public enum Credibility: Int, Comparable, Sendable {
     public static func < (lhs: Credibility, rhs: Credibility) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
+/// What validation needs beside a cached answer: the zone it came from, the RRSIGs over it, the
+/// NSEC/NSEC3 records (and their RRSIGs) proving a negative answer or a wildcard expansion, and the
+/// verdict once validated.
+public struct ValidationData: Equatable, Sendable {
+    public var zone: DomainName
+    public var signatures: [ResourceRecord]
+    public var proofs: [ResourceRecord]
+    public var security: Security
+
+    public init(
+        zone: DomainName, signatures: [ResourceRecord], proofs: [ResourceRecord], security: Security = .unchecked
+    ) {
+        self.zone = zone
+        self.signatures = signatures
+        self.proofs = proofs
+        self.security = security
+    }
+}
+
+/// One cache lookup's result: the answer, the type it is stored under (the question's, CNAME, or
+/// `wholeName` for NXDOMAIN), how credible it is, and what validation needs.
+public struct CacheHit: Sendable {
+    public var answer: CachedAnswer
+    public var type: RecordType
+    public var credibility: Credibility
+    public var validation: ValidationData?
+}
+
 /// The resolver's cache: RRsets and negative answers with their expiry, a bound in bytes with
 /// least-recently-used eviction, and expired entries kept for `staleWindow` seconds so they can
 /// be served when every authority fails (RFC 8767).
@@ -38,11 +66,12 @@ public struct ResolverCache: Sendable {
         var lifetime: Double
         var size: Int
         var lastUse: UInt64
+        var validation: ValidationData?
     }
 
     /// An NXDOMAIN covers every type of a name, so it is kept once under this type (which no
     /// record has: type 0 is reserved).
-    static let wholeName = RecordType(rawValue: 0)
+    public static let wholeName = RecordType(rawValue: 0)
 
     public let capacity: Int
     public let staleWindow: Double
@@ -69,17 +98,19 @@ public struct ResolverCache: Sendable {
     /// credibility stays.
     public mutating func insert(
         _ answer: CachedAnswer, name: DomainName, type: RecordType, ttl: UInt32, credibility: Credibility,
-        now: Double
+        now: Double, validation: ValidationData? = nil
     ) {
         let key = Key(name: name, type: answerType(answer, type))
         if let existing = entries[key], existing.expires >= now, existing.credibility > credibility { return }
-        let size = Self.estimatedSize(answer, name: name)
+        let size =
+            Self.estimatedSize(answer, name: name)
+            + (validation.map { Self.estimatedSize(.records($0.signatures + $0.proofs), name: name) } ?? 0)
         guard size <= capacity else { return }
         remove(key)
         tick += 1
         entries[key] = Entry(
             answer: answer, expires: now + Double(ttl), credibility: credibility, stored: now, lifetime: Double(ttl),
-            size: size, lastUse: tick)
+            size: size, lastUse: tick, validation: validation)
         bytes += size
         usage.append((key, tick))
         while bytes > capacity, evictOldest() {}
@@ -94,19 +125,46 @@ public struct ResolverCache: Sendable {
         _ name: DomainName, _ type: RecordType, now: Double, allowStale: Bool = false, staleTTL: UInt32 = 30,
         storedSince: Double? = nil
     ) -> CachedAnswer? {
+        hit(name, type, now: now, allowStale: allowStale, staleTTL: staleTTL, storedSince: storedSince)?.answer
+    }
+
+    /// `lookup` with what the resolver needs to validate the answer.
+    public mutating func hit(
+        _ name: DomainName, _ type: RecordType, now: Double, allowStale: Bool = false, staleTTL: UInt32 = 30,
+        storedSince: Double? = nil
+    ) -> CacheHit? {
         // The RRset first: the common hit.
-        var keys = [Key(name: name, type: type), Key(name: name, type: Self.wholeName)]
-        if type != .cname { keys.append(Key(name: name, type: .cname)) }
-        for key in keys {
+        var keyTypes = [type, Self.wholeName]
+        if type != .cname { keyTypes.append(.cname) }
+        for keyType in keyTypes {
+            let key = Key(name: name, type: keyType)
             if let storedSince, let entry = entries[key], entry.stored < storedSince { continue }
-            if let answer = use(key, now: now, allowStale: allowStale, staleTTL: staleTTL) { return answer }
+            if let (answer, entry) = use(key, now: now, allowStale: allowStale, staleTTL: staleTTL) {
+                return CacheHit(
+                    answer: answer, type: keyType, credibility: entry.credibility, validation: entry.validation)
+            }
         }
         return nil
     }
 
+    /// The live entry stored under exactly this name and type (`wholeName` for NXDOMAIN), without
+    /// counting it as used: validation reading keys and proofs.
+    public func peek(_ name: DomainName, _ type: RecordType, now: Double) -> CacheHit? {
+        guard let entry = entries[Key(name: name, type: type)], entry.expires >= now else { return nil }
+        return CacheHit(
+            answer: entry.answer, type: type, credibility: entry.credibility, validation: entry.validation)
+    }
+
+    /// Records validation's verdict on an entry.
+    public mutating func setSecurity(_ security: Security, name: DomainName, type: RecordType) {
+        guard let index = entries.index(forKey: Key(name: name, type: type)) else { return }
+        entries.values[index].validation?.security = security
+    }
+
     /// The cached RRset of exactly this type (no CNAME, no negative answer).
     public mutating func records(_ name: DomainName, _ type: RecordType, now: Double) -> [ResourceRecord]? {
-        guard case .records(let records)? = use(Key(name: name, type: type), now: now, allowStale: false, staleTTL: 0)
+        guard
+            case .records(let records)? = use(Key(name: name, type: type), now: now, allowStale: false, staleTTL: 0)?.0
         else { return nil }
         return records
     }
@@ -119,7 +177,7 @@ public struct ResolverCache: Sendable {
         }
     }
 
-    private mutating func use(_ key: Key, now: Double, allowStale: Bool, staleTTL: UInt32) -> CachedAnswer? {
+    private mutating func use(_ key: Key, now: Double, allowStale: Bool, staleTTL: UInt32) -> (CachedAnswer, Entry)? {
         // One hash of the key: the entry is read and touched through its index.
         guard let index = entries.index(forKey: key) else { return nil }
         let entry = entries.values[index]
@@ -138,7 +196,7 @@ public struct ResolverCache: Sendable {
         entries.values[index].lastUse = tick
         usage.append((key, tick))
         compactUsage()
-        return Self.counted(entry.answer, ttl: ttl)
+        return (Self.counted(entry.answer, ttl: ttl), entry)
     }
 
     private func answerType(_ answer: CachedAnswer, _ type: RecordType) -> RecordType {

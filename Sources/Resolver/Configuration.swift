@@ -29,14 +29,17 @@ public struct ResolverSettings: Sendable {
     /// Client questions being resolved at once; beyond this a question not answerable from the
     /// cache gets SERVFAIL at once, so a flood of random names cannot grow memory without bound.
     public var maximumOutstandingRequests: Int
+    /// DNSSEC: validate every answer from these anchors down (empty: no validation).
+    public var trustAnchors: TrustAnchors
 
     public init(
         rootServers: [ServerAddress] = [], forwarders: [ServerAddress] = [], authorityPort: Int = 53,
         qnameMinimisation: Bool = true, queryTimeout: Double = 1.0, attemptsPerServer: Int = 2,
         maximumQueriesPerRequest: Int = 64, maximumDepth: Int = 6, maximumChain: Int = 12,
         maximumTTL: UInt32 = 86_400, maximumNegativeTTL: UInt32 = 3_600, staleTTL: UInt32 = 30,
-        maximumOutstandingRequests: Int = 10_000
+        maximumOutstandingRequests: Int = 10_000, trustAnchors: TrustAnchors = TrustAnchors()
     ) {
+        self.trustAnchors = trustAnchors
         self.rootServers = rootServers
         self.forwarders = forwarders
         self.authorityPort = authorityPort

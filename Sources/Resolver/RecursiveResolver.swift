@@ -55,7 +55,7 @@ public struct ResolverStatistics: Sendable {
 /// Only one query per client question is outstanding at a time.
 public struct RecursiveResolver: Sendable {
     public private(set) var settings: ResolverSettings
-    public private(set) var cache: ResolverCache
+    public internal(set) var cache: ResolverCache
     public private(set) var statistics = ResolverStatistics()
     public var blockList: BlockList
     public var localZones: Authority {
@@ -149,12 +149,9 @@ public struct RecursiveResolver: Sendable {
             return reply(client, local, maximumSize: limit)
         }
         // The common case first: the whole answer is in the cache.
-        if let (rcode, answers, authority) = cachedAnswer(question, now: now, allowStale: false) {
+        if let answer = cachedAnswer(question, checkingDisabled: query.checkingDisabled, now: now, allowStale: false) {
             statistics.answeredFromCache += 1
-            response.rcode = rcode
-            response.answers = answers
-            response.authority = authority
-            var actions = reply(client, response, maximumSize: limit)
+            var actions = reply(client, Self.respond(to: query, answer), maximumSize: limit)
             if lastAnswerNearExpiry { actions += prefetch(question, query: query, now: now) }
             return actions
         }
@@ -197,31 +194,58 @@ public struct RecursiveResolver: Sendable {
 
     /// The answer the cache alone gives, following CNAMEs: live data, or with `allowStale` data
     /// expired within the stale window (TTL `staleTTL`).
-    private mutating func cachedAnswer(_ question: Question, now: Double, allowStale: Bool)
-        -> (ResponseCode, [ResourceRecord], [ResourceRecord])?
+    /// When validating, an entry not validated yet is a miss (the resolution loop validates it),
+    /// and a bogus one is SERVFAIL unless the client set CD.
+    private mutating func cachedAnswer(_ question: Question, checkingDisabled: Bool, now: Double, allowStale: Bool)
+        -> Answer?
     {
         var name = question.name
-        var chain: [ResourceRecord] = []
+        var answer = Answer(rcode: .noError, secure: validates)
         lastAnswerNearExpiry = false
         for _ in 0...settings.maximumChain {
             guard
-                let cached = cache.lookup(
-                    name, question.type, now: now, allowStale: allowStale, staleTTL: settings.staleTTL)
+                let hit = cache.hit(name, question.type, now: now, allowStale: allowStale, staleTTL: settings.staleTTL)
             else { return nil }
             // Any link of the chain about to expire is worth a refresh of the whole question.
             lastAnswerNearExpiry = lastAnswerNearExpiry || cache.lastUseNearExpiry
-            switch cached {
+            if validates {
+                // A delegation's NS set or glue is the parent's unsigned copy: ask the zone itself.
+                guard hit.credibility == .answer else { return nil }
+                if let data = hit.validation {
+                    switch data.security {
+                    case .unchecked: return nil
+                    case .secure: break
+                    case .insecure: answer.secure = false
+                    case .bogus(let code, let reason):
+                        guard checkingDisabled else {
+                            return Answer(rcode: .serverFailure, secure: false, extendedError: (code, reason))
+                        }
+                        answer.secure = false
+                    }
+                    answer.signatures += data.signatures
+                    answer.proofs += data.proofs
+                } else {
+                    answer.secure = false
+                }
+            }
+            switch hit.answer {
             case .records(let records):
                 if let first = records.first, first.type == .cname, question.type != .cname,
                     case .cname(let alias) = first.data
                 {
-                    chain.append(first)
+                    answer.records.append(first)
                     name = alias.target
                     continue
                 }
-                return (.noError, chain + records, [])
-            case .noData(let authority): return (.noError, chain, authority)
-            case .nameError(let authority): return (.nameError, chain, authority)
+                answer.records += records
+                return answer
+            case .noData(let authority):
+                answer.authority = authority
+                return answer
+            case .nameError(let authority):
+                answer.rcode = .nameError
+                answer.authority = authority
+                return answer
             }
         }
         return nil
@@ -306,31 +330,65 @@ public struct RecursiveResolver: Sendable {
         for _ in 0..<512 {
             guard let goal = request.goals.last else { break }
             let refreshing = request.goals.count == 1 ? request.refreshSince : nil
-            if let cached = cache.lookup(goal.name, goal.type, now: now, storedSince: refreshing) {
+            if let hit = cache.hit(goal.name, goal.type, now: now, storedSince: refreshing),
+                !(validates && request.goals.count == 1 && hit.credibility < .answer)
+            {
                 if request.goals.count > 1 {
-                    request.goals.removeLast()
-                    if case .records(let records) = cached, records.first?.type == goal.type { continue }
+                    let finished = request.goals.removeLast()
+                    if finished.fetchesKeys {
+                        if cache.peek(finished.name, finished.type, now: now) == nil,
+                            cache.peek(finished.name, ResolverCache.wholeName, now: now) == nil
+                        {
+                            request.unobtainable.insert(Question(name: finished.name, type: finished.type))
+                        }
+                        continue
+                    }
+                    if case .records(let records) = hit.answer, records.first?.type == goal.type { continue }
                     request.goals[request.goals.count - 1].unresolvable.insert(goal.name)
                     continue
                 }
-                switch cached {
+                if validates {
+                    switch judge(goal.name, hit, request: &request, now: now) {
+                    case .proceed: break
+                    case .fetch(let name, let type):
+                        request.goals.append(Goal(name: name, type: type, fetchesKeys: true))
+                        continue
+                    case .bogus(let code, let reason):
+                        statistics.serverFailures += 1
+                        return finish(
+                            &request, Answer(rcode: .serverFailure, secure: false, extendedError: (code, reason)))
+                    }
+                }
+                switch hit.answer {
                 case .records(let records):
                     guard let first = records.first, first.type == .cname, goal.type != .cname,
                         case .cname(let alias) = first.data
                     else {
-                        return finish(&request, rcode: .noError, answers: request.chain + records, authority: [])
+                        return finish(&request, request.answer(.noError, records: records, authority: []))
                     }
                     guard follow(alias.target, adding: [first], request: &request) else {
                         return fail(request, now: now)
                     }
                 case .noData(let authority):
-                    return finish(&request, rcode: .noError, answers: request.chain, authority: authority)
+                    return finish(&request, request.answer(.noError, records: [], authority: authority))
                 case .nameError(let authority):
-                    return finish(&request, rcode: .nameError, answers: request.chain, authority: authority)
+                    return finish(&request, request.answer(.nameError, records: [], authority: authority))
                 }
                 continue
             }
             if request.goals.count == 1, let (dname, target) = cachedDNAME(above: goal.name, now: now) {
+                if validates, let hit = cache.peek(dname.name, .dname, now: now) {
+                    switch judge(dname.name, hit, request: &request, now: now) {
+                    case .proceed: break
+                    case .fetch(let name, let type):
+                        request.goals.append(Goal(name: name, type: type, fetchesKeys: true))
+                        continue
+                    case .bogus(let code, let reason):
+                        statistics.serverFailures += 1
+                        return finish(
+                            &request, Answer(rcode: .serverFailure, secure: false, extendedError: (code, reason)))
+                    }
+                }
                 let synthesized = ResourceRecord(
                     name: goal.name, ttl: dname.ttl, data: .cname(CNAMERecord(target: target)))
                 guard follow(target, adding: [dname, synthesized], request: &request) else {
@@ -363,9 +421,41 @@ public struct RecursiveResolver: Sendable {
             }
             guard request.goals.count > 1 else { return fail(request, now: now) }
             let failed = request.goals.removeLast()
-            request.goals[request.goals.count - 1].unresolvable.insert(failed.name)
+            if failed.fetchesKeys {
+                request.unobtainable.insert(Question(name: failed.name, type: failed.type))
+            } else {
+                request.goals[request.goals.count - 1].unresolvable.insert(failed.name)
+            }
         }
         return fail(request, now: now)
+    }
+
+    enum Judgement {
+        case proceed
+        case fetch(DomainName, RecordType)
+        case bogus(UInt16, String)
+    }
+
+    /// Validates a cached entry the answer uses; a secure one adds its RRSIGs and proofs to the
+    /// answer, an insecure one takes away its AD bit, a bogus one fails it (unless the client set CD).
+    private mutating func judge(_ name: DomainName, _ hit: CacheHit, request: inout Request, now: Double)
+        -> Judgement
+    {
+        guard let data = hit.validation else {
+            request.secure = false
+            return .proceed
+        }
+        switch security(of: name, hit.type, now: now, unobtainable: request.unobtainable) {
+        case .fetch(let name, let type): return .fetch(name, type)
+        case .done(.secure): break
+        case .done(.insecure), .done(.unchecked): request.secure = false
+        case .done(.bogus(let code, let reason)):
+            guard request.query.checkingDisabled else { return .bogus(code, reason) }
+            request.secure = false
+        }
+        request.signatures += data.signatures
+        request.proofs += data.proofs
+        return .proceed
     }
 
     /// Moves the main question to an alias's target, keeping the records that led there.
@@ -469,7 +559,7 @@ public struct RecursiveResolver: Sendable {
     ) -> [ResolverAction]? {
         let options = QueryOptions(
             recursionDesired: !settings.forwarders.isEmpty, authenticData: false, edns: edns,
-            udpPayloadSize: 1232, sendsCookie: false)
+            udpPayloadSize: 1232, dnssecOK: edns && validates, sendsCookie: false)
         guard
             let query = try? ClientQuery(
                 question: question, options: options, id: randomID(), server: server, now: UInt64(max(0, now)))
@@ -504,6 +594,28 @@ public struct RecursiveResolver: Sendable {
         guard message.rcode == .noError || message.rcode == .nameError else { return .lame }
         let zone = sent.zone
         let asked = sent.question
+        let validating = validates
+        // What validation needs: the RRSIGs over each RRset kept, and the NSEC/NSEC3 records (with
+        // their RRSIGs and the SOA's) that prove a denial or a wildcard expansion.
+        let denial =
+            validating
+            ? message.authority.filter { record in
+                guard record.name.isSubdomain(of: zone) else { return false }
+                switch record.data {
+                case .nsec, .nsec3: return true
+                case .rrsig(let signature): return [.nsec, .nsec3, .soa].contains(signature.typeCovered)
+                default: return false
+                }
+            } : []
+        func signed(_ owner: DomainName, _ type: RecordType, in section: [ResourceRecord]) -> ValidationData? {
+            guard validating, type != .any else { return nil }
+            let signatures = section.filter { record in
+                guard case .rrsig(let signature) = record.data else { return false }
+                return record.name == owner && signature.typeCovered == type
+            }
+            return ValidationData(zone: zone, signatures: signatures, proofs: denial)
+        }
+        let negative = validating ? ValidationData(zone: zone, signatures: [], proofs: denial) : nil
         var name = asked.name
         var answered = false
         var visited: Set<DomainName> = []
@@ -517,7 +629,9 @@ public struct RecursiveResolver: Sendable {
             let owned = message.answers.filter { $0.name == name && $0.recordClass == .internet }
             let matching = owned.filter { asked.type == .any ? $0.type != .rrsig : $0.type == asked.type }
             if let first = matching.first {
-                cacheRecords(matching, name: name, type: asked.type, ttl: first.ttl, now: now)
+                cacheRecords(
+                    matching, name: name, type: asked.type, ttl: first.ttl, now: now,
+                    validation: signed(name, asked.type, in: message.answers))
                 answered = true
                 break
             }
@@ -526,12 +640,16 @@ public struct RecursiveResolver: Sendable {
             }), case .dname(let data) = dname.data,
                 let target = Self.substitute(name, owner: dname.name, target: data.target)
             {
-                cacheRecords([dname], name: dname.name, type: .dname, ttl: dname.ttl, now: now)
+                cacheRecords(
+                    [dname], name: dname.name, type: .dname, ttl: dname.ttl, now: now,
+                    validation: signed(dname.name, .dname, in: message.answers))
                 name = target
                 continue
             }
             if let cname = owned.first(where: { $0.type == .cname }), case .cname(let alias) = cname.data {
-                cacheRecords([cname], name: name, type: .cname, ttl: cname.ttl, now: now)
+                cacheRecords(
+                    [cname], name: name, type: .cname, ttl: cname.ttl, now: now,
+                    validation: signed(name, .cname, in: message.answers))
                 name = alias.target
                 continue
             }
@@ -551,12 +669,12 @@ public struct RecursiveResolver: Sendable {
             let authority = soa.map { [$0] } ?? []
             cache.insert(
                 .nameError(authority: authority), name: name, type: asked.type, ttl: negativeTTL,
-                credibility: .answer, now: now)
+                credibility: .answer, now: now, validation: negative)
             // RFC 8020: nothing exists below a name that does not exist.
             if sent.minimised, let goal = request.goals.last, goal.name.isSubdomain(of: name) {
                 cache.insert(
                     .nameError(authority: authority), name: goal.name, type: goal.type, ttl: negativeTTL,
-                    credibility: .answer, now: now)
+                    credibility: .answer, now: now, validation: negative)
             }
             return .learned
         }
@@ -580,6 +698,21 @@ public struct RecursiveResolver: Sendable {
                     cacheRecords(glue, name: target, type: .a, ttl: first.ttl, now: now, credibility: .glue)
                 }
             }
+            if validating {
+                // The parent's word on the child's DS set (RFC 4035 §3.1.4): the DS records, or the
+                // NSEC/NSEC3 proving there are none (an insecure delegation).
+                let signers = message.authority.filter { $0.name == cut && $0.type == .ds }
+                if let first = signers.first {
+                    cacheRecords(
+                        signers, name: cut, type: .ds, ttl: first.ttl, now: now,
+                        validation: signed(cut, .ds, in: message.authority))
+                } else if !denial.isEmpty {
+                    let ttl = min(denial.map(\.ttl).min() ?? 0, settings.maximumNegativeTTL)
+                    cache.insert(
+                        .noData(authority: []), name: cut, type: .ds, ttl: ttl, credibility: .answer, now: now,
+                        validation: negative)
+                }
+            }
             return .learned
         }
         // NOERROR without the data: NODATA, which only an authority (or a forwarder) can say.
@@ -588,13 +721,13 @@ public struct RecursiveResolver: Sendable {
         let authority = soa.map { [$0] } ?? []
         cache.insert(
             .noData(authority: authority), name: name, type: asked.type, ttl: negativeTTL,
-            credibility: .answer, now: now)
+            credibility: .answer, now: now, validation: negative)
         return .learned
     }
 
     private mutating func cacheRecords(
         _ records: [ResourceRecord], name: DomainName, type: RecordType, ttl: UInt32, now: Double,
-        credibility: Credibility = .answer
+        credibility: Credibility = .answer, validation: ValidationData? = nil
     ) {
         let capped = min(ttl, settings.maximumTTL)
         let uniform = records.map { record in
@@ -602,7 +735,9 @@ public struct RecursiveResolver: Sendable {
             record.ttl = capped
             return record
         }
-        cache.insert(.records(uniform), name: name, type: type, ttl: capped, credibility: credibility, now: now)
+        cache.insert(
+            .records(uniform), name: name, type: type, ttl: capped, credibility: credibility, now: now,
+            validation: validation)
     }
 
     /// RFC 2308 §5: the smaller of the SOA's TTL and its MINIMUM field.
@@ -613,30 +748,19 @@ public struct RecursiveResolver: Sendable {
 
     // MARK: Answering the client
 
-    private mutating func finish(
-        _ request: inout Request, rcode: ResponseCode, answers: [ResourceRecord], authority: [ResourceRecord],
-        extendedError: (UInt16, String)? = nil
-    ) -> [ResolverAction] {
+    private mutating func finish(_ request: inout Request, _ validated: Answer) -> [ResolverAction] {
+        var answer = validated
+        if !validates { answer.secure = false }
         if request.queriesSent == 0, request.refreshSince == nil { statistics.answeredFromCache += 1 }
-        var response = Self.response(to: request.query)
-        response.rcode = rcode
-        response.answers = answers
-        response.authority = authority
-        if let (code, text) = extendedError { Self.addExtendedError(&response, code: code, text: text) }
         requests[request.client] = nil
         if inFlight[request.question] == request.client { inFlight[request.question] = nil }
         if let token = request.outstanding { pending[token] = nil }
-        var actions = request.refreshSince == nil ? reply(request.client, response, maximumSize: request.limit) : []
+        var actions =
+            request.refreshSince == nil
+            ? reply(request.client, Self.respond(to: request.query, answer), maximumSize: request.limit) : []
         for waiter in request.waiters {
             waitingClients.remove(waiter.client)
-            var copy = response
-            copy.id = waiter.query.id
-            copy.recursionDesired = waiter.query.recursionDesired
-            copy.checkingDisabled = waiter.query.checkingDisabled
-            copy.questions = waiter.query.questions
-            if waiter.query.edns == nil { copy.edns = nil }
-            if waiter.query.edns != nil, copy.edns == nil { copy.edns = EDNS(udpPayloadSize: 1232) }
-            actions += reply(waiter.client, copy, maximumSize: waiter.limit)
+            actions += reply(waiter.client, Self.respond(to: waiter.query, answer), maximumSize: waiter.limit)
         }
         return actions
     }
@@ -649,15 +773,17 @@ public struct RecursiveResolver: Sendable {
 
     private mutating func fail(_ failed: Request, now: Double) -> [ResolverAction] {
         var request = failed
-        if let (rcode, answers, authority) = cachedAnswer(request.question, now: now, allowStale: true) {
+        if var answer = cachedAnswer(
+            request.question, checkingDisabled: request.query.checkingDisabled, now: now, allowStale: true),
+            answer.rcode != .serverFailure
+        {
             if request.refreshSince == nil { statistics.staleAnswers += 1 }
-            return finish(
-                &request, rcode: rcode, answers: answers, authority: authority, extendedError: (3, "stale answer"))
+            answer.extendedError = (3, "stale answer")
+            return finish(&request, answer)
         }
         statistics.serverFailures += 1
         return finish(
-            &request, rcode: .serverFailure, answers: [], authority: [],
-            extendedError: (22, "no reachable authority"))
+            &request, Answer(rcode: .serverFailure, secure: false, extendedError: (22, "no reachable authority")))
     }
 
     private func reply(_ client: ClientHandle, _ message: Message, maximumSize: Int) -> [ResolverAction] {
@@ -669,7 +795,27 @@ public struct RecursiveResolver: Sendable {
         var response = Message(
             id: query.id, isResponse: true, opcode: query.opcode, recursionDesired: query.recursionDesired,
             recursionAvailable: true, checkingDisabled: query.checkingDisabled, questions: query.questions)
-        if query.edns != nil { response.edns = EDNS(udpPayloadSize: 1232) }
+        if let edns = query.edns {
+            response.edns = EDNS(udpPayloadSize: 1232)
+            response.edns?.dnssecOK = edns.dnssecOK
+        }
+        return response
+    }
+
+    /// The answer as this client asked for it: RRSIGs and proofs only with DO, AD only when every
+    /// part validated and the client understands it (AD or DO set, RFC 6840 §5.8).
+    static func respond(to query: Message, _ answer: Answer) -> Message {
+        var response = Self.response(to: query)
+        response.rcode = answer.rcode
+        response.answers = answer.records
+        response.authority = answer.authority
+        let dnssecOK = query.edns?.dnssecOK == true
+        if dnssecOK {
+            response.answers += answer.signatures
+            response.authority += answer.proofs
+        }
+        response.authenticData = answer.secure && (query.authenticData || dnssecOK)
+        if let (code, text) = answer.extendedError { addExtendedError(&response, code: code, text: text) }
         return response
     }
 
@@ -696,6 +842,19 @@ struct Request: Sendable {
     var waiters: [Waiter] = []
     /// A prefetch: cached answers to the question stored before this time do not count.
     var refreshSince: Double?
+    /// Validation: whether every part of the answer so far is secure, the RRSIGs and proofs of
+    /// those parts, and the keys or DS sets that could not be fetched.
+    var secure = true
+    var signatures: [ResourceRecord] = []
+    var proofs: [ResourceRecord] = []
+    var unobtainable: Set<Question> = []
+
+    /// The final answer: the aliases followed, then `records`.
+    func answer(_ rcode: ResponseCode, records: [ResourceRecord], authority: [ResourceRecord]) -> Answer {
+        Answer(
+            rcode: rcode, records: chain + records, authority: authority, signatures: signatures, proofs: proofs,
+            secure: secure)
+    }
 
     init(client: ClientHandle, query: Message, question: Question, limit: Int, goals: [Goal]) {
         self.client = client
@@ -717,6 +876,20 @@ struct Request: Sendable {
     }
 }
 
+/// An answer for clients, before it is shaped to each one's flags.
+struct Answer: Sendable {
+    var rcode: ResponseCode
+    var records: [ResourceRecord] = []
+    var authority: [ResourceRecord] = []
+    /// For clients that set DO: the RRSIGs over `records`, and the NSEC/NSEC3 records and RRSIGs
+    /// for `authority`.
+    var signatures: [ResourceRecord] = []
+    var proofs: [ResourceRecord] = []
+    /// Validated: every part of it is secure.
+    var secure: Bool
+    var extendedError: (UInt16, String)? = nil
+}
+
 struct Waiter: Sendable {
     let client: ClientHandle
     let query: Message
@@ -735,10 +908,13 @@ struct Goal: Sendable {
     var probed: DomainName?
     /// NS names whose address could not be found.
     var unresolvable: Set<DomainName> = []
+    /// A DS or DNSKEY set validation needs (its answer is not an address).
+    var fetchesKeys: Bool
 
-    init(name: DomainName, type: RecordType) {
+    init(name: DomainName, type: RecordType, fetchesKeys: Bool = false) {
         self.name = name
         self.type = type
+        self.fetchesKeys = fetchesKeys
     }
 
     mutating func enter(_ newZone: DomainName) {

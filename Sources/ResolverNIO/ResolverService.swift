@@ -20,8 +20,13 @@ public final class ResolverService: Sendable {
     private let logger: Logger
     private let clients = NIOLockedValueBox<[ClientHandle: @Sendable ([UInt8]) -> Void]>([:])
     private let nextClient = NIOLockedValueBox<UInt64>(0)
+    private let epochOffset: Double
 
     public init(resolver: RecursiveResolver, group: any EventLoopGroup, logger: Logger) {
+        var wall = timespec()
+        clock_gettime(CLOCK_REALTIME, &wall)
+        epochOffset =
+            Double(wall.tv_sec) + Double(wall.tv_nsec) / 1e9 - Double(NIODeadline.now().uptimeNanoseconds) / 1e9
         self.core = NIOLockedValueBox(resolver)
         self.group = group
         self.logger = logger
@@ -191,9 +196,10 @@ public final class ResolverService: Sendable {
         }
     }
 
-    /// Monotonic seconds: TTLs and RTTs must not jump with the wall clock.
+    /// Monotonic seconds, so TTLs and RTTs do not jump with the wall clock, counted from the Unix
+    /// epoch as it was at start, so DNSSEC signatures' validity windows can be checked against it.
     private func clock() -> Double {
-        Double(NIODeadline.now().uptimeNanoseconds) / 1e9
+        Double(NIODeadline.now().uptimeNanoseconds) / 1e9 + epochOffset
     }
 }
 
