@@ -222,7 +222,8 @@ let package = Package(
         .testTarget(name: "DNSTests", dependencies: ["DNS", "DNSSecurity"]),
         .testTarget(name: "DNSServerTests", dependencies: ["DNSServer", "DNS", "DNSSecurity"]),
         .testTarget(name: "DNSClientTests", dependencies: ["DNSClient", "DNS", "DNSSecurity"]),
-        .testTarget(name: "ResolverTests", dependencies: ["Resolver", "DNSClient", "DNSServer", "DNS"]),
+        .testTarget(
+            name: "ResolverTests", dependencies: ["Resolver", "DNSClient", "DNSServer", "DNS", "DNSSecurity"]),
         .testTarget(name: "ICalendarTests", dependencies: ["ICalendar"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS"]),
         .testTarget(name: "OpenPGPTests", dependencies: ["OpenPGP", "Wire"]),

@@ -25,13 +25,15 @@ struct ScriptedNetwork {
     /// Asks the resolver one question at `now` and runs every action until the answer comes.
     mutating func ask(
         _ resolver: inout RecursiveResolver, _ name: String, _ type: RecordType, now: Double = 1000,
-        edns: Bool = true, transport: DNSClient.Transport = .udp
+        edns: Bool = true, transport: DNSClient.Transport = .udp, dnssecOK: Bool = false,
+        checkingDisabled: Bool = false
     ) throws -> Message {
         nextClient += 1
         let client = ClientHandle(nextClient)
         var query = Message(
             id: 4242, recursionDesired: true, questions: [Question(name: try DomainName(name), type: type)])
-        if edns { query.edns = EDNS(udpPayloadSize: 1232) }
+        if edns { query.edns = EDNS(udpPayloadSize: 1232, dnssecOK: dnssecOK) }
+        query.checkingDisabled = checkingDisabled
         let actions = resolver.receiveQuery(try query.encode(), from: client, over: transport, now: now)
         guard let reply = try drive(&resolver, actions, now: now)[client] else { throw Stuck() }
         return reply

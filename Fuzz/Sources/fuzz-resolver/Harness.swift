@@ -8,24 +8,33 @@ import Resolver
 // each becomes the answer to the resolver's outstanding query (from the right server or another,
 // with its ID and question patched to match or left as they are). Whatever they say, the client
 // gets exactly one well-formed answer with its own ID, within its UDP size, after a bounded
-// number of queries; the text is parsed as root hints and as a block list without trapping.
+// number of queries; the text is parsed as root hints, a block list and trust anchors without
+// trapping. When the first byte's top bit is set the resolver validates DNSSEC from a root anchor,
+// so the chain of trust and the NSEC/NSEC3 proofs are fed whatever the messages hold.
 @_cdecl("fuzz_resolver_main")
 func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
     runFuzzer(argc, argv, fuzzResolver)
 }
 
 private let root = ServerAddress(host: "10.0.0.1")
+private let anchors = try? TrustAnchors.parse(
+    ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n"
+        + ". IN DNSKEY 257 3 15 l02Woi0iS8Aa25FQkUd9RMzZHJpBoRQwAQEX1SxZJA4=\n")
 private let question: Question? = (try? DomainName("www.example.test.")).map { Question(name: $0, type: .a) }
 
 private func fuzzResolver(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let input = start.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? []
     parseFiles(input)
     guard let question else { fatalError("the fuzz question does not parse") }
+    guard let anchors else { fatalError("the fuzz trust anchors do not parse") }
+    var settings = ResolverSettings(rootServers: [root], maximumQueriesPerRequest: 32)
+    if let first = input.first, first & 0x80 != 0 { settings.trustAnchors = anchors }
     var resolver = RecursiveResolver(
-        settings: ResolverSettings(rootServers: [root], maximumQueriesPerRequest: 32),
+        settings: settings,
         cache: ResolverCache(capacity: 1 << 16), randomID: { 0x4242 })
     var query = Message(id: 0x1234, recursionDesired: true, questions: [question])
     query.edns = EDNS(udpPayloadSize: 1232)
+    query.edns?.dnssecOK = input.count > 1 && input[1] & 0x80 != 0
     guard let queryBytes = try? query.encode() else { fatalError("the fuzz query does not encode") }
     var actions = resolver.receiveQuery(queryBytes, from: ClientHandle(1), over: .udp, now: 1000)
     var outstanding: [OutgoingQuery] = []
@@ -96,5 +105,12 @@ private func parseFiles(_ input: [UInt8]) {
     } catch {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
         guard (1...lines).contains(error.line) else { fatalError("error line \(error.line) outside the input") }
+    }
+    do {
+        let parsed = try TrustAnchors.parse(text)
+        guard !parsed.isEmpty else { fatalError("empty trust anchors accepted") }
+    } catch {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+        guard (0...lines).contains(error.line) else { fatalError("anchor error line \(error.line) outside the input") }
     }
 }
