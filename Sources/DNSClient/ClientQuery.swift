@@ -35,6 +35,9 @@ public struct QueryOptions: Hashable, Sendable {
     public var clientCookie: [UInt8]
     /// Whether a resolver should make up a fresh client cookie for each query (dig's `+cookie`).
     public var sendsCookie: Bool
+    /// The server cookie this server gave last time (8 to 32 bytes), sent back with the client
+    /// cookie (RFC 7873 §5.2.2); empty when none is known.
+    public var serverCookie: [UInt8] = []
     /// Sign the query with this key, and require the response to be signed with it.
     public var key: TSIGKey?
 
@@ -76,7 +79,8 @@ public struct ClientQuery: Sendable {
             checkingDisabled: options.checkingDisabled, questions: [question])
         if options.edns {
             let cookie: [EDNSOption] =
-                options.clientCookie.count == 8 ? [.cookie(client: options.clientCookie, server: [])] : []
+                options.clientCookie.count == 8
+                ? [.cookie(client: options.clientCookie, server: options.serverCookie)] : []
             message.edns = EDNS(
                 udpPayloadSize: options.udpPayloadSize, dnssecOK: options.dnssecOK, options: cookie)
         }
@@ -119,6 +123,15 @@ public struct ClientQuery: Sendable {
         let mayOmitQuestion = message.questions.isEmpty && message.rcode != .noError
         guard questionMatches || mayOmitQuestion || self.message.questions.isEmpty else {
             return .ignored(.wrongQuestion(message.questions))
+        }
+        // RFC 7873 §5.3: a reply whose COOKIE option carries another client cookie is a forgery.
+        if options.clientCookie.count == 8, options.edns,
+            case .cookie(let client, _)? = message.edns?.options.first(where: {
+                if case .cookie = $0 { return true } else { return false }
+            }),
+            client != options.clientCookie
+        {
+            return .ignored(.wrongCookie)
         }
         var signature = SignatureCheck.notRequested
         if let key = options.key {
@@ -173,6 +186,7 @@ public enum IgnoredReason: Sendable, CustomStringConvertible {
     case notAResponse
     case wrongID(UInt16)
     case wrongQuestion([Question])
+    case wrongCookie
 
     public var description: String {
         switch self {
@@ -181,6 +195,7 @@ public enum IgnoredReason: Sendable, CustomStringConvertible {
         case .notAResponse: return "a query, not a reply"
         case .wrongID(let id): return "reply with the wrong ID \(id)"
         case .wrongQuestion(let questions): return "reply to another question: \(questions)"
+        case .wrongCookie: return "reply with another client cookie"
         }
     }
 }

@@ -78,6 +78,10 @@ public struct RecursiveResolver: Sendable {
     /// Set by `cachedAnswer`: some record of the answer it gave is near the end of its TTL.
     private var lastAnswerNearExpiry = false
     private let randomID: @Sendable () -> UInt16
+    /// DNS cookies (RFC 7873): the secret our client cookies are made from, and the server cookie
+    /// each server last gave.
+    private let cookieSecret: UInt64
+    private var serverCookies: [ServerAddress: [UInt8]] = [:]
 
     public init(
         settings: ResolverSettings, cache: ResolverCache = ResolverCache(capacity: 64 << 20),
@@ -90,6 +94,17 @@ public struct RecursiveResolver: Sendable {
         self.localZones = localZones
         self.localOrigins = localZones.origins
         self.randomID = randomID
+        cookieSecret = (0..<4).reduce(UInt64(0)) { value, _ in value << 16 | UInt64(randomID()) }
+    }
+
+    /// The client cookie for one server (RFC 7873 §4.1): a keyed hash of its address, the same
+    /// for every query to it, different for each server, unguessable without the secret.
+    func clientCookie(for server: ServerAddress) -> [UInt8] {
+        var hasher = Hasher()
+        hasher.combine(cookieSecret)
+        hasher.combine(server)
+        let value = UInt64(bitPattern: Int64(hasher.finalize()))
+        return (0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * $0)) }
     }
 
     /// Whether the query is still waiting for its answer (the shell closes its socket otherwise).
@@ -278,6 +293,12 @@ public struct RecursiveResolver: Sendable {
         case .accepted(let accepted):
             pending[token] = nil
             response = accepted
+        }
+        if case .cookie(let client, let server)? = response.message.edns?.options.first(where: {
+            if case .cookie = $0 { return true } else { return false }
+        }), client == sent.query.options.clientCookie, (8...32).contains(server.count) {
+            if serverCookies.count > 50_000 { serverCookies.removeAll() }
+            serverCookies[sent.server] = server
         }
         let rcode = response.message.rcode
         if sent.edns, response.message.edns == nil, rcode == .formatError || rcode == .notImplemented,
@@ -557,9 +578,11 @@ public struct RecursiveResolver: Sendable {
         _ question: Question, to server: ServerAddress, over transport: DNSClient.Transport, zone: DomainName,
         minimised: Bool, edns: Bool, request: inout Request, now: Double
     ) -> [ResolverAction]? {
-        let options = QueryOptions(
+        var options = QueryOptions(
             recursionDesired: !settings.forwarders.isEmpty, authenticData: false, edns: edns,
-            udpPayloadSize: 1232, dnssecOK: edns && validates, sendsCookie: false)
+            udpPayloadSize: 1232, dnssecOK: edns && validates, clientCookie: clientCookie(for: server),
+            sendsCookie: false)
+        options.serverCookie = serverCookies[server] ?? []
         guard
             let query = try? ClientQuery(
                 question: question, options: options, id: randomID(), server: server, now: UInt64(max(0, now)))
