@@ -191,16 +191,6 @@ import Testing
         // Two forgeries per question reach the core; the connected socket never hears the third.
         #expect(page.contains("quercus_resolver_ignored_responses_total 4"), "\(page)")
     }
-
-    @Test func aTrustAnchorIsRefusedUntilValidationExists() throws {
-        let directory = try TemporaryDirectory("resolver-anchor")
-        defer { directory.remove() }
-        let anchor = try directory.write(
-            "anchor", ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n")
-        let result = try run(try Product.path("quercus-resolver"), ["--trust-anchor", anchor])
-        #expect(result.status == 64)
-        #expect(result.stderr.contains("DNSSEC validation is not implemented"), "\(result.stderr)")
-    }
 }
 
 struct PeerDidNotStart: Error, CustomStringConvertible {
@@ -259,7 +249,12 @@ func digAnswer(at server: String, port: Int, _ name: String, _ type: String, tcp
         "+time=10",
     ]
     if tcp { arguments.append("+tcp") }
-    let output = try run(dig, arguments, timeout: 30).stdout
+    return parseDigAnswer(try run(dig, arguments, timeout: 30).stdout)
+}
+
+/// The status, answer records and authority types of dig's `+noall +comments +answer +authority`
+/// output (lines starting with `;` other than the status and section headers are passed over).
+func parseDigAnswer(_ output: String) -> DigAnswer {
     var answer = DigAnswer(status: "no answer", records: [], authorityTypes: [])
     var section = ""
     for line in output.split(separator: "\n").map(String.init) {
@@ -283,6 +278,67 @@ func digAnswer(at server: String, port: Int, _ name: String, _ type: String, tcp
     answer.records.sort()
     answer.authorityTypes.sort()
     return answer
+}
+
+/// A DigAnswer with what validation adds: whether the AD bit is set, the Extended DNS Error
+/// info-codes (RFC 8914), and the time dig measured for the query.
+struct DigValidatedAnswer: CustomStringConvertible {
+    var answer: DigAnswer
+    var authenticated: Bool
+    var extendedErrors: [Int]
+    var milliseconds: Int
+    /// The answer section's TTLs by owner and type; an RRSIG's type is `RRSIG` and the type it covers.
+    var ttls: [String: Int] = [:]
+
+    var status: String { answer.status }
+    var records: [String] { answer.records }
+
+    var description: String {
+        "\(answer.status)\(authenticated ? " AD" : "")"
+            + (extendedErrors.isEmpty ? "" : " EDE \(extendedErrors.map(String.init).joined(separator: ","))")
+            + " \(answer.records)"
+    }
+}
+
+/// Asks with the AD bit set (RFC 6840 section 5.7, dig's default, made explicit) and, with
+/// `dnssec`, the DO bit, so that the answer carries its RRSIGs.
+func digValidated(
+    at server: String, port: Int, _ name: String, _ type: String, dnssec: Bool = false
+) throws -> DigValidatedAnswer {
+    let dig = try Peer.command("dig", debian: "bind9-dnsutils")
+    let arguments = [
+        "@\(server)", "-p", "\(port)", name, type, "+noall", "+comments", "+answer", "+authority", "+stats",
+        "+adflag", dnssec ? "+dnssec" : "+nodnssec", "+tries=1", "+time=10",
+    ]
+    let output = try run(dig, arguments, timeout: 30).stdout
+    var result = DigValidatedAnswer(
+        answer: parseDigAnswer(output), authenticated: false, extendedErrors: [], milliseconds: 0)
+    var section = ""
+    for line in output.split(separator: "\n").map(String.init) {
+        if line.hasPrefix(";; ANSWER SECTION") {
+            section = "answer"
+        } else if line.hasPrefix(";; AUTHORITY SECTION") {
+            section = "authority"
+        } else if section == "answer", !line.hasPrefix(";") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            if fields.count >= 5, let ttl = Int(fields[1]) {
+                let type = fields[3] == "RRSIG" ? "RRSIG \(fields[4])" : fields[3]
+                result.ttls["\(fields[0].lowercased()) \(type)"] = ttl
+            }
+        } else if line.hasPrefix(";; flags:") {
+            // ";; flags: qr rd ra ad; QUERY: 1, ..."
+            let flags = line.dropFirst(";; flags:".count).prefix { $0 != ";" }
+            result.authenticated = flags.split(separator: " ").contains("ad")
+        } else if line.hasPrefix("; EDE: ") {
+            // "; EDE: 6 (DNSSEC Bogus): (validation failure ...)"
+            if let code = Int(line.dropFirst("; EDE: ".count).prefix { $0.isNumber }) {
+                result.extendedErrors.append(code)
+            }
+        } else if line.hasPrefix(";; Query time: ") {
+            result.milliseconds = Int(line.dropFirst(";; Query time: ".count).prefix { $0.isNumber }) ?? 0
+        }
+    }
+    return result
 }
 
 /// The root, the TLDs test. and example. on NSD, and the leaves example.test. and other.test. on
