@@ -303,27 +303,11 @@ public struct SecretKey: Sendable, Equatable {
             // A password-protected key: keep it whole so that extract-cert still works.
             return SecretKey(publicKey: publicKey, secret: .opaque([usage] + Array(reader.readRemainingBytes())))
         }
-        let secretStart = reader.offset
-        let secret: SecretKeyMaterial
-        switch (publicKey.material, publicKey.version) {
-        case (.ed25519, _):
-            secret = .ed25519Seed(Array(try reader.readBytes(32)))
-        case (.x25519, _):
-            secret = .x25519Scalar(Array(try reader.readBytes(32)))
-        case (.ed25519Legacy, _):
-            secret = .ed25519Seed(try readScalar(&reader, size: 32))
-        case (.curve25519Legacy, _):
-            // The legacy encoding stores the scalar as a big-endian MPI: reversed native order.
-            secret = .x25519Scalar(try readScalar(&reader, size: 32).reversed())
-        case (.rsa, _):
-            secret = .rsa(
-                d: try reader.readMPI(), p: try reader.readMPI(), q: try reader.readMPI(), u: try reader.readMPI())
-        case (.ecdsa(let curve, _), _), (.ecdh(let curve, _, _, _), _):
-            secret = .nistScalar(try readScalar(&reader, size: curve.fieldSize))
-        case (.other, _):
-            secret = .opaque([usage] + Array(reader.readRemainingBytes()))
-            return SecretKey(publicKey: publicKey, secret: secret)
+        if case .other = publicKey.material {
+            return SecretKey(publicKey: publicKey, secret: .opaque([usage] + Array(reader.readRemainingBytes())))
         }
+        let secretStart = reader.offset
+        let secret = try readFields(of: publicKey, from: &reader)
         if publicKey.version == 4 {
             let secretBytes = reader.bytes[secretStart..<reader.offset]
             let expected = secretBytes.reduce(UInt16(0)) { $0 &+ UInt16($1) }
@@ -333,6 +317,50 @@ public struct SecretKey: Sendable, Equatable {
             }
         }
         return SecretKey(publicKey: publicKey, secret: secret)
+    }
+
+    /// The secret fields of `publicKey`'s algorithm, in the clear (RFC 9580 section 5.5.3).
+    static func readFields(of publicKey: PublicKey, from reader: inout WireReader) throws(WireError)
+        -> SecretKeyMaterial
+    {
+        switch publicKey.material {
+        case .ed25519:
+            return .ed25519Seed(Array(try reader.readBytes(32)))
+        case .x25519:
+            return .x25519Scalar(Array(try reader.readBytes(32)))
+        case .ed25519Legacy:
+            return .ed25519Seed(try readScalar(&reader, size: 32))
+        case .curve25519Legacy:
+            // The legacy encoding stores the scalar as a big-endian MPI: reversed native order.
+            return .x25519Scalar(try readScalar(&reader, size: 32).reversed())
+        case .rsa:
+            return .rsa(
+                d: try reader.readMPI(), p: try reader.readMPI(), q: try reader.readMPI(), u: try reader.readMPI())
+        case .ecdsa(let curve, _), .ecdh(let curve, _, _, _):
+            return .nistScalar(try readScalar(&reader, size: curve.fieldSize))
+        case .other:
+            return .opaque(Array(reader.readRemainingBytes()))
+        }
+    }
+
+    /// The cleartext secret fields, without usage octet or checksum; nil for opaque secrets.
+    var secretFields: [UInt8]? {
+        var writer = WireWriter(capacity: 128)
+        switch (secret, publicKey.material) {
+        case (.opaque, _):
+            return nil
+        case (.ed25519Seed(let seed), .ed25519Legacy):
+            writer.writeMPI(seed)
+        case (.x25519Scalar(let scalar), .curve25519Legacy):
+            writer.writeMPI(Array(scalar.reversed()))
+        case (.rsa(let d, let p, let q, let u), _):
+            for value in [d, p, q, u] { writer.writeMPI(value) }
+        case (.nistScalar(let scalar), _):
+            writer.writeMPI(scalar)
+        case (.ed25519Seed(let bytes), _), (.x25519Scalar(let bytes), _):
+            writer.write(bytes: bytes)
+        }
+        return writer.bytes
     }
 
     public var encoded: [UInt8] {

@@ -284,9 +284,10 @@ struct SymmetricKeyEncryptedSessionKey {
     static func make(version: UInt8, sessionKey: SessionKey, aead: AEADMode, password: [UInt8]) throws(OpenPGPError)
         -> SymmetricKeyEncryptedSessionKey
     {
-        let s2k = StringToKey.iteratedSalted()
+        // Argon2 where the reader knows RFC 9580 (v6 SKESK); iterated-salted for v4 readers.
+        let s2k = version == 6 ? StringToKey.argon2() : StringToKey.iteratedSalted()
         let algorithm = sessionKey.algorithm
-        let derived = s2k.deriveKey(password: password, length: algorithm.keySize)
+        let derived = try s2k.deriveKey(password: password, length: algorithm.keySize)
         if version == 4 {
             let encrypted = try OpenPGPCFB.encrypt([algorithm.rawValue] + sessionKey.key, key: derived)
             return SymmetricKeyEncryptedSessionKey(
@@ -306,7 +307,7 @@ struct SymmetricKeyEncryptedSessionKey {
         guard let algorithm = SymmetricAlgorithm(rawValue: algorithm) else {
             throw .unsupported("symmetric algorithm \(self.algorithm)")
         }
-        let derived = stringToKey.deriveKey(password: password, length: algorithm.keySize)
+        let derived = try stringToKey.deriveKey(password: password, length: algorithm.keySize)
         if version == 4 {
             guard !encryptedKey.isEmpty else { return SessionKey(algorithm: algorithm, key: derived) }
             let decrypted = try OpenPGPCFB.decrypt(encryptedKey[...], key: derived)

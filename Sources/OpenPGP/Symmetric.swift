@@ -65,6 +65,17 @@ enum OpenPGPCFB {
         }
     }
 
+    /// CFB decryption from a given IV, as protected secret keys use it.
+    static func decrypt(_ ciphertext: ArraySlice<UInt8>, key: [UInt8], iv: [UInt8]) throws(OpenPGPError) -> [UInt8] {
+        guard !ciphertext.isEmpty else { return [] }
+        do {
+            return Array(
+                try AES._CFB.decrypt(Array(ciphertext), using: SymmetricKey(data: key), iv: AES._CFB.IV(ivBytes: iv)))
+        } catch {
+            throw .rejected("AES-CFB failed: \(error)")
+        }
+    }
+
     private static let zeroIV = [UInt8](repeating: 0, count: 16)
 }
 
@@ -87,7 +98,8 @@ struct OCB {
         lTable = table
     }
 
-    private static func double(_ block: [UInt8]) -> [UInt8] {
+    /// Doubling in GF(2^128), as OCB and CMAC define it.
+    static func double(_ block: [UInt8]) -> [UInt8] {
         var result = [UInt8](repeating: 0, count: 16)
         for index in 0..<16 {
             let next = index < 15 ? block[index + 1] >> 7 : 0
@@ -253,7 +265,7 @@ enum AEAD {
                     authenticating: associatedData)
                 return Array(box.ciphertext) + Array(box.tag)
             case .eax:
-                throw OpenPGPError.unsupported("AEAD mode EAX")
+                return try EAX(key: key).seal(plaintext, nonce: nonce, associatedData: associatedData)
             }
         } catch let error as OpenPGPError {
             throw error
@@ -276,7 +288,7 @@ enum AEAD {
                     nonce: AES.GCM.Nonce(data: nonce), ciphertext: sealed.dropLast(16), tag: sealed.suffix(16))
                 return Array(try AES.GCM.open(box, using: SymmetricKey(data: key), authenticating: associatedData))
             case .eax:
-                throw OpenPGPError.unsupported("AEAD mode EAX")
+                return try EAX(key: key).open(sealed, nonce: nonce, associatedData: associatedData)
             }
         } catch let error as OpenPGPError {
             throw error
