@@ -40,64 +40,12 @@ public enum Armor {
         return first & 0x80 == 0
     }
 
-    /// Decodes the first armored block in `input`, skipping any text before it.
+    /// Decodes the first armored block in `input`, skipping any text before it. This is
+    /// `ArmorReader` fed the whole input.
     public static func decode(_ input: [UInt8]) throws(OpenPGPError) -> (kind: Kind, bytes: [UInt8]) {
-        let lines = splitLines(input)
-        var index = 0
-        while index < lines.count, beginKind(lines[index]) == nil {
-            index += 1
-        }
-        guard index < lines.count, let kind = beginKind(lines[index]) else {
-            throw .armor(line: max(1, lines.count), reason: "no \"-----BEGIN PGP …-----\" line")
-        }
-        index += 1
-        // Armor headers ("Version: …", "Comment: …") run until the first blank line.
-        while index < lines.count, !lines[index].isEmpty {
-            guard lines[index].contains(UInt8(ascii: ":")) else {
-                // Some writers omit the blank line; then base64 starts straight away.
-                break
-            }
-            index += 1
-        }
-        if index < lines.count, lines[index].isEmpty { index += 1 }
-        var base64: [UInt8] = []
-        var checksum: (line: Int, value: [UInt8])?
-        let endLine = Array("-----END PGP \(kind.rawValue)-----".utf8)
-        while true {
-            guard index < lines.count else {
-                throw .armor(line: lines.count, reason: "missing \"-----END PGP \(kind.rawValue)-----\"")
-            }
-            let line = lines[index]
-            if line.elementsEqual(endLine) { break }
-            if line.first == UInt8(ascii: "="), line.count == 5 {
-                guard let value = Base64.decode(Array(line.dropFirst())) else {
-                    throw .armor(line: index + 1, reason: "the checksum line is not base64")
-                }
-                checksum = (index + 1, value)
-            } else if line.starts(with: Array("-----".utf8)) {
-                throw .armor(line: index + 1, reason: "expected \"-----END PGP \(kind.rawValue)-----\"")
-            } else {
-                guard checksum == nil else { throw .armor(line: index + 1, reason: "data after the checksum") }
-                guard line.allSatisfy(Base64.isAlphabetOrPadding) else {
-                    throw .armor(line: index + 1, reason: "not a base64 line")
-                }
-                base64.append(contentsOf: line)
-            }
-            index += 1
-        }
-        guard let bytes = Base64.decode(base64) else {
-            throw .armor(line: index + 1, reason: "the body is not valid base64")
-        }
-        if let checksum {
-            let crc = CRC24.checksum(bytes)
-            let expected = [
-                UInt8(truncatingIfNeeded: crc >> 16), UInt8(truncatingIfNeeded: crc >> 8),
-                UInt8(truncatingIfNeeded: crc),
-            ]
-            guard checksum.value == expected else {
-                throw .armor(line: checksum.line, reason: "the CRC24 checksum does not match the data")
-            }
-        }
+        var reader = ArmorReader(acceptsBinary: false)
+        let bytes = try reader.update(input[...]) + reader.finish()
+        guard let kind = reader.kind else { throw .armor(line: 1, reason: "no \"-----BEGIN PGP …-----\" line") }
         return (kind, bytes)
     }
 
@@ -106,7 +54,7 @@ public enum Armor {
         isArmored(input) ? try decode(input).bytes : input
     }
 
-    private static func beginKind(_ line: ArraySlice<UInt8>) -> Kind? {
+    static func beginKind(_ line: ArraySlice<UInt8>) -> Kind? {
         Kind.allCases.first { line.elementsEqual("-----BEGIN PGP \($0.rawValue)-----".utf8) }
     }
 
@@ -114,19 +62,7 @@ public enum Armor {
         byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
     }
 
-    /// Lines without their terminators and trailing whitespace (which armor ignores).
-    private static func splitLines(_ input: [UInt8]) -> [ArraySlice<UInt8>] {
-        var lines: [ArraySlice<UInt8>] = []
-        var start = 0
-        for index in input.indices where input[index] == 0x0A {
-            lines.append(trimmed(input[start..<index]))
-            start = index + 1
-        }
-        if start < input.count { lines.append(trimmed(input[start...])) }
-        return lines
-    }
-
-    private static func trimmed(_ line: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+    static func trimmed(_ line: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
         var end = line.endIndex
         while end > line.startIndex, isWhitespace(line[end - 1]) { end -= 1 }
         return line[line.startIndex..<end]
@@ -208,5 +144,167 @@ public struct ArmorWriter {
         }
         output += Array("-----END PGP \(kind.rawValue)-----\n".utf8)
         return output
+    }
+}
+
+/// Armor read while it is still arriving: the first armored block of the input, decoded line by
+/// line (any text before it skipped, headers, CRLF and trailing spaces accepted, the CRC24
+/// checked when present), or binary input passed through as it is when `acceptsBinary`.
+public struct ArmorReader {
+    private enum State {
+        case detect
+        case binary
+        case preamble
+        case headers
+        case body
+        case done
+    }
+
+    /// Lines longer than this are refused, so that memory stays bounded.
+    static let lineLimit = 1 << 20
+    private let acceptsBinary: Bool
+    private var state: State
+    private var line: [UInt8] = []
+    private var lineNumber = 0
+    /// Leading whitespace of input not yet known to be armor or binary.
+    private var held: [UInt8] = []
+    private var base64: [UInt8] = []
+    private var padded = false
+    private var crc = CRC24.checksum([UInt8]())
+    private var checksum: (line: Int, value: [UInt8])?
+    private var endLine: [UInt8] = []
+    /// The kind named by the BEGIN line, once it has been read.
+    public private(set) var kind: Armor.Kind?
+
+    public init(acceptsBinary: Bool = true) {
+        self.acceptsBinary = acceptsBinary
+        state = acceptsBinary ? .detect : .preamble
+    }
+
+    /// Takes input; returns the binary data decoded so far.
+    public mutating func update(_ bytes: ArraySlice<UInt8>) throws(OpenPGPError) -> [UInt8] {
+        var rest = bytes
+        if case .detect = state {
+            guard let first = rest.firstIndex(where: { !Armor.isWhitespace($0) }) else {
+                held += rest
+                return []
+            }
+            if rest[first] & 0x80 != 0 {
+                state = .binary
+                let output = held + rest
+                held = []
+                return output
+            }
+            state = .preamble
+            rest = held + rest
+            held = []
+        }
+        switch state {
+        case .binary: return Array(rest)
+        case .done: return []
+        default: break
+        }
+        var output: [UInt8] = []
+        while let newline = rest.firstIndex(of: 0x0A) {
+            line += rest[..<newline]
+            rest = rest[(newline + 1)...]
+            try endOfLine(&output)
+            if case .done = state { return output }
+        }
+        line += rest
+        guard line.count <= Self.lineLimit else {
+            throw .armor(line: lineNumber + 1, reason: "a line longer than \(Self.lineLimit) bytes")
+        }
+        return output
+    }
+
+    /// Ends the input; throws unless a whole armored block (or binary data) was read.
+    public mutating func finish() throws(OpenPGPError) -> [UInt8] {
+        var output: [UInt8] = []
+        switch state {
+        case .detect:
+            output = held
+            held = []
+        case .binary, .done:
+            break
+        case .preamble, .headers, .body:
+            if !line.isEmpty { try endOfLine(&output) }
+        }
+        switch state {
+        case .preamble:
+            throw .armor(line: max(1, lineNumber), reason: "no \"-----BEGIN PGP …-----\" line")
+        case .headers, .body:
+            throw .armor(line: max(1, lineNumber), reason: "missing \"-----END PGP \(kind?.rawValue ?? "")-----\"")
+        case .detect, .binary, .done:
+            return output
+        }
+    }
+
+    private mutating func endOfLine(_ output: inout [UInt8]) throws(OpenPGPError) {
+        lineNumber += 1
+        let current = Armor.trimmed(line[...])
+        defer { line.removeAll(keepingCapacity: true) }
+        switch state {
+        case .detect, .binary, .done:
+            return
+        case .preamble:
+            if let kind = Armor.beginKind(current) {
+                self.kind = kind
+                endLine = Array("-----END PGP \(kind.rawValue)-----".utf8)
+                state = .headers
+            }
+        case .headers:
+            // Armor headers ("Version: …", "Comment: …") run until the first blank line; some
+            // writers omit the blank line, and then base64 starts straight away.
+            if current.isEmpty {
+                state = .body
+            } else if !current.contains(UInt8(ascii: ":")) {
+                state = .body
+                try bodyLine(current, &output)
+            }
+        case .body:
+            try bodyLine(current, &output)
+        }
+    }
+
+    private mutating func bodyLine(_ current: ArraySlice<UInt8>, _ output: inout [UInt8]) throws(OpenPGPError) {
+        if current.elementsEqual(endLine) {
+            guard base64.isEmpty else { throw .armor(line: lineNumber, reason: "the body is not valid base64") }
+            if let checksum {
+                let expected = [
+                    UInt8(truncatingIfNeeded: crc >> 16), UInt8(truncatingIfNeeded: crc >> 8),
+                    UInt8(truncatingIfNeeded: crc),
+                ]
+                guard checksum.value == expected else {
+                    throw .armor(line: checksum.line, reason: "the CRC24 checksum does not match the data")
+                }
+            }
+            state = .done
+        } else if current.first == UInt8(ascii: "="), current.count == 5 {
+            guard let value = Base64.decode(Array(current.dropFirst())) else {
+                throw .armor(line: lineNumber, reason: "the checksum line is not base64")
+            }
+            checksum = (lineNumber, value)
+        } else if current.starts(with: "-----".utf8) {
+            throw .armor(line: lineNumber, reason: "expected \"-----END PGP \(kind?.rawValue ?? "")-----\"")
+        } else {
+            guard checksum == nil else { throw .armor(line: lineNumber, reason: "data after the checksum") }
+            guard current.allSatisfy(Base64.isAlphabetOrPadding) else {
+                throw .armor(line: lineNumber, reason: "not a base64 line")
+            }
+            guard !padded || current.isEmpty else {
+                throw .armor(line: lineNumber, reason: "the body is not valid base64")
+            }
+            base64 += current
+            let whole = base64.count / 4 * 4
+            guard whole > 0 else { return }
+            guard let decoded = Base64.decode(Array(base64[..<whole])) else {
+                throw .armor(line: lineNumber, reason: "the body is not valid base64")
+            }
+            padded = base64[whole - 1] == UInt8(ascii: "=")
+            base64.removeFirst(whole)
+            crc = CRC24.update(crc, with: decoded)
+            output += decoded
+        }
     }
 }

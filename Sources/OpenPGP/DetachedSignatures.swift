@@ -108,6 +108,12 @@ public struct DetachedVerifier {
         }
     }
 
+    /// Signatures whose data has already been hashed, each by its hasher (nil: none applies).
+    init(signatures: [Signature], hashers: [CanonicalHasher?]) {
+        self.signatures = signatures
+        self.hashers = hashers
+    }
+
     public mutating func update(_ data: ArraySlice<UInt8>) {
         for index in hashers.indices { hashers[index]?.update(data) }
     }

@@ -36,7 +36,8 @@ public enum Messages {
         var packets = plan.sessionKeyPackets
         let sessionKey = plan.sessionKey
         let useV2 = plan.useV2
-        let inner = PacketFraming.encode(try signedLiteral(plaintext, mode: mode, signers: signers, at: time))
+        var signer = try InlineSigner(keys: signers, mode: mode, at: time)
+        let inner = try signer.update(plaintext[...]) + signer.finish()
         let body =
             useV2
             ? try EncryptedData.sealV2(inner, sessionKey: sessionKey, mode: .ocb)
@@ -104,169 +105,86 @@ public enum Messages {
         return onePass
     }
 
-    /// A literal data packet, preceded by one-pass signatures and followed by the signatures
-    /// when there are signers.
-    static func signedLiteral(
-        _ data: [UInt8], mode: SignatureMode, signers: [Certificate], at time: UInt32
-    ) throws(OpenPGPError) -> [Packet] {
-        // Text is stored with CRLF line endings, as RFC 9580 says text is: GnuPG 2.2 hashes the
-        // stored bytes of a text signature as they are and reports LF-only text as a bad signature.
-        let stored = mode == .text ? crlfText(data) : data
-        let literal = Packet(.literalData, body: [mode == .text ? 0x75 : 0x62, 0, 0, 0, 0, 0] + stored)
-        guard !signers.isEmpty else { return [literal] }
-        let signatures = try DetachedSignatures.sign(stored, with: signers, mode: mode, at: time)
-        return onePassSignatures(for: signatures) + [literal] + signatures.reversed().map(\.packet)
-    }
-
     /// Decrypts with secret keys, passwords or known session keys, and verifies the signatures
-    /// inside against `verifyWith`. Plaintext is released only after its integrity check.
+    /// inside against `verifyWith`. Plaintext is released only after its integrity check. This is
+    /// `MessageDecryptor` fed the whole message.
     public static func decrypt(
         _ message: [UInt8], keys: [Certificate] = [], passwords: [[UInt8]] = [], sessionKeys: [SessionKey] = [],
         verifyWith: [Certificate] = [], now: UInt32
     ) throws(OpenPGPError) -> DecryptedMessage {
-        var pkesks: [PublicKeyEncryptedSessionKey] = []
-        var skesks: [SymmetricKeyEncryptedSessionKey] = []
-        var encrypted: Packet?
-        for packet in try PacketFraming.packets(message) {
-            switch packet.tag {
-            case .publicKeyEncryptedSessionKey:
-                if let pkesk = try? packet.parse({ (reader: inout WireReader) throws(WireError) in
-                    try PublicKeyEncryptedSessionKey.read(&reader)
-                }) {
-                    pkesks.append(pkesk)
-                }
-            case .symmetricKeyEncryptedSessionKey:
-                if let skesk = try? packet.parse({ (reader: inout WireReader) throws(WireError) in
-                    try SymmetricKeyEncryptedSessionKey.read(&reader)
-                }) {
-                    skesks.append(skesk)
-                }
-            case .marker, .padding:
-                continue
-            case .symmetricallyEncryptedIntegrityProtectedData:
-                guard encrypted == nil else { throw .wrongKind("more than one encrypted data packet") }
-                encrypted = packet
-            case .symmetricallyEncryptedData:
-                throw .rejected("the message is encrypted without integrity protection; refusing it")
-            case .aeadEncryptedData:
-                throw .unsupported("the pre-standard AEAD encrypted data packet (LibrePGP OCB)")
-            default:
-                throw .wrongKind("not an encrypted message: found a packet of type \(packet.tagValue)")
-            }
-        }
-        guard let encrypted else { throw .wrongKind("not an encrypted message: no encrypted data packet") }
-        let v2Algorithm = EncryptedData.v2Algorithm(encrypted.body)
-
-        var candidates = sessionKeys
-        for key in keys {
-            for usable in key.allSecretKeys {
-                guard let secret = usable.secret else { continue }
-                for pkesk in pkesks where pkesk.isAddressed(to: usable.key) {
-                    if let sessionKey = try? pkesk.decrypt(with: usable.key, secret: secret, symmetric: v2Algorithm) {
-                        candidates.append(sessionKey)
-                    }
-                }
-            }
-        }
-        for password in passwords {
-            for skesk in skesks {
-                if let sessionKey = try? skesk.decrypt(password: password) { candidates.append(sessionKey) }
-            }
-        }
-        for sessionKey in candidates {
-            let inner: [UInt8]
-            do {
-                if encrypted.body.first == 2 {
-                    inner = try EncryptedData.openV2(encrypted.body, sessionKey: sessionKey).plaintext
-                } else {
-                    inner = try EncryptedData.openV1(encrypted.body, sessionKey: sessionKey)
-                }
-            } catch .unsupported(let what) {
-                throw .unsupported(what)
-            } catch {
-                continue
-            }
-            let (plaintext, verifications) = try readContent(inner, verifyWith: verifyWith, now: now, depth: 0)
-            return DecryptedMessage(plaintext: plaintext, sessionKey: sessionKey, verifications: verifications)
-        }
-        throw .rejected("no key, password or session key given opens this message")
-    }
-
-    /// The literal data of a decrypted or signed message, with the verified signatures.
-    static func readContent(
-        _ bytes: [UInt8], verifyWith: [Certificate], now: UInt32, depth: Int
-    ) throws(OpenPGPError) -> (plaintext: [UInt8], verifications: [Verification]) {
-        let (literal, signatures) = try readSigned(bytes, depth: depth)
-        let verifications = DetachedSignatures.verify(
-            literal, signatures: signatures, certificates: verifyWith, now: now)
-        return (literal, verifications)
-    }
-
-    /// The literal data of a signed message and the signatures over it, in whichever order
-    /// they come (one-pass signed or signatures first), decompressing on the way.
-    static func readSigned(_ bytes: [UInt8], depth: Int) throws(OpenPGPError) -> (
-        literal: [UInt8], signatures: [Signature]
-    ) {
-        var literal: [UInt8]?
-        var signatures: [Signature] = []
-        for packet in try PacketFraming.packets(bytes) {
-            switch packet.tag {
-            case .compressedData:
-                guard depth < 4 else { throw .rejected("compressed data nested too deeply") }
-                return try readSigned(try decompress(packet), depth: depth + 1)
-            case .onePassSignature, .marker, .padding:
-                continue
-            case .literalData:
-                guard literal == nil else { throw .wrongKind("more than one literal data packet") }
-                literal = try packet.parse { (reader: inout WireReader) throws(WireError) in
-                    _ = try reader.readUInt8()
-                    _ = try reader.readLengthPrefixed(.uint8)
-                    _ = try reader.readUInt32()
-                    return Array(reader.readRemainingBytes())
-                }
-            case .signature:
-                if let version = packet.body.first, version == 4 || version == 6 {
-                    signatures.append(try Signature.parse(packet.body))
-                }
-            default:
-                throw .wrongKind("unexpected packet of type \(packet.tagValue) in the message")
-            }
-        }
-        guard let literal else { throw .wrongKind("the message has no literal data") }
-        return (literal, signatures)
+        var decryptor = MessageDecryptor(
+            keys: keys, passwords: passwords, sessionKeys: sessionKeys, verifyWith: verifyWith, now: now)
+        var plaintext: [UInt8] = []
+        try decryptor.update(message[...]) { piece, _ in plaintext += piece }
+        let result = try decryptor.finish { piece, _ in plaintext += piece }
+        return DecryptedMessage(
+            plaintext: plaintext, sessionKey: result.sessionKey, verifications: result.verifications)
     }
 
     /// An inline-signed message: one-pass signatures, the literal data, the signatures.
     public static func inlineSign(
         _ data: [UInt8], mode: SignatureMode, signers: [Certificate], at time: UInt32
     ) throws(OpenPGPError) -> [UInt8] {
-        PacketFraming.encode(try signedLiteral(data, mode: mode, signers: signers, at: time))
+        var signer = try InlineSigner(keys: signers, mode: mode, at: time)
+        return try signer.update(data[...]) + signer.finish()
     }
 
-    /// The data of an inline-signed message and the signatures over it.
+    /// The data of an inline-signed message and the signatures over it. This is
+    /// `SignedMessageReader` fed the whole message.
     public static func inlineDetach(_ message: [UInt8]) throws(OpenPGPError) -> (data: [UInt8], signatures: [Signature])
     {
-        let content = try readSigned(message, depth: 0)
-        return (content.literal, content.signatures)
+        var reader = SignedMessageReader()
+        var data: [UInt8] = []
+        try reader.update(message[...]) { data += $0 }
+        let signatures = try reader.finish { data += $0 }
+        return (data, signatures)
+    }
+}
+
+/// An inline-signed message written while its data is still arriving: one-pass signatures, the
+/// literal data in partial body lengths, then the signatures.
+public struct InlineSigner {
+    private var signer: DetachedSigner?
+    private var literal = PartialPacketWriter(.literalData)
+    private var crlf: CRLFConverter?
+    private var started = false
+    private let mode: SignatureMode
+
+    public init(keys: [Certificate], mode: SignatureMode, at time: UInt32) throws(OpenPGPError) {
+        signer = keys.isEmpty ? nil : try DetachedSigner(keys: keys, mode: mode, at: time)
+        self.mode = mode
+        // Text is stored with CRLF line endings, as RFC 9580 says text is: GnuPG 2.2 hashes the
+        // stored bytes of a text signature as they are and reports LF-only text as a bad signature.
+        if mode == .text { crlf = CRLFConverter() }
     }
 
-    private static func decompress(_ packet: Packet) throws(OpenPGPError) -> [UInt8] {
-        guard let algorithm = packet.body.first else { throw .wrongKind("empty compressed data packet") }
-        let data = Array(packet.body.dropFirst())
-        do {
-            switch algorithm {
-            case 0: return data
-            case 1: return try Zlib.inflateRaw(data, limit: decompressionLimit)
-            case 2: return try Zlib.inflate(data, limit: decompressionLimit).output
-            default: throw OpenPGPError.unsupported("compression algorithm \(algorithm)")
-            }
-        } catch let failure as Zlib.Failure {
-            throw .rejected("bad compressed data: \(failure.reason)")
-        } catch let error as OpenPGPError {
-            throw error
-        } catch {
-            throw .rejected("bad compressed data")
+    /// Takes data; returns the message bytes that are ready.
+    public mutating func update(_ data: ArraySlice<UInt8>) throws(OpenPGPError) -> [UInt8] {
+        var output: [UInt8] = []
+        if !started {
+            started = true
+            // One-pass signature packets need the signatures' salts, which are fixed when the
+            // signer is made, so a throwaway signature over nothing gives them.
+            if let signer { output += PacketFraming.encode(Messages.onePassSignatures(for: try signer.finish())) }
+            output += literal.update([mode == .text ? 0x75 : 0x62, 0, 0, 0, 0, 0][...])
         }
+        let stored = crlf.map { converter in
+            var converter = converter
+            defer { crlf = converter }
+            return converter.convert(data)
+        }
+        let bytes = stored.map { $0[...] } ?? data
+        try signer?.update(bytes)
+        output += literal.update(bytes)
+        return output
+    }
+
+    /// Ends the literal data and writes the signatures.
+    public mutating func finish() throws(OpenPGPError) -> [UInt8] {
+        var output = try update([][...])
+        output += literal.finish()
+        if let signer { output += PacketFraming.encode(try signer.finish().reversed().map(\.packet)) }
+        return output
     }
 }
 

@@ -74,19 +74,15 @@ private enum SealingState {
 public struct MessageEncryptor {
     private var state: SealingState
     private var outer = PartialPacketWriter(.symmetricallyEncryptedIntegrityProtectedData)
-    private var literal = PartialPacketWriter(.literalData)
-    private var signer: DetachedSigner?
-    private var crlf: CRLFConverter?
+    private var inner: InlineSigner
     private var header: [UInt8]
-    private var literalStarted = false
-    private let mode: SignatureMode
 
     public init(
         recipients: [Certificate], passwords: [[UInt8]] = [], signers: [Certificate] = [],
         mode: SignatureMode = .binary, profile: EncryptionProfile = .rfc9580, at time: UInt32
     ) throws(OpenPGPError) {
         let plan = try Messages.plan(recipients: recipients, passwords: passwords, profile: profile, at: time)
-        self.mode = mode
+        inner = try InlineSigner(keys: signers, mode: mode, at: time)
         header = PacketFraming.encode(plan.sessionKeyPackets)
         let sessionKey = plan.sessionKey
         if plan.useV2 {
@@ -103,52 +99,23 @@ public struct MessageEncryptor {
             state = .v1(key: sessionKey.key, iv: [UInt8](repeating: 0, count: 16), carry: prefix, mdc: Digest(.sha1))
             header += outer.update([1][...])
         }
-        if !signers.isEmpty {
-            signer = try DetachedSigner(keys: signers, mode: mode, at: time)
-        }
-        if mode == .text { crlf = CRLFConverter() }
     }
 
     /// Takes plaintext; returns the message bytes that are ready.
     public mutating func update(_ data: ArraySlice<UInt8>) throws(OpenPGPError) -> [UInt8] {
         var output = header
         header = []
-        var inner: [UInt8] = []
-        if !literalStarted {
-            literalStarted = true
-            if signer != nil { inner += try onePassPackets() }
-            inner += literal.update([mode == .text ? 0x75 : 0x62, 0, 0, 0, 0, 0][...])
-        }
-        let stored = crlf.map { converter in
-            var converter = converter
-            defer { crlf = converter }
-            return converter.convert(data)
-        }
-        let bytes = stored.map { $0[...] } ?? data
-        try signer?.update(bytes)
-        inner += literal.update(bytes)
-        output += try seal(inner[...], final: false)
+        output += try seal(try inner.update(data)[...], final: false)
         return output
     }
 
     /// Ends the message: the rest of the literal data, the signatures, the integrity check.
     public mutating func finish() throws(OpenPGPError) -> [UInt8] {
-        var output = try update([][...])
-        var inner = literal.finish()
-        if let signer {
-            inner += PacketFraming.encode(try signer.finish().reversed().map(\.packet))
-        }
-        output += try seal(inner[...], final: true)
+        var output = header
+        header = []
+        output += try seal(try inner.finish()[...], final: true)
         output += outer.finish()
         return output
-    }
-
-    /// One-pass signature packets need the signatures' salts, which are fixed when the signer
-    /// is made, so a throwaway signature over nothing gives them.
-    private func onePassPackets() throws(OpenPGPError) -> [UInt8] {
-        guard let signer else { return [] }
-        let templates = try signer.finish()
-        return PacketFraming.encode(Messages.onePassSignatures(for: templates))
     }
 
     private mutating func seal(_ plaintext: ArraySlice<UInt8>, final: Bool) throws(OpenPGPError) -> [UInt8] {

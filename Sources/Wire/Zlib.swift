@@ -64,13 +64,21 @@ public enum Zlib {
         return try inflateBlocks(&reader, limit: limit)
     }
 
+    /// The reason of the failure that means "more input needed", which `Inflater` waits out.
+    static let truncatedReason = "deflate data is truncated"
+
     static func adler32(_ bytes: [UInt8]) -> UInt32 {
-        var a: UInt32 = 1
-        var b: UInt32 = 0
-        var index = 0
-        while index < bytes.count {
+        adler32(1, bytes[...])
+    }
+
+    /// Adler-32 continued from `checksum` (1 for the empty input) over `bytes`.
+    static func adler32(_ checksum: UInt32, _ bytes: ArraySlice<UInt8>) -> UInt32 {
+        var a: UInt32 = checksum & 0xFFFF
+        var b: UInt32 = checksum >> 16
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
             // 5552 bytes is the most that can be summed before b could overflow 32 bits.
-            let end = min(index + 5552, bytes.count)
+            let end = min(index + 5552, bytes.endIndex)
             for byte in bytes[index..<end] {
                 a &+= UInt32(byte)
                 b &+= a
@@ -96,7 +104,7 @@ public enum Zlib {
         mutating func bits(_ count: Int) throws(Failure) -> Int {
             while bitCount < count {
                 guard position < bytes.count else {
-                    throw Failure(offset: position, reason: "deflate data is truncated")
+                    throw Failure(offset: position, reason: truncatedReason)
                 }
                 bitBuffer |= UInt64(bytes[position]) << UInt64(bitCount)
                 position += 1
@@ -181,7 +189,7 @@ public enum Zlib {
                 reader.alignToByte()
                 let start = reader.position
                 guard start + 4 <= reader.bytes.count else {
-                    throw Failure(offset: start, reason: "deflate data is truncated")
+                    throw Failure(offset: start, reason: truncatedReason)
                 }
                 let length = Int(reader.bytes[start]) | Int(reader.bytes[start + 1]) << 8
                 let complement = Int(reader.bytes[start + 2]) | Int(reader.bytes[start + 3]) << 8
@@ -189,7 +197,7 @@ public enum Zlib {
                     throw Failure(offset: start, reason: "stored block length mismatch")
                 }
                 guard start + 4 + length <= reader.bytes.count else {
-                    throw Failure(offset: start, reason: "deflate data is truncated")
+                    throw Failure(offset: start, reason: truncatedReason)
                 }
                 guard output.count + length <= limit else {
                     throw Failure(offset: start, reason: "inflated data exceeds \(limit) bytes")
@@ -280,6 +288,218 @@ public enum Zlib {
                 }
                 let start = output.count - distance
                 for index in 0..<length { output.append(output[start + index]) }
+            }
+        }
+    }
+}
+
+extension Zlib {
+    /// DEFLATE decoded as its input arrives, in bounded memory: the 32 KiB window and the input
+    /// not yet decoded. `append` gives it input; `read` hands back at most `pieceSize` bytes of
+    /// output at a time, and an empty array when it needs more input; `finish` says whether the
+    /// stream ended properly. Input after the end of the stream is ignored, as `inflate` allows.
+    public struct Inflater {
+        public enum Format: Sendable {
+            /// Raw DEFLATE (OpenPGP's ZIP).
+            case raw
+            /// DEFLATE in the zlib wrapper, with its Adler-32 checked.
+            case zlib
+        }
+
+        private enum State {
+            case zlibHeader
+            case blockHeader
+            case stored(remaining: Int)
+            case codes(Huffman, Huffman)
+            case trailer
+            case done
+        }
+
+        public static let pieceSize = 1 << 18
+        private static let windowSize = 1 << 15
+        private let format: Format
+        private let limit: Int
+        private var state: State
+        private var isLastBlock = false
+        private var input: [UInt8] = []
+        /// Bytes dropped from the front of `input`, so failures name offsets in the whole stream.
+        private var dropped = 0
+        private var position = 0
+        private var bitBuffer: UInt64 = 0
+        private var bitCount = 0
+        /// The last 32 KiB of output (what back-references may reach) and the output not yet read.
+        private var window: [UInt8] = []
+        private var unread = 0
+        private var produced = 0
+        private var checksum: UInt32 = 1
+
+        /// Output beyond `limit` bytes in total is a failure.
+        public init(format: Format, limit: Int) {
+            self.format = format
+            self.limit = limit
+            state = format == .zlib ? .zlibHeader : .blockHeader
+        }
+
+        public var isFinished: Bool {
+            if case .done = state { return true }
+            return false
+        }
+
+        public mutating func append(_ bytes: ArraySlice<UInt8>) {
+            guard !isFinished else { return }
+            if position > 1 << 16, position > input.count / 2 {
+                input.removeFirst(position)
+                dropped += position
+                position = 0
+            }
+            input += bytes
+        }
+
+        /// The next piece of output; empty when all the input so far is decoded.
+        public mutating func read() throws(Failure) -> [UInt8] {
+            var reader = BitReader(input, start: position)
+            reader.bitBuffer = bitBuffer
+            reader.bitCount = bitCount
+            defer {
+                position = reader.position
+                bitBuffer = reader.bitBuffer
+                bitCount = reader.bitCount
+            }
+            let start = window.count
+            do {
+                try run(&reader, until: start + Self.pieceSize)
+            } catch {
+                throw Failure(offset: error.offset + dropped, reason: error.reason)
+            }
+            let output = Array(window[unread...])
+            produced += output.count
+            guard produced <= limit else {
+                throw Failure(offset: reader.position + dropped, reason: "inflated data exceeds \(limit) bytes")
+            }
+            if format == .zlib { checksum = adler32(checksum, output[...]) }
+            if window.count > 2 * Self.windowSize { window.removeFirst(window.count - Self.windowSize) }
+            unread = window.count
+            if case .trailer = state { try readTrailer(&reader) }
+            return output
+        }
+
+        /// Fails unless the stream reached its end (and, for zlib, its checksum matched).
+        public func finish() throws(Failure) {
+            guard isFinished else { throw Failure(offset: input.count + dropped, reason: truncatedReason) }
+        }
+
+        private mutating func readTrailer(_ reader: inout BitReader) throws(Failure) {
+            reader.alignToByte()
+            let start = reader.position
+            guard start + 4 <= input.count else { return }
+            let expected = input[start..<(start + 4)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            guard expected == checksum else {
+                throw Failure(offset: start + dropped, reason: "zlib checksum mismatch")
+            }
+            reader.position = start + 4
+            state = .done
+        }
+
+        /// Decodes until the window holds `end` bytes, the input runs out or the stream ends;
+        /// running out of input leaves the reader where the unfinished symbol or header began.
+        private mutating func run(_ reader: inout BitReader, until end: Int) throws(Failure) {
+            while window.count < end {
+                let checkpoint = (reader.position, reader.bitBuffer, reader.bitCount)
+                do throws(Failure) {
+                    switch state {
+                    case .done, .trailer:
+                        return
+                    case .zlibHeader:
+                        guard reader.position + 2 <= input.count else { return }
+                        let method = input[reader.position]
+                        let flags = input[reader.position + 1]
+                        guard method & 0x0F == 8, method >> 4 <= 7, (Int(method) << 8 | Int(flags)) % 31 == 0 else {
+                            throw Failure(offset: reader.position, reason: "not a zlib header")
+                        }
+                        guard flags & 0x20 == 0 else {
+                            throw Failure(offset: reader.position + 1, reason: "zlib preset dictionaries are not used")
+                        }
+                        reader.position += 2
+                        state = .blockHeader
+                    case .blockHeader:
+                        try readBlockHeader(&reader)
+                    case .stored(let remaining):
+                        let available = min(remaining, input.count - reader.position, end - window.count)
+                        guard available > 0 else { return }
+                        window += input[reader.position..<(reader.position + available)]
+                        reader.position += available
+                        if remaining == available {
+                            endBlock()
+                        } else {
+                            state = .stored(remaining: remaining - available)
+                        }
+                    case .codes(let literals, let distances):
+                        try decodeSymbol(&reader, literals, distances)
+                    }
+                } catch {
+                    guard error.reason == truncatedReason else { throw error }
+                    (reader.position, reader.bitBuffer, reader.bitCount) = checkpoint
+                    return
+                }
+            }
+        }
+
+        private mutating func endBlock() {
+            state = isLastBlock ? (format == .zlib ? .trailer : .done) : .blockHeader
+        }
+
+        private mutating func readBlockHeader(_ reader: inout BitReader) throws(Failure) {
+            let last = try reader.bits(1) == 1
+            switch try reader.bits(2) {
+            case 0:
+                reader.alignToByte()
+                let start = reader.position
+                guard start + 4 <= input.count else { throw Failure(offset: start, reason: truncatedReason) }
+                let length = Int(input[start]) | Int(input[start + 1]) << 8
+                let complement = Int(input[start + 2]) | Int(input[start + 3]) << 8
+                guard length == ~complement & 0xFFFF else {
+                    throw Failure(offset: start, reason: "stored block length mismatch")
+                }
+                reader.position = start + 4
+                isLastBlock = last
+                if length == 0 { endBlock() } else { state = .stored(remaining: length) }
+            case 1:
+                guard let literals = fixedLiterals, let distances = fixedDistances else {
+                    throw Failure(offset: reader.position, reason: "no Huffman table")
+                }
+                isLastBlock = last
+                state = .codes(literals, distances)
+            case 2:
+                let (literals, distances) = try dynamicTables(&reader)
+                isLastBlock = last
+                state = .codes(literals, distances)
+            default:
+                throw Failure(offset: reader.position, reason: "reserved deflate block type")
+            }
+        }
+
+        private mutating func decodeSymbol(
+            _ reader: inout BitReader, _ literals: Huffman, _ distances: Huffman
+        ) throws(Failure) {
+            let symbol = try literals.decode(&reader)
+            if symbol < 256 {
+                window.append(UInt8(symbol))
+            } else if symbol == 256 {
+                endBlock()
+            } else {
+                let lengthIndex = symbol - 257
+                guard lengthIndex < 29 else { throw Failure(offset: reader.position, reason: "invalid length code") }
+                let length = lengthBase[lengthIndex] + (try reader.bits(lengthExtra[lengthIndex]))
+                let distanceSymbol = try distances.decode(&reader)
+                guard distanceSymbol < 30 else {
+                    throw Failure(offset: reader.position, reason: "invalid distance code")
+                }
+                let distance = distanceBase[distanceSymbol] + (try reader.bits(distanceExtra[distanceSymbol]))
+                guard distance <= window.count else {
+                    throw Failure(offset: reader.position, reason: "distance before the start of the data")
+                }
+                let start = window.count - distance
+                for index in 0..<length { window.append(window[start + index]) }
             }
         }
     }
