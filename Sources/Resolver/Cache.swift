@@ -196,7 +196,14 @@ public struct ResolverCache: Sendable {
         entries.values[index].lastUse = tick
         usage.append((key, tick))
         compactUsage()
-        return (Self.counted(entry.answer, ttl: ttl), entry)
+        var counted = entry
+        if var validation = entry.validation {
+            // RRSIGs and proofs count down with the records they go with (RFC 4035 §2.2).
+            validation.signatures = Self.down(validation.signatures, ttl: ttl)
+            validation.proofs = Self.down(validation.proofs, ttl: ttl)
+            counted.validation = validation
+        }
+        return (Self.counted(entry.answer, ttl: ttl), counted)
     }
 
     private func answerType(_ answer: CachedAnswer, _ type: RecordType) -> RecordType {
@@ -231,17 +238,18 @@ public struct ResolverCache: Sendable {
     }
 
     private static func counted(_ answer: CachedAnswer, ttl: UInt32) -> CachedAnswer {
-        func down(_ records: [ResourceRecord]) -> [ResourceRecord] {
-            records.map { record in
-                var record = record
-                record.ttl = min(record.ttl, ttl)
-                return record
-            }
-        }
         switch answer {
-        case .records(let records): return .records(down(records))
-        case .noData(let authority): return .noData(authority: down(authority))
-        case .nameError(let authority): return .nameError(authority: down(authority))
+        case .records(let records): return .records(down(records, ttl: ttl))
+        case .noData(let authority): return .noData(authority: down(authority, ttl: ttl))
+        case .nameError(let authority): return .nameError(authority: down(authority, ttl: ttl))
+        }
+    }
+
+    private static func down(_ records: [ResourceRecord], ttl: UInt32) -> [ResourceRecord] {
+        records.map { record in
+            var record = record
+            record.ttl = min(record.ttl, ttl)
+            return record
         }
     }
 

@@ -84,12 +84,22 @@ extension RecursiveResolver {
             }
             let (proof, failure) = Self.verifiedProof(data.proofs, signer: signer, keys: keys, now: timestamp)
             let proven: Bool
-            if case .nameError = answer {
+            let authority: [ResourceRecord]
+            switch answer {
+            case .nameError(let soa):
                 proven = proof.provesNameError(name)
-            } else {
+                authority = soa
+            case .noData(let soa):
                 proven = proof.provesNoData(name, type)
+                authority = soa
+            case .records: return .done(.bogus(code: ValidationError.bogus, reason: "unreachable"))
             }
-            if proven { return .done(.secure) }
+            if proven {
+                provenDenials.remember(
+                    zone: signer, soa: authority, proofs: data.proofs, verified: proof,
+                    ttl: Double(settings.maximumNegativeTTL), now: now)
+                return .done(.secure)
+            }
             let (code, reason) =
                 failure ?? (ValidationError.nsecMissing, "no NSEC or NSEC3 proves the denial of \(name) \(type)")
             return .done(.bogus(code: code, reason: reason))
@@ -211,7 +221,7 @@ extension RecursiveResolver {
 
     /// The NSEC and NSEC3 RRsets among `records` whose signatures verify, and why the last one
     /// that did not failed.
-    private static func verifiedProof(
+    static func verifiedProof(
         _ records: [ResourceRecord], signer: DomainName, keys: [DNSKEYRecord], now: UInt32
     ) -> (DenialProof, (UInt16, String)?) {
         var verified: [ResourceRecord] = []
@@ -230,7 +240,90 @@ extension RecursiveResolver {
         return (DenialProof(zone: signer, records: verified), failure)
     }
 
+    /// RFC 8198: a question the validated NSEC records already cached answer (a name between two
+    /// of them, or a name they list without the type) is answered NXDOMAIN or NODATA without asking,
+    /// the entry stored as secure. Only NSEC: NSEC3's opt-out spans cannot deny names this way.
+    mutating func synthesizeDenial(_ name: DomainName, _ type: RecordType, now: Double) -> Bool {
+        guard let (zone, known) = provenDenials.closest(to: name, now: now) else { return false }
+        let proof = DenialProof(zone: zone, records: known.records)
+        let answer: CachedAnswer
+        if proof.provesNameError(name) {
+            answer = .nameError(authority: known.soa)
+        } else if proof.provesNoData(name, type) {
+            answer = .noData(authority: known.soa)
+        } else {
+            return false
+        }
+        let ttl = UInt32(max(0, min(known.expires - now, Double(settings.maximumNegativeTTL))))
+        guard ttl > 0 else { return false }
+        let witnesses = Set(proof.witnesses(for: name))
+        let proofs = known.records.filter { record in
+            guard witnesses.contains(record.name) else { return false }
+            if case .rrsig(let signature) = record.data { return signature.typeCovered == .nsec }
+            return record.type == .nsec
+        }
+        cache.insert(
+            answer, name: name, type: type, ttl: ttl, credibility: .answer, now: now,
+            validation: ValidationData(zone: zone, signatures: [], proofs: proofs, security: .secure))
+        statistics.synthesizedDenials += 1
+        return true
+    }
+
     static func timestamp(_ now: Double) -> UInt32 {
         UInt32(truncatingIfNeeded: Int64(max(0, min(now, 1e15))))
+    }
+}
+
+/// Validated NSEC records by zone, with the zone's SOA, kept for RFC 8198's aggressive use: at
+/// most 512 records a zone and 1,024 zones, each zone forgotten when its shortest TTL runs out.
+struct ProvenDenials: Sendable {
+    struct Known: Sendable {
+        var soa: [ResourceRecord]
+        /// NSEC records and the RRSIGs over them.
+        var records: [ResourceRecord]
+        var expires: Double
+    }
+
+    private(set) var zones: [DomainName: Known] = [:]
+    static let maximumZones = 1024
+    static let maximumRecordsPerZone = 512
+
+    /// Keeps the NSEC records `verified` found valid among `proofs`, with their RRSIGs.
+    mutating func remember(
+        zone: DomainName, soa: [ResourceRecord], proofs: [ResourceRecord], verified: DenialProof, ttl: Double,
+        now: Double
+    ) {
+        let owners = Set(verified.nsecs.map(\.owner))
+        guard !owners.isEmpty, soa.contains(where: { $0.type == .soa }) else { return }
+        let kept = proofs.filter { record in
+            guard owners.contains(record.name) else { return false }
+            if case .rrsig(let signature) = record.data { return signature.typeCovered == .nsec }
+            return record.type == .nsec
+        }
+        let lifetime = min(ttl, Double(kept.map(\.ttl).min() ?? 0), Double(soa.map(\.ttl).min() ?? 0))
+        guard lifetime > 0 else { return }
+        if zones.count >= Self.maximumZones, zones[zone] == nil { zones.removeAll() }
+        var known =
+            zones[zone].flatMap { $0.expires >= now ? $0 : nil }
+            ?? Known(soa: soa, records: [], expires: now + lifetime)
+        let present = Set(known.records)
+        known.records += kept.filter { !present.contains($0) }
+        if known.records.count > Self.maximumRecordsPerZone {
+            known.records.removeFirst(known.records.count - Self.maximumRecordsPerZone)
+        }
+        known.soa = soa
+        known.expires = min(known.expires, now + lifetime)
+        zones[zone] = known
+    }
+
+    /// The closest enclosing zone with live validated NSEC records.
+    func closest(to name: DomainName, now: Double) -> (DomainName, Known)? {
+        guard !zones.isEmpty else { return nil }
+        var candidate: DomainName? = name
+        while let current = candidate {
+            if let known = zones[current], known.expires >= now { return (current, known) }
+            candidate = current.parent
+        }
+        return nil
     }
 }

@@ -43,6 +43,8 @@ public struct ResolverStatistics: Sendable {
     public var localAnswers = 0
     /// Resolutions started to refresh a popular answer before it expires.
     public var prefetches = 0
+    /// NXDOMAIN and NODATA answered from validated NSEC records without asking (RFC 8198).
+    public var synthesizedDenials = 0
 }
 
 /// The recursive resolver as a value: client queries, upstream responses, timeouts and the time
@@ -56,7 +58,9 @@ public struct ResolverStatistics: Sendable {
 public struct RecursiveResolver: Sendable {
     public private(set) var settings: ResolverSettings
     public internal(set) var cache: ResolverCache
-    public private(set) var statistics = ResolverStatistics()
+    public internal(set) var statistics = ResolverStatistics()
+    /// Validated NSEC records, for answering denials without asking (RFC 8198).
+    var provenDenials = ProvenDenials()
     public var blockList: BlockList
     public var localZones: Authority {
         didSet { localOrigins = localZones.origins }
@@ -417,6 +421,7 @@ public struct RecursiveResolver: Sendable {
                 }
                 continue
             }
+            if validates, request.goals.count == 1, synthesizeDenial(goal.name, goal.type, now: now) { continue }
             let delegation = self.delegation(for: goal, now: now)
             if goal.zone != delegation.zone {
                 request.goals[request.goals.count - 1].enter(delegation.zone)
@@ -730,9 +735,11 @@ public struct RecursiveResolver: Sendable {
                         signers, name: cut, type: .ds, ttl: first.ttl, now: now,
                         validation: signed(cut, .ds, in: message.authority))
                 } else if !denial.isEmpty {
+                    // Without the parent's SOA, so only validation uses it: a client asking gets
+                    // the parent's own answer, SOA included (referral credibility is never served).
                     let ttl = min(denial.map(\.ttl).min() ?? 0, settings.maximumNegativeTTL)
                     cache.insert(
-                        .noData(authority: []), name: cut, type: .ds, ttl: ttl, credibility: .answer, now: now,
+                        .noData(authority: []), name: cut, type: .ds, ttl: ttl, credibility: .referral, now: now,
                         validation: negative)
                 }
             }

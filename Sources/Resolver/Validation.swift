@@ -44,7 +44,7 @@ public struct TrustAnchors: Sendable {
                 records = try ZoneParser(origin: .root, include: nil).parse(
                     "$TTL 0\n" + content, file: "trust anchor")
             } catch {
-                throw ResolverFileError(line: index + 1, reason: "\(error)")
+                throw ResolverFileError(line: index + 1, reason: "column \(error.column): \(error.reason)")
             }
             for record in records {
                 switch record.data {
@@ -209,6 +209,17 @@ struct DenialProof {
         return nsec3Covers(nextCloser)
     }
 
+    /// The owners of the NSEC records that say something about `name`: the one matching or
+    /// covering it, and the one matching or covering the wildcard at its closest encloser.
+    func witnesses(for name: DomainName) -> [DomainName] {
+        var owners = nsecs.filter { $0.owner == name.lowercased() || nsecCovers(name, $0) }.map(\.owner)
+        if let closest = nsecClosestEncloser(name) {
+            let star = wildcard(of: closest)
+            owners += nsecs.filter { $0.owner == star || nsecCovers(star, $0) }.map(\.owner)
+        }
+        return owners
+    }
+
     private func isDelegation(_ types: [RecordType]) -> Bool { types.contains(.ns) && !types.contains(.soa) }
 
     private func wildcard(of name: DomainName) -> DomainName {
@@ -221,8 +232,16 @@ struct DenialProof {
 
     /// The NSEC's owner sorts before the name and its next name after it; the last NSEC of the
     /// zone points back to the apex and covers everything after its owner.
+    ///
+    /// An NSEC at a delegation (NS without SOA) or at a DNAME proves nothing below it: those names
+    /// belong to another zone, or are not there to be denied (RFC 4035 §5.4, RFC 6672 §5.3.2).
     private func nsecCovers(_ name: DomainName, _ nsec: (owner: DomainName, record: NSECRecord)) -> Bool {
         guard name.isSubdomain(of: zone), DomainName.canonicalCompare(nsec.owner, name) < 0 else { return false }
+        if name.isSubdomain(of: nsec.owner),
+            isDelegation(nsec.record.types) || nsec.record.types.contains(.dname)
+        {
+            return false
+        }
         let next = nsec.record.nextName
         if DomainName.canonicalCompare(next, nsec.owner) <= 0 { return true }
         return DomainName.canonicalCompare(name, next) < 0

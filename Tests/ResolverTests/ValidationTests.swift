@@ -89,6 +89,35 @@ import Testing
         #expect(cached.authenticData)
     }
 
+    @Test func validatedNSECRecordsAnswerOtherMissingNamesWithoutAsking() throws {
+        var root = try Self.signedRoot()
+        var resolver = Self.resolver(root.anchors)
+        let first = try root.network.ask(&resolver, "nope.", .a, dnssecOK: true)
+        #expect(first.rcode == .nameError && first.authenticData)
+        let asked = root.network.log.count
+        // nope2. sorts between . and ns1., as nope. does: the same NSEC denies it (RFC 8198).
+        let second = try root.network.ask(&resolver, "nope2.", .a, dnssecOK: true)
+        #expect(second.rcode == .nameError && second.authenticData)
+        #expect(second.authority.contains { $0.type == .soa } && second.authority.contains { $0.type == .nsec })
+        #expect(root.network.log.count == asked, "answered from the NSEC already validated")
+        #expect(resolver.statistics.synthesizedDenials == 1)
+        // xyz. sorts after www., whose NSEC has not been seen: it is asked for.
+        let third = try root.network.ask(&resolver, "xyz.", .a, dnssecOK: true)
+        #expect(third.rcode == .nameError && third.authenticData)
+        #expect(root.network.log.count > asked)
+    }
+
+    @Test func signaturesCountDownWithTheirRecords() throws {
+        var root = try Self.signedRoot()
+        var resolver = Self.resolver(root.anchors)
+        _ = try root.network.ask(&resolver, "www.", .a, now: 1000, dnssecOK: true)
+        let later = try root.network.ask(&resolver, "www.", .a, now: 1100, dnssecOK: true)
+        #expect(later.answers.count == 2 && Set(later.answers.map(\.ttl)) == [3500])
+        _ = try root.network.ask(&resolver, "www.", .mx, now: 1000, dnssecOK: true)
+        let noData = try root.network.ask(&resolver, "www.", .mx, now: 1100, dnssecOK: true)
+        #expect(noData.authority.allSatisfy { $0.ttl <= 200 }, "\(noData.authority)")
+    }
+
     @Test func aTamperedSignatureIsBogusUnlessCheckingIsDisabled() throws {
         var root = try Self.signedRoot(tamperWith: "www. A")
         var resolver = Self.resolver(root.anchors)
