@@ -86,6 +86,8 @@ public struct RecursiveResolver: Sendable {
     /// each server last gave.
     private let cookieSecret: UInt64
     private var serverCookies: [ServerAddress: [UInt8]] = [:]
+    /// Servers a UDP query with EDNS timed out on: asked with a 512-byte buffer since.
+    private var smallBufferServers: Set<ServerAddress> = []
 
     public init(
         settings: ResolverSettings, cache: ResolverCache = ResolverCache(capacity: 64 << 20),
@@ -337,6 +339,13 @@ public struct RecursiveResolver: Sendable {
     public mutating func timedOut(_ token: QueryToken, now: Double) -> [ResolverAction] {
         guard let sent = pending.removeValue(forKey: token) else { return [] }
         statistics.upstreamTimeouts += 1
+        if sent.transport == .udp, sent.edns {
+            // Large UDP answers are the ones lost to fragments and middleboxes: ask this server
+            // with a 512-byte buffer from now on, so what does not fit comes back truncated and
+            // goes over TCP (RFC 6891 §6.2.5).
+            if smallBufferServers.count > 50_000 { smallBufferServers.removeAll() }
+            smallBufferServers.insert(sent.server)
+        }
         let previous = smoothedRTT[sent.server] ?? 0
         smoothedRTT[sent.server] = min(max(previous * 2, settings.queryTimeout), 60)
         guard var request = requests[sent.client] else { return [] }
@@ -585,7 +594,8 @@ public struct RecursiveResolver: Sendable {
     ) -> [ResolverAction]? {
         var options = QueryOptions(
             recursionDesired: !settings.forwarders.isEmpty, authenticData: false, edns: edns,
-            udpPayloadSize: 1232, dnssecOK: edns && validates, clientCookie: clientCookie(for: server),
+            udpPayloadSize: smallBufferServers.contains(server) ? 512 : 1232, dnssecOK: edns && validates,
+            clientCookie: clientCookie(for: server),
             sendsCookie: false)
         options.serverCookie = serverCookies[server] ?? []
         guard
