@@ -31,14 +31,18 @@ public struct ResolverSettings: Sendable {
     public var maximumOutstandingRequests: Int
     /// DNSSEC: validate every answer from these anchors down (empty: no validation).
     public var trustAnchors: TrustAnchors
+    /// Ask authorities at their IPv6 addresses too (AAAA glue and AAAA lookups of NS names).
+    public var ipv6Authorities: Bool
 
     public init(
         rootServers: [ServerAddress] = [], forwarders: [ServerAddress] = [], authorityPort: Int = 53,
         qnameMinimisation: Bool = true, queryTimeout: Double = 1.0, attemptsPerServer: Int = 2,
         maximumQueriesPerRequest: Int = 64, maximumDepth: Int = 6, maximumChain: Int = 12,
         maximumTTL: UInt32 = 86_400, maximumNegativeTTL: UInt32 = 3_600, staleTTL: UInt32 = 30,
-        maximumOutstandingRequests: Int = 10_000, trustAnchors: TrustAnchors = TrustAnchors()
+        maximumOutstandingRequests: Int = 10_000, trustAnchors: TrustAnchors = TrustAnchors(),
+        ipv6Authorities: Bool = false
     ) {
+        self.ipv6Authorities = ipv6Authorities
         self.trustAnchors = trustAnchors
         self.rootServers = rootServers
         self.forwarders = forwarders

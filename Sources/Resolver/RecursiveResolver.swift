@@ -378,6 +378,11 @@ public struct RecursiveResolver: Sendable {
                         continue
                     }
                     if case .records(let records) = hit.answer, records.first?.type == goal.type { continue }
+                    if goal.type == .a, settings.ipv6Authorities, !cache.isNegative(goal.name, .aaaa, now: now) {
+                        // No IPv4 address: perhaps an IPv6 one.
+                        request.goals.append(Goal(name: goal.name, type: .aaaa))
+                        continue
+                    }
                     request.goals[request.goals.count - 1].unresolvable.insert(goal.name)
                     continue
                 }
@@ -544,11 +549,24 @@ public struct RecursiveResolver: Sendable {
                 var servers: [ServerAddress] = []
                 var unresolved: [DomainName] = []
                 for case .ns(let ns) in nsRecords.map(\.data) {
+                    var found = false
                     if let addresses = cache.records(ns.target, .a, now: now) {
                         for case .a(let a) in addresses.map(\.data) {
                             servers.append(ServerAddress(host: a.address.description, port: settings.authorityPort))
                         }
-                    } else if !cache.isNegative(ns.target, .a, now: now) {
+                        found = true
+                    }
+                    if settings.ipv6Authorities, let addresses = cache.records(ns.target, .aaaa, now: now) {
+                        for case .aaaa(let aaaa) in addresses.map(\.data) {
+                            servers.append(
+                                ServerAddress(host: aaaa.address.description, port: settings.authorityPort))
+                        }
+                        found = true
+                    }
+                    if !found,
+                        !cache.isNegative(ns.target, .a, now: now)
+                            || (settings.ipv6Authorities && !cache.isNegative(ns.target, .aaaa, now: now))
+                    {
                         unresolved.append(ns.target)
                     }
                 }
@@ -730,10 +748,13 @@ public struct RecursiveResolver: Sendable {
                     return nil
                 })
             // Glue only for this delegation's NS names, and only within the asked zone.
+            let glueTypes: [RecordType] = settings.ipv6Authorities ? [.a, .aaaa] : [.a]
             for target in targets where target.isSubdomain(of: zone) {
-                let glue = message.additional.filter { $0.name == target && $0.type == .a }
-                if let first = glue.first {
-                    cacheRecords(glue, name: target, type: .a, ttl: first.ttl, now: now, credibility: .glue)
+                for type in glueTypes {
+                    let glue = message.additional.filter { $0.name == target && $0.type == type }
+                    if let first = glue.first {
+                        cacheRecords(glue, name: target, type: type, ttl: first.ttl, now: now, credibility: .glue)
+                    }
                 }
             }
             if validating {

@@ -56,6 +56,9 @@ struct QuercusResolver: QuercusCommand {
     @Option(help: "Seconds to wait for an authority's answer before trying another.")
     var queryTimeout: Double = 1.0
 
+    @Flag(help: "Also ask authorities at their IPv6 addresses (AAAA glue, root hints and NS names' AAAA records).")
+    var ipv6Authorities = false
+
     @Flag(inversion: .prefixedNo, help: "Ask each authority only for the next label (RFC 9156).")
     var qnameMinimisation = true
 
@@ -81,6 +84,7 @@ struct QuercusResolver: QuercusCommand {
         settings.qnameMinimisation = qnameMinimisation
         settings.forwarders = try forward.map(parseForwarder)
         settings.trustAnchors = try loadTrustAnchors()
+        settings.ipv6Authorities = ipv6Authorities
         if settings.forwarders.isEmpty {
             settings.rootServers = try loadRootHints()
         }
@@ -135,7 +139,9 @@ struct QuercusResolver: QuercusCommand {
         guard let text = try? String(contentsOfFile: rootHints, encoding: .utf8) else {
             throw ValidationError("--root-hints \(rootHints): cannot read it")
         }
-        do { return try RootHints.parse(text) } catch { throw ValidationError("--root-hints \(rootHints): \(error)") }
+        do { return try RootHints.parse(text, includeIPv6: ipv6Authorities) } catch {
+            throw ValidationError("--root-hints \(rootHints): \(error)")
+        }
     }
 
     private func loadTrustAnchors() throws -> TrustAnchors {

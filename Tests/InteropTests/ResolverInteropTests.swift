@@ -191,6 +191,38 @@ import Testing
         // Two forgeries per question reach the core; the connected socket never hears the third.
         #expect(page.contains("quercus_resolver_ignored_responses_total 4"), "\(page)")
     }
+
+    /// v6.test.'s only server has an IPv6 address (quercus-dns on [::1]:53, glue AAAA ::1 in
+    /// test.): with --ipv6-authorities we reach it as Unbound does with do-ip6; without, SERVFAIL.
+    @Test func anIPv6OnlyZoneIsReachedOverIPv6() throws {
+        let tree = try PrivateTree()
+        defer { tree.stop() }
+        let zoneFile = try tree.directory.write(
+            "v6.zone",
+            """
+            $ORIGIN v6.test.
+            $TTL 300
+            @ SOA ns hostmaster 1 3600 900 604800 300
+            @ NS ns
+            ns AAAA ::1
+            www A 192.0.2.66
+            www AAAA 2001:db8::66
+            """)
+        let authority = try startAuthority(zoneFile: zoneFile, origin: "v6.test.", address: "[::1]:53")
+        defer { authority.stop() }
+        let unbound = try tree.startUnbound(ipv6: true)
+        defer { unbound.process.stop() }
+        let ours = try startResolver(["--root-hints", tree.rootHints, "--ipv6-authorities"])
+        defer { ours.process.stop() }
+        for type in ["A", "AAAA", "MX"] {
+            let theirs = try digAnswer(at: unbound.address, port: unbound.port, "www.v6.test", type)
+            #expect(theirs.status == "NOERROR", "Unbound reaches the IPv6-only zone: \(theirs)")
+            #expect(try digAnswer(at: "127.0.0.1", port: ours.port, "www.v6.test", type) == theirs)
+        }
+        let ipv4Only = try startResolver(["--root-hints", tree.rootHints])
+        defer { ipv4Only.process.stop() }
+        #expect(try digAnswer(at: "127.0.0.1", port: ipv4Only.port, "www.v6.test", "A").status == "SERVFAIL")
+    }
 }
 
 struct PeerDidNotStart: Error, CustomStringConvertible {
@@ -400,6 +432,8 @@ struct PrivateTree {
                 ns.lame A \(p).9
                 silent NS ns.silent
                 ns.silent A \(p).8
+                v6 NS ns.v6
+                ns.v6 AAAA ::1
                 """
             ),
             (
@@ -498,7 +532,7 @@ struct PrivateTree {
     }
 
     /// Unbound, iterating (no validation) from the same root hints.
-    func startUnbound() throws -> RunningResolver {
+    func startUnbound(ipv6: Bool = false) throws -> RunningResolver {
         let unbound = try Peer.command("unbound", debian: "unbound")
         let address = "\(prefix).100"
         let port = 53
@@ -519,7 +553,7 @@ struct PrivateTree {
               root-hints: "\(rootHints)"
               module-config: "iterator"
               do-not-query-localhost: no
-              do-ip6: no
+              do-ip6: \(ipv6 ? "yes" : "no")
               qname-minimisation: yes
               access-control: 127.0.0.0/8 allow
               local-zone: "test." nodefault
