@@ -114,8 +114,9 @@ public enum Argon2 {
     /// Words in a 1 KiB block.
     private static let blockWords = 128
 
-    /// The largest memory accepted, in KiB: 2^22 (4 GiB), twice what RFC 9580 recommends first.
-    static let maximumMemoryExponent: UInt8 = 22
+    /// The largest memory accepted, in KiB: 2^21 (2 GiB), RFC 9580's first recommendation and
+    /// what its sample messages use. A message asking for more is refused rather than attempted.
+    static let maximumMemoryExponent: UInt8 = 21
 
     /// RFC 9106's variable-length hash H'.
     static func variableHash(_ input: [UInt8], length: Int) -> [UInt8] {

@@ -75,7 +75,7 @@ public enum StringToKey: Sendable, Equatable {
         }
     }
 
-    /// Derives `length` key bytes from the password; Argon2 above 4 GiB is refused.
+    /// Derives `length` key bytes from the password; Argon2 above 2 GiB is refused.
     func deriveKey(password: [UInt8], length: Int) throws(OpenPGPError) -> [UInt8] {
         let hash: HashAlgorithm
         var input: [UInt8]

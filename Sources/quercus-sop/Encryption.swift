@@ -9,7 +9,7 @@ struct Encrypt: ParsableCommand {
     @Option(name: .customLong("as"), help: "binary (default) or text.") var mode: String = "binary"
     @Option(help: "Also encrypt with this password (a file, @ENV:NAME or @FD:N).") var withPassword: [String] = []
     @Option(help: "Sign with this secret key.") var signWith: [String] = []
-    @Option(help: "Password of a protected key (not supported yet).") var withKeyPassword: [String] = []
+    @Option(help: "Password of a protected key (a file, @ENV:NAME or @FD:N).") var withKeyPassword: [String] = []
     @Option(help: "rfc9580 (default) or rfc4880.") var profile: String = "default"
     @Argument(help: "Certificates to encrypt to.") var certs: [String] = []
 
@@ -34,7 +34,7 @@ struct Encrypt: ParsableCommand {
         }
         var recipients: [Certificate] = []
         for file in certs { recipients += try IO.certificates(try IO.read(file), from: file) }
-        let signers = try IO.secretKeys(signWith)
+        let signers = try IO.secretKeys(signWith, passwords: withKeyPassword)
         // Streamed: memory stays bounded whatever the size of standard input.
         var armor = noArmor ? nil : ArmorWriter(kind: .message, checksum: true)
         func emit(_ bytes: [UInt8]) {
@@ -77,7 +77,7 @@ struct Decrypt: ParsableCommand {
     @Option(help: "Decrypt with this session key (ALGORITHM:HEX in a file, @ENV:NAME or @FD:N).")
     var withSessionKey: [String] = []
     @Option(help: "Decrypt with this password.") var withPassword: [String] = []
-    @Option(help: "Password of a protected key (not supported yet).") var withKeyPassword: [String] = []
+    @Option(help: "Password of a protected key (a file, @ENV:NAME or @FD:N).") var withKeyPassword: [String] = []
     @Option(name: [.customLong("verifications-out"), .customLong("verify-out")], help: "Write the verifications here.")
     var verificationsOut: String?
     @Option(help: "Verify signatures inside with these certificates.") var verifyWith: [String] = []
@@ -109,7 +109,7 @@ struct Decrypt: ParsableCommand {
             sessionKeys.append(
                 try parseSessionKey(String(decoding: try IO.read(designator), as: UTF8.self), designator))
         }
-        let secretKeys = try IO.secretKeys(keys)
+        let secretKeys = try IO.secretKeys(keys, passwords: withKeyPassword)
         var certificates: [Certificate] = []
         for file in verifyWith { certificates += try IO.certificates(try IO.read(file), from: file) }
         let input = IO.standardInput()

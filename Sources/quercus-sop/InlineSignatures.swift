@@ -7,7 +7,7 @@ struct InlineSign: ParsableCommand {
 
     @Flag(help: "Write binary instead of ASCII armor (not with clearsigned).") var noArmor = false
     @Option(name: .customLong("as"), help: "binary (default), text or clearsigned.") var mode: String = "binary"
-    @Option(help: "Password of a protected key (not supported yet).") var withKeyPassword: [String] = []
+    @Option(help: "Password of a protected key (a file, @ENV:NAME or @FD:N).") var withKeyPassword: [String] = []
     @Argument(help: "Secret keys to sign with.") var keys: [String] = []
 
     func run() throws {
@@ -18,7 +18,7 @@ struct InlineSign: ParsableCommand {
             throw SOPFailure(.incompatibleOptions, "--no-armor and --as=clearsigned exclude each other")
         }
         guard !keys.isEmpty else { throw SOPFailure(.missingArgument, "inline-sign needs at least one KEYS file") }
-        let signers = try IO.secretKeys(keys)
+        let signers = try IO.secretKeys(keys, passwords: withKeyPassword)
         let data = IO.standardInput()
         do {
             if mode == "clearsigned" {

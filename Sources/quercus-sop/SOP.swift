@@ -18,7 +18,7 @@ struct QuercusSOP: QuercusCommand {
         subcommands: [
             Version.self, ListProfiles.self, GenerateKey.self, RevokeKey.self, ExtractCert.self, Sign.self, Verify.self,
             Encrypt.self, Decrypt.self, InlineSign.self, InlineVerify.self, InlineDetach.self, ArmorCommand.self,
-            Dearmor.self,
+            Dearmor.self, ChangeKeyPassword.self,
         ]
     )
 
@@ -192,15 +192,56 @@ enum IO {
         }
     }
 
-    /// Secret keys named by arguments; a certificate where a key belongs is bad data.
-    static func secretKeys(_ designators: [String]) throws -> [Certificate] {
+    /// Secret keys named by arguments, unlocked with the key passwords named by `passwords`; a
+    /// certificate where a key belongs is bad data, a key that stays locked KEY_IS_PROTECTED.
+    static func secretKeys(_ designators: [String], passwords: [String] = []) throws -> [Certificate] {
+        let keyPasswords = try keyPasswords(passwords)
         var keys: [Certificate] = []
         for designator in designators {
             for key in try certificates(try read(designator), from: designator) {
                 guard key.isSecret else { throw SOPFailure(.badData, "\(designator): a certificate, not a secret key") }
-                keys.append(key)
+                keys.append(try unlocked(key, with: keyPasswords, from: designator))
             }
         }
         return keys
+    }
+
+    /// The key with every protected secret opened by one of `passwords`, or KEY_IS_PROTECTED.
+    static func unlocked(_ key: Certificate, with passwords: [[UInt8]], from what: String) throws -> Certificate {
+        guard key.hasProtectedSecrets else { return key }
+        let unlocked = key.unlocking(with: passwords)
+        guard !unlocked.hasProtectedSecrets else {
+            let reason = passwords.isEmpty ? "and no --with-key-password was given" : "and no key password opens it"
+            throw SOPFailure(.keyIsProtected, "\(what): \(key.fingerprintHex) is password-protected \(reason)")
+        }
+        return unlocked
+    }
+
+    /// Key passwords named by arguments: each as given and, if different, without trailing
+    /// whitespace (a password in a file usually ends with a newline).
+    static func keyPasswords(_ designators: [String]) throws -> [[UInt8]] {
+        var passwords: [[UInt8]] = []
+        for designator in designators {
+            let password = try read(designator)
+            passwords.append(password)
+            var trimmed = password
+            while let last = trimmed.last, last == 0x20 || last == 0x09 || last == 0x0A || last == 0x0D {
+                trimmed.removeLast()
+            }
+            if trimmed != password { passwords.append(trimmed) }
+        }
+        return passwords
+    }
+
+    /// A password to protect a key with: trailing whitespace removed, UTF-8 required.
+    static func newKeyPassword(_ designator: String) throws -> [UInt8] {
+        guard var password = try keyPasswords([designator]).last else { return [] }
+        while let last = password.last, last == 0x20 || last == 0x09 || last == 0x0A || last == 0x0D {
+            password.removeLast()
+        }
+        guard String(validating: password, as: UTF8.self) != nil else {
+            throw SOPFailure(.passwordNotHumanReadable, "\(designator): the password is not UTF-8")
+        }
+        return password
     }
 }

@@ -47,19 +47,21 @@ struct GenerateKey: ParsableCommand {
     @Flag(help: "Write binary instead of ASCII armor.") var noArmor = false
     @Option(help: "rfc9580 (default) or rfc4880.") var profile: String = "default"
     @Flag(help: "Make no encryption subkey.") var signingOnly = false
-    @Option(help: "Protect the key with a password (not supported yet).") var withKeyPassword: String?
+    @Option(help: "Protect the key with this password (a file, @ENV:NAME or @FD:N).") var withKeyPassword: String?
     @Argument(help: "User IDs, for example \"Alice <alice@example.org>\".") var userIDs: [String] = []
 
     func run() throws {
-        guard withKeyPassword == nil else {
-            throw SOPFailure(.unsupportedOption, "--with-key-password is not supported yet")
-        }
+        let password = try withKeyPassword.map(IO.newKeyPassword)
         let chosen = profile == "default" ? KeyProfile.rfc9580 : KeyProfile(rawValue: profile)
         guard let chosen else { throw SOPFailure(.unsupportedProfile, "unknown profile \"\(profile)\"") }
         let key: Certificate
         do {
-            key = try Certificate.generate(
+            let generated = try Certificate.generate(
                 profile: chosen, userIDs: userIDs, signingOnly: signingOnly, created: IO.now())
+            // v6: AEAD (OCB) with Argon2; v4: CFB and SHA-1 with iterated-salted S2K.
+            key =
+                try password.map { password throws(OpenPGPError) in try generated.protecting(with: password) }
+                ?? generated
         } catch {
             throw SOPFailure(.generic, "cannot generate the key: \(error)")
         }
@@ -86,7 +88,7 @@ struct Sign: ParsableCommand {
     @Flag(help: "Write binary instead of ASCII armor.") var noArmor = false
     @Option(name: .customLong("as"), help: "binary (default) or text.") var mode: String = "binary"
     @Option(help: "Write the digest algorithm name for PGP/MIME to this file.") var micalgOut: String?
-    @Option(help: "Password of a protected key (not supported yet).") var withKeyPassword: [String] = []
+    @Option(help: "Password of a protected key (a file, @ENV:NAME or @FD:N).") var withKeyPassword: [String] = []
     @Argument(help: "Secret keys to sign with.") var keys: [String] = []
 
     func run() throws {
@@ -97,7 +99,7 @@ struct Sign: ParsableCommand {
         if let micalgOut, FileManager.default.fileExists(atPath: micalgOut) {
             throw SOPFailure(.outputExists, "\(micalgOut) already exists")
         }
-        let secretKeys = try IO.secretKeys(keys)
+        let secretKeys = try IO.secretKeys(keys, passwords: withKeyPassword)
         if let locked = secretKeys.first(where: { key in
             key.signingKeys(at: IO.now()).contains { $0.secret.map(isLocked) ?? true }
         }) {
@@ -245,15 +247,17 @@ struct RevokeKey: ParsableCommand {
         abstract: "Make revoked certificates of the keys on standard input.")
 
     @Flag(help: "Write binary instead of ASCII armor.") var noArmor = false
-    @Option(help: "Password of a protected key (not supported yet).") var withKeyPassword: [String] = []
+    @Option(help: "Password of a protected key (a file, @ENV:NAME or @FD:N).") var withKeyPassword: [String] = []
 
     func run() throws {
         let keys = try IO.certificates(IO.standardInput(), from: "standard input")
+        let passwords = try IO.keyPasswords(withKeyPassword)
         var packets: [Packet] = []
-        for key in keys {
-            guard key.isSecret else {
-                throw SOPFailure(.badData, "standard input: \(key.fingerprintHex) is not a secret key")
+        for locked in keys {
+            guard locked.isSecret else {
+                throw SOPFailure(.badData, "standard input: \(locked.fingerprintHex) is not a secret key")
             }
+            let key = try IO.unlocked(locked, with: passwords, from: "standard input")
             guard let primarySecret = key.primarySecret, key.primary.material.canSign,
                 SecretKey(publicKey: key.primary, secret: primarySecret).isUnlocked
             else {
@@ -261,6 +265,37 @@ struct RevokeKey: ParsableCommand {
             }
             do {
                 packets += try key.revoked(at: IO.now()).packets(includingSecrets: false)
+            } catch {
+                throw SOPFailure(error, reading: "standard input")
+            }
+        }
+        IO.writePackets(PacketFraming.encode(packets), armored: !noArmor)
+    }
+}
+
+struct ChangeKeyPassword: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Protect the keys on standard input with a new password, or remove their protection.")
+
+    @Flag(help: "Write binary instead of ASCII armor.") var noArmor = false
+    @Option(help: "The new password (a file, @ENV:NAME or @FD:N); without it the keys are left unprotected.")
+    var newKeyPassword: String?
+    @Option(help: "A password that may open the keys now.") var oldKeyPassword: [String] = []
+
+    func run() throws {
+        let keys = try IO.certificates(IO.standardInput(), from: "standard input")
+        let oldPasswords = try IO.keyPasswords(oldKeyPassword)
+        let newPassword = try newKeyPassword.map(IO.newKeyPassword)
+        var packets: [Packet] = []
+        for locked in keys {
+            guard locked.isSecret else {
+                throw SOPFailure(.badData, "standard input: \(locked.fingerprintHex) is not a secret key")
+            }
+            let key = try IO.unlocked(locked, with: oldPasswords, from: "standard input")
+            do {
+                let changed = try newPassword.map { password throws(OpenPGPError) in try key.protecting(with: password)
+                }
+                packets += (changed ?? key).packets()
             } catch {
                 throw SOPFailure(error, reading: "standard input")
             }

@@ -2,8 +2,9 @@ import Foundation
 import TestSupport
 import Testing
 
-/// `quercus-sop` against Sequoia's `sqop` and GnuPG 2.2 (behind a thin wrapper with the same SOP
-/// verbs): every pair generates a key on one side, signs on the other or the same side, and
+/// `quercus-sop` against Sequoia's `sqop`, GnuPG 2.2 (behind a thin wrapper with the same SOP
+/// verbs) and GopenPGP's `gosop` (Debian's 2022 snapshot: v4 keys only, RSA-2048, and no profiles,
+/// inline verbs or key passwords, so it joins the v4 sign/verify and encryption matrices only): every pair generates a key on one side, signs on the other or the same side, and
 /// verifies on the third, so each cell runs both ways. The matrix is printed; any failing cell
 /// fails the test.
 @Suite(.serialized) struct OpenPGPInteropTests {
@@ -16,6 +17,7 @@ import Testing
                 try CommandSOP(name: "quercus", path: Product.path("quercus-sop"), profile: "rfc4880"),
                 try CommandSOP(name: "sqop", path: Peer.command("sqop", debian: "sqop"), profile: nil),
                 try GnuPGSOP(directory: directory),
+                try CommandSOP.gosop(),
             ],
             fingerprint: { try GnuPGSOP.primaryFingerprint(of: $0, in: directory) }, in: directory)
     }
@@ -40,6 +42,7 @@ import Testing
                     name: "quercus", path: Product.path("quercus-sop"), profile: "rfc4880", passwordProfile: "rfc4880"),
                 try CommandSOP(name: "sqop", path: Peer.command("sqop", debian: "sqop"), profile: nil),
                 try GnuPGSOP(directory: directory),
+                try CommandSOP.gosop(),
             ],
             fingerprint: { try GnuPGSOP.primaryFingerprint(of: $0, in: directory) }, in: directory)
     }
@@ -188,7 +191,11 @@ import Testing
                         plaintext, to: nil, password: "correct horse", signer: nil, in: directory)
                     let result = try decrypter.decrypt(
                         message, key: nil, password: "correct horse", verifier: nil, in: directory)
-                    return result.plaintext == plaintext ? "ok" : "FAIL (wrong plaintext)"
+                    // gosop (2022) stores password-encrypted data as text-mode literal data with CRLF
+                    // line endings; sqop and quercus-sop hand the stored bytes back, GnuPG converts.
+                    let text =
+                        encrypter.name == "gosop" ? Data(result.plaintext.filter { $0 != 0x0D }) : result.plaintext
+                    return text == plaintext ? "ok" : "FAIL (wrong plaintext)"
                 }
             }
         }
@@ -299,6 +306,154 @@ import Testing
         #expect(try run(quercus, ["encrypt", cert], stdin: Data("x".utf8)).status == 17)
     }
 
+    /// Password-protected keys across quercus-sop, sqop and GnuPG: each protects a key (GnuPG
+    /// exports it with a passphrase), the others unlock it to sign and decrypt; without the password
+    /// or with a wrong one the answer is KEY_IS_PROTECTED (67).
+    @Test func passwordProtectedKeysUnlockAcrossPeers() throws {
+        let directory = try TemporaryDirectory("openpgp-interop")
+        defer { GnuPGSOP.stopAgents(in: directory) }
+        let quercus = try Product.path("quercus-sop")
+        let sqop = try Peer.command("sqop", debian: "sqop")
+        let gpg = try Peer.command("gpg", debian: "gnupg")
+        let password = try directory.write("key-password.txt", "sesame seed\n")
+        let wrong = try directory.write("wrong-password.txt", "open barley")
+        let data = Data("protected keys\n".utf8)
+        let dataFile = try directory.write("protected-data.txt", "protected keys\n")
+
+        // GnuPG: a key made with a passphrase, exported with it (loopback pinentry).
+        let home = directory.file("gnupg-protected")
+        try FileManager.default.createDirectory(
+            atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let gpgBase = [
+            "--homedir", home, "--batch", "--no-tty", "--pinentry-mode", "loopback", "--passphrase-file", password,
+        ]
+        #expect(
+            try run(
+                gpg, gpgBase + ["--quick-gen-key", "Locked <gpg@example.org>", "future-default", "default", "never"]
+            ).status == 0)
+        let gpgKey = try run(gpg, gpgBase + ["--armor", "--export-secret-keys"]).stdout
+        #expect(gpgKey.contains("PRIVATE KEY"))
+
+        var keys: [(maker: String, key: String)] = [("gpg", gpgKey)]
+        let sqopKey = try run(sqop, ["generate-key", "--with-key-password", password, "Locked <sqop@example.org>"])
+        #expect(sqopKey.status == 0, "\(sqopKey.stderr)")
+        keys.append(("sqop", sqopKey.stdout))
+        for profile in ["rfc4880", "rfc9580"] {
+            let ours = try run(
+                quercus,
+                ["generate-key", "--profile", profile, "--with-key-password", password, "Locked <q@example.org>"])
+            #expect(ours.status == 0, "\(ours.stderr)")
+            keys.append(("quercus-\(profile)", ours.stdout))
+        }
+
+        var rows: [String] = []
+        var failures: [String] = []
+        func record(_ cell: String, _ ok: Bool, _ detail: String) {
+            rows.append("\(cell): \(ok ? "ok" : "FAIL (\(detail))")")
+            if !ok { failures.append("\(cell): \(detail)") }
+        }
+        for (maker, armoredKey) in keys {
+            let keyFile = try directory.write("locked-\(maker).key", armoredKey)
+            let cert = try run(quercus, ["extract-cert"], stdin: Data(armoredKey.utf8))
+            let certFile = try directory.write("locked-\(maker).cert", cert.stdout)
+            // quercus-sop: refuses without the password and with a wrong one, signs and decrypts with it.
+            let bare = try run(quercus, ["sign", keyFile], stdin: data)
+            record("key \(maker), quercus sign without password", bare.status == 67, "exit \(bare.status)")
+            let bad = try run(quercus, ["sign", "--with-key-password", wrong, keyFile], stdin: data)
+            record("key \(maker), quercus sign with a wrong password", bad.status == 67, "exit \(bad.status)")
+            let signed = try run(quercus, ["sign", "--with-key-password", password, keyFile], stdin: data)
+            let sigFile = try directory.write("locked-\(maker).sig", signed.stdout)
+            // sqop 0.27 reads no v6 keys: the v6 key's signature is checked by quercus-sop itself.
+            let verifier = maker == "quercus-rfc9580" ? ("quercus", quercus) : ("sqop", sqop)
+            let verified = try run(verifier.1, ["verify", sigFile, certFile], stdin: data)
+            record(
+                "key \(maker), quercus sign, \(verifier.0) verify", signed.status == 0 && verified.status == 0,
+                "sign \(signed.status) \(signed.stderr), verify \(verified.status)")
+            if maker != "quercus-rfc9580" {
+                let message = try run(sqop, ["encrypt", certFile], stdin: data)
+                let messageFile = try directory.write("locked-\(maker).msg", message.stdout)
+                let decrypted = try run(
+                    "/bin/sh",
+                    [
+                        "-c", "\"$0\" decrypt --with-key-password \"$1\" \"$2\" < \"$3\"", quercus, password, keyFile,
+                        messageFile,
+                    ])
+                record(
+                    "key \(maker), sqop encrypt, quercus decrypt",
+                    decrypted.status == 0 && decrypted.stdout == "protected keys\n",
+                    "exit \(decrypted.status) \(decrypted.stderr)")
+                // The peers unlock what quercus-sop protected (sqop reads v4 keys only).
+                let theirs = try run(sqop, ["sign", "--with-key-password", password, keyFile], stdin: data)
+                let theirsFile = try directory.write("locked-\(maker).sqop.sig", theirs.stdout)
+                let ourVerify = try run(quercus, ["verify", theirsFile, certFile], stdin: data)
+                record(
+                    "key \(maker), sqop sign --with-key-password, quercus verify",
+                    theirs.status == 0 && ourVerify.status == 0,
+                    "sign \(theirs.status) \(theirs.stderr), verify \(ourVerify.status)")
+            }
+            if maker == "quercus-rfc9580" {
+                // pysequoia unlocks the v6 key (AEAD and Argon2) to sign and to decrypt.
+                let python = try Peer.python(module: "pysequoia", pypi: "pysequoia")
+                let script = """
+                    import sys, pysequoia as p
+                    key = p.Cert.from_bytes(open(sys.argv[1], "rb").read())
+                    pw = open(sys.argv[2]).read().rstrip()
+                    data = open(sys.argv[3], "rb").read()
+                    sys.stdout.write(p.sign(key.secrets.signer(pw), data, mode=p.SignatureMode.DETACHED).decode())
+                    message = p.encrypt(data, recipients=[key])
+                    assert p.decrypt(message, decryptor=key.secrets.decryptor(pw)).bytes == data
+                    """
+                let theirs = try run(python, ["-c", script, keyFile, password, dataFile])
+                let theirsFile = try directory.write("locked-\(maker).pysequoia.sig", theirs.stdout)
+                let ourVerify = try run(quercus, ["verify", theirsFile, certFile], stdin: data)
+                record(
+                    "key \(maker), pysequoia unlocks, signs and decrypts, quercus verify",
+                    theirs.status == 0 && ourVerify.status == 0,
+                    "pysequoia \(theirs.status) \(theirs.stderr), verify \(ourVerify.status)")
+            }
+            // change-key-password: to a new password, which then opens it (and the old one not).
+            let newPassword = try directory.write("new-password-\(maker).txt", "new sesame")
+            let changed = try run(
+                "/bin/sh",
+                [
+                    "-c", "\"$0\" change-key-password --old-key-password \"$1\" --new-key-password \"$2\" < \"$3\"",
+                    quercus, password, newPassword, keyFile,
+                ])
+            let changedFile = try directory.write("changed-\(maker).key", changed.stdout)
+            let withNew = try run(quercus, ["sign", "--with-key-password", newPassword, changedFile], stdin: data)
+            let withOld = try run(quercus, ["sign", "--with-key-password", password, changedFile], stdin: data)
+            record(
+                "key \(maker), change-key-password", changed.status == 0 && withNew.status == 0 && withOld.status == 67,
+                "change \(changed.status) \(changed.stderr), new \(withNew.status), old \(withOld.status)")
+            if maker.hasPrefix("quercus-rfc4880") || maker == "sqop" {
+                let sqopNew = try run(sqop, ["sign", "--with-key-password", newPassword, changedFile], stdin: data)
+                record(
+                    "key \(maker), changed by quercus, sqop signs", sqopNew.status == 0,
+                    "exit \(sqopNew.status) \(sqopNew.stderr)")
+            }
+        }
+        // GnuPG imports a key quercus-sop protected and signs with the passphrase.
+        let ours = try #require(keys.first { $0.maker == "quercus-rfc4880" })
+        let gpgHome = directory.file("gnupg-import")
+        try FileManager.default.createDirectory(
+            atPath: gpgHome, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let importBase = [
+            "--homedir", gpgHome, "--batch", "--no-tty", "--pinentry-mode", "loopback", "--passphrase-file", password,
+        ]
+        _ = try run(gpg, importBase + ["--import"], stdin: Data(ours.key.utf8))
+        let gpgSigned = try run(gpg, importBase + ["--armor", "--detach-sign", "--output", "-", dataFile])
+        let gpgSigFile = try directory.write("gpg-of-quercus.sig", gpgSigned.stdout)
+        let oursCert = try directory.write(
+            "quercus-locked.cert", try run(quercus, ["extract-cert"], stdin: Data(ours.key.utf8)).stdout)
+        let verified = try run(quercus, ["verify", gpgSigFile, oursCert], stdin: data)
+        record(
+            "key quercus-rfc4880, gpg signs with the passphrase, quercus verify",
+            gpgSigned.status == 0 && verified.status == 0,
+            "gpg \(gpgSigned.status) \(gpgSigned.stderr), verify \(verified.status)")
+        print("OpenPGP protected key interop:\n" + rows.joined(separator: "\n"))
+        #expect(failures.isEmpty, "\(failures.count) failing cells:\n\(failures.joined(separator: "\n"))")
+    }
+
     @Test func sopExitCodesForBadInput() throws {
         let quercus = try Product.path("quercus-sop")
         #expect(try run(quercus, ["no-such-verb"]).status == 69)
@@ -356,6 +511,16 @@ struct CommandSOP: SOPImplementation, InlineSOP {
     let profile: String?
     /// The `encrypt --profile` for password-only messages (quercus writes SEIPD v2 by default).
     var passwordProfile: String? = nil
+    /// `decrypt`'s option for the verifications file (gosop's 2022 snapshot says `--verify-out`).
+    var verificationsOut = "--verifications-out"
+
+    /// Debian's gosop. Its file arguments must be at least five characters long (it slices them
+    /// looking for `@ENV:` and panics otherwise); every file name here is longer.
+    static func gosop() throws -> CommandSOP {
+        CommandSOP(
+            name: "gosop", path: try Peer.command("gosop", debian: "gosop"), profile: nil,
+            verificationsOut: "--verify-out")
+    }
 
     private func sop(_ arguments: [String], stdin: Data) throws -> Data {
         let result = try run(path, arguments, stdin: stdin)
@@ -421,7 +586,7 @@ struct CommandSOP: SOPImplementation, InlineSOP {
         var arguments = ["decrypt"]
         let verifications = directory.file("\(name)-\(UUID().uuidString).verifications")
         if let verifier {
-            arguments += ["--verify-with", try file(verifier, directory), "--verifications-out", verifications]
+            arguments += ["--verify-with", try file(verifier, directory), verificationsOut, verifications]
         }
         if let password {
             arguments += ["--with-password", try directory.write("\(name)-\(UUID().uuidString).pw", password)]

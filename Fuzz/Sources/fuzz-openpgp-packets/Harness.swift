@@ -49,6 +49,26 @@ private func checkPackets(_ bytes: [UInt8]) {
             }
         }
     }
+    // Protected secrets: the protection is read (a typed error or a value, never a trap), and a
+    // cheap S2K is tried with a password, which reaches decryption and the cleartext fields.
+    for certificate in certificates {
+        var keys: [(SecretKey, Bool)] = []
+        if let secret = certificate.primarySecret {
+            keys.append((SecretKey(publicKey: certificate.primary, secret: secret), false))
+        }
+        for subkey in certificate.subkeys {
+            if let secret = subkey.secret { keys.append((SecretKey(publicKey: subkey.key, secret: secret), true)) }
+        }
+        for (key, isSubkey) in keys {
+            guard let protection = try? key.protection, protection.stringToKey.isCheap else { continue }
+            if let unlocked = try? key.unlocked(password: Array("password".utf8), subkey: isSubkey),
+                unlocked.isProtected
+            {
+                fatalError("an unlocked key is still protected")
+            }
+        }
+        _ = certificate.unlocking(with: []).hasProtectedSecrets
+    }
     if let signatures = try? DetachedSignatures.parseSignatures(bytes) {
         _ = DetachedSignatures.verify(bytes, signatures: signatures, certificates: certificates, now: .max)
     }
