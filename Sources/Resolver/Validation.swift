@@ -96,11 +96,20 @@ enum Validator {
         guard !covering.isEmpty else {
             return .invalid(code: ValidationError.rrsigsMissing, reason: "no RRSIG over \(first.name) \(first.type)")
         }
+        // KeyTrap (CVE-2023-50387): colliding key tags and piles of signatures must not buy an
+        // attacker unbounded work; a real zone needs one or two tries.
+        var attempts = 0
         var failure = Verdict.invalid(
             code: ValidationError.dnskeyMissing,
             reason: "no DNSKEY of \(signer) made the RRSIG over \(first.name) \(first.type)")
         for signature in covering {
             for key in keys where DNSSEC.keyTag(key) == signature.keyTag && key.algorithm == signature.algorithm {
+                attempts += 1
+                guard attempts <= Self.maximumAttempts else {
+                    return .invalid(
+                        code: ValidationError.bogus,
+                        reason: "too many signatures to try over \(first.name) \(first.type)")
+                }
                 do throws(DNSSECError) {
                     try DNSSEC.verify(signature, rrset: records, key: key, keyOwner: signer, now: now)
                     return .valid(labels: Int(signature.labels))
@@ -120,6 +129,8 @@ enum Validator {
         }
         return failure
     }
+
+    static let maximumAttempts = 8
 
     /// Whether `key` hashes to one of the DS records (SHA-256 or SHA-384).
     static func matches(_ key: DNSKEYRecord, owner: DomainName, any signers: [DSRecord]) -> Bool {

@@ -16,7 +16,9 @@ import Testing
     }
 
     /// `.`, `ns1.` and `www.`, each RRset signed, inception 0 and expiry far after the test clock.
-    static func signedRoot(tamperWith tampered: String? = nil, anchorKey: DNSSECSigningKey? = nil) throws
+    static func signedRoot(
+        tamperWith tampered: String? = nil, anchorKey: DNSSECSigningKey? = nil, junkSignaturesOverWWW: Int = 0
+    ) throws
         -> SignedRoot
     {
         let key = try DNSSECSigningKey(generating: .ecdsaP256SHA256)
@@ -45,6 +47,14 @@ import Testing
                 let rrset = records.filter { $0.name == name && $0.type == type }
                 var signature = try key.sign(rrset, signer: .root, inception: 0, expiration: 2_000_000_000)
                 if "\(name) \(type)" == tampered { signature.signature[5] ^= 1 }
+                if name == (try DomainName("www.")), type == .a {
+                    for index in 0..<junkSignaturesOverWWW {
+                        var junk = signature
+                        junk.signature[6] = UInt8(truncatingIfNeeded: index)
+                        junk.signature[7] ^= 0xFF
+                        signatures.append(ResourceRecord(name: name, ttl: rrset[0].ttl, data: .rrsig(junk)))
+                    }
+                }
                 signatures.append(ResourceRecord(name: name, ttl: rrset[0].ttl, data: .rrsig(signature)))
             }
         }
@@ -129,6 +139,20 @@ import Testing
         // Other data of the zone is still secure.
         let text = try root.network.ask(&resolver, "www.", .txt, dnssecOK: true)
         #expect(text.rcode == .noError && text.authenticData)
+    }
+
+    /// KeyTrap: a pile of signatures that all name the right key costs at most a few checks, and
+    /// the answer is bogus rather than a CPU burnt on it.
+    @Test func aPileOfBadSignaturesIsCutShort() throws {
+        var root = try Self.signedRoot(junkSignaturesOverWWW: 40)
+        var resolver = Self.resolver(root.anchors)
+        let answer = try root.network.ask(&resolver, "www.", .a, dnssecOK: true)
+        #expect(answer.rcode == .serverFailure && Self.extendedErrors(answer) == [6])
+        let text = answer.edns?.options.compactMap { option -> String? in
+            guard case .extendedError(_, let text) = option else { return nil }
+            return String(decoding: text, as: UTF8.self)
+        }
+        #expect(text?.first?.contains("too many signatures") == true, "\(String(describing: text))")
     }
 
     @Test func aKeyTheAnchorDoesNotNameMakesEverythingBogus() throws {
