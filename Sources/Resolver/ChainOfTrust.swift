@@ -49,14 +49,14 @@ extension RecursiveResolver {
                 return Self.step(keys(of: name, now: now, unobtainable: unobtainable, depth: depth + 1))
             }
             let signatures = Self.rrsigs(data.signatures)
-            guard let signer = Self.signer(of: name, among: signatures, zone: data.zone) else {
-                return unsigned(
-                    zone: data.zone, what: "\(name) \(first.type)", now: now, unobtainable: unobtainable, depth: depth)
-            }
+            let signer: DomainName
             let keys: [DNSKEYRecord]
-            switch self.keys(of: signer, now: now, unobtainable: unobtainable, depth: depth + 1) {
-            case .secure(let found): keys = found
-            case let other: return Self.step(other)
+            switch signingKeys(
+                of: name, signatures: signatures, zone: data.zone, what: "\(name) \(first.type)", now: now,
+                unobtainable: unobtainable, depth: depth)
+            {
+            case .signed(let zone, let found): (signer, keys) = (zone, found)
+            case .decided(let step): return step
             }
             switch Validator.verify(records, signatures: signatures, keys: keys, signer: signer, now: timestamp) {
             case .invalid(let code, let reason): return .done(.bogus(code: code, reason: reason))
@@ -72,15 +72,14 @@ extension RecursiveResolver {
                             reason: "no proof that \(name) does not exist besides the wildcard"))
             }
         case .noData, .nameError:
-            let signatures = Self.rrsigs(data.proofs)
-            guard let signer = Self.signer(of: name, among: signatures, zone: data.zone) else {
-                return unsigned(
-                    zone: data.zone, what: "the denial of \(name)", now: now, unobtainable: unobtainable, depth: depth)
-            }
+            let signer: DomainName
             let keys: [DNSKEYRecord]
-            switch self.keys(of: signer, now: now, unobtainable: unobtainable, depth: depth + 1) {
-            case .secure(let found): keys = found
-            case let other: return Self.step(other)
+            switch signingKeys(
+                of: name, signatures: Self.rrsigs(data.proofs), zone: data.zone, what: "the denial of \(name)",
+                now: now, unobtainable: unobtainable, depth: depth)
+            {
+            case .signed(let zone, let found): (signer, keys) = (zone, found)
+            case .decided(let step): return step
             }
             let (proof, failure) = Self.verifiedProof(data.proofs, signer: signer, keys: keys, now: timestamp)
             let proven: Bool
@@ -106,15 +105,27 @@ extension RecursiveResolver {
         }
     }
 
-    /// Data without signatures: insecure if its zone is, bogus if its zone is signed.
-    private mutating func unsigned(
-        zone: DomainName, what: String, now: Double, unobtainable: Set<Question>, depth: Int
-    ) -> ValidationStep {
-        switch keys(of: zone, now: now, unobtainable: unobtainable, depth: depth + 1) {
-        case .secure:
-            return .done(
-                .bogus(code: ValidationError.rrsigsMissing, reason: "\(what) is unsigned in the signed zone \(zone)"))
-        case let other: return Self.step(other)
+    enum Signing {
+        case signed(DomainName, [DNSKEYRecord])
+        case decided(ValidationStep)
+    }
+
+    /// The zone that signed data about `name` and its validated keys; or, when that already
+    /// decides, the verdict: keys still to fetch, an insecure or bogus zone, or data without
+    /// signatures (insecure if its zone is, bogus if its zone is signed).
+    private mutating func signingKeys(
+        of name: DomainName, signatures: [RRSIGRecord], zone: DomainName, what: String, now: Double,
+        unobtainable: Set<Question>, depth: Int
+    ) -> Signing {
+        let signer = Self.signer(of: name, among: signatures, zone: zone)
+        switch keys(of: signer ?? zone, now: now, unobtainable: unobtainable, depth: depth + 1) {
+        case .secure(let keys):
+            guard let signer else {
+                let reason = "\(what) is unsigned in the signed zone \(zone)"
+                return .decided(.done(.bogus(code: ValidationError.rrsigsMissing, reason: reason)))
+            }
+            return .signed(signer, keys)
+        case let other: return .decided(Self.step(other))
         }
     }
 
