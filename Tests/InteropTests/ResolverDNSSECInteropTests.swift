@@ -386,40 +386,9 @@ struct SignedTree {
             [(1, ".", "root"), (2, "test.", "test")] + Self.leaves(p).map { ($0.host, "\($0.name).test.", $0.name) }
         var started: [BackgroundProcess] = []
         do {
-            let nsd = try Peer.command("nsd", debian: "nsd")
             for (host, origin, file) in zones {
-                let config = try directory.write(
-                    "nsd\(host).conf",
-                    """
-                    server:
-                      ip-address: \(p).\(host)
-                      port: 53
-                      server-count: 1
-                      username: ""
-                      chroot: ""
-                      zonesdir: "\(directory.path)"
-                      pidfile: "\(directory.file("nsd\(host).pid"))"
-                      zonelistfile: "\(directory.file("zone\(host).list"))"
-                      xfrdfile: "\(directory.file("xfrd\(host).state"))"
-                      xfrdir: "\(directory.path)"
-                      database: ""
-                      logfile: "\(directory.file("nsd\(host).log"))"
-                      rrl-ratelimit: 0
-                    remote-control:
-                      control-enable: no
-                    zone:
-                      name: "\(origin)"
-                      zonefile: \(file).signed
-                    """)
-                started.append(try BackgroundProcess(nsd, ["-d", "-c", config]))
-            }
-            for ((host, _, _), server) in zip(zones, started) {
-                let log = directory.file("nsd\(host).log")
-                guard
-                    eventually(
-                        timeout: 20,
-                        { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("nsd started") })
-                else { throw PeerDidNotStart(name: "NSD on \(p).\(host)", output: server.output) }
+                started.append(
+                    try startNSD(in: directory, address: "\(p).\(host)", origin: origin, zoneFile: "\(file).signed"))
             }
         } catch {
             for server in started { server.stop() }
@@ -455,44 +424,7 @@ struct SignedTree {
 
     /// Unbound, validating from `anchor` with the same root hints, Extended DNS Errors on.
     func startUnbound(anchor: String) throws -> RunningResolver {
-        let unbound = try Peer.command("unbound", debian: "unbound")
-        let address = "\(prefix).100"
-        let config = try directory.write(
-            "unbound.conf",
-            """
-            server:
-              interface: \(address)
-              port: 53
-              do-daemonize: no
-              username: ""
-              chroot: ""
-              directory: "\(directory.path)"
-              pidfile: "\(directory.file("unbound.pid"))"
-              use-syslog: no
-              logfile: ""
-              verbosity: 1
-              root-hints: "\(rootHints)"
-              module-config: "validator iterator"
-              trust-anchor-file: "\(anchor)"
-              val-log-level: 2
-              ede: yes
-              harden-dnssec-stripped: yes
-              do-not-query-localhost: no
-              do-ip6: no
-              qname-minimisation: yes
-              access-control: 127.0.0.0/8 allow
-              local-zone: "test." nodefault
-            remote-control:
-              control-enable: no
-            """)
-        let process = try BackgroundProcess(unbound, ["-d", "-c", config])
-        do {
-            try process.waitForOutput(containing: "start of service")
-        } catch {
-            process.stop()
-            throw error
-        }
-        return RunningResolver(process: process, address: address, port: 53)
+        try startUnboundPeer(in: directory, address: "\(prefix).100", rootHints: rootHints, anchor: anchor)
     }
 
     func stop() {

@@ -244,6 +244,96 @@ func startAuthority(zoneFile: String, origin: String, address: String) throws ->
     return server
 }
 
+/// NSD serving `zoneFile` (relative to `directory`) at `address` port 53, once it says it started.
+func startNSD(in directory: TemporaryDirectory, address: String, origin: String, zoneFile: String) throws
+    -> BackgroundProcess
+{
+    let nsd = try Peer.command("nsd", debian: "nsd")
+    let config = try directory.write(
+        "nsd-\(address).conf",
+        """
+        server:
+          ip-address: \(address)
+          port: 53
+          server-count: 1
+          username: ""
+          chroot: ""
+          zonesdir: "\(directory.path)"
+          pidfile: "\(directory.file("nsd-\(address).pid"))"
+          zonelistfile: "\(directory.file("zone-\(address).list"))"
+          xfrdfile: "\(directory.file("xfrd-\(address).state"))"
+          xfrdir: "\(directory.path)"
+          database: ""
+          logfile: "\(directory.file("nsd-\(address).log"))"
+          rrl-ratelimit: 0
+        remote-control:
+          control-enable: no
+        zone:
+          name: "\(origin)"
+          zonefile: \(zoneFile)
+        """)
+    let server = try BackgroundProcess(nsd, ["-d", "-c", config])
+    let log = directory.file("nsd-\(address).log")
+    guard
+        eventually(timeout: 20, { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("nsd started") })
+    else {
+        server.stop()
+        throw PeerDidNotStart(name: "NSD on \(address)", output: server.output)
+    }
+    return server
+}
+
+/// Unbound on `address` port 53 iterating from `rootHints`; with `anchor` (a trust anchor file) it
+/// validates, with Extended DNS Errors on.
+func startUnboundPeer(
+    in directory: TemporaryDirectory, address: String, rootHints: String, ipv6: Bool = false, anchor: String? = nil
+) throws -> RunningResolver {
+    let unbound = try Peer.command("unbound", debian: "unbound")
+    let validation =
+        anchor.map {
+            """
+              module-config: "validator iterator"
+              trust-anchor-file: "\($0)"
+              val-log-level: 2
+              ede: yes
+              harden-dnssec-stripped: yes
+            """
+        } ?? "  module-config: \"iterator\""
+    let config = try directory.write(
+        "unbound-\(address).conf",
+        """
+        server:
+          interface: \(address)
+          port: 53
+          do-daemonize: no
+          username: ""
+          chroot: ""
+          directory: "\(directory.path)"
+          pidfile: "\(directory.file("unbound-\(address).pid"))"
+          use-syslog: no
+          logfile: ""
+          verbosity: 1
+          root-hints: "\(rootHints)"
+        \(validation)
+          do-not-query-localhost: no
+          do-ip6: \(ipv6 ? "yes" : "no")
+          qname-minimisation: yes
+          access-control: 127.0.0.0/8 allow
+          local-zone: "test." nodefault
+          local-zone: "invalid." nodefault
+        remote-control:
+          control-enable: no
+        """)
+    let process = try BackgroundProcess(unbound, ["-d", "-c", config])
+    do {
+        try process.waitForOutput(containing: "start of service")
+    } catch {
+        process.stop()
+        throw error
+    }
+    return RunningResolver(process: process, address: address, port: 53)
+}
+
 /// A running resolver and where it listens.
 struct RunningResolver {
     let process: BackgroundProcess
@@ -402,7 +492,6 @@ struct PrivateTree {
         directory = try TemporaryDirectory("resolver-tree")
         prefix = "127.53.\(Int.random(in: 10...250))"
         rootHints = try directory.write("root.hints", ". 3600 NS ns1.\nns1. 3600 A \(prefix).1\n")
-        let nsd = try Peer.command("nsd", debian: "nsd")
         let p = prefix
         let zones: [(host: Int, origin: String, text: String)] = [
             (
@@ -486,39 +575,9 @@ struct PrivateTree {
                 let file = try directory.write("zone\(zone.host)", "$ORIGIN \(zone.origin)\n" + zone.text + "\n")
                 let address = "\(p).\(zone.host)"
                 if zone.host <= 3 {
-                    let config = try directory.write(
-                        "nsd\(zone.host).conf",
-                        """
-                        server:
-                          ip-address: \(address)
-                          port: 53
-                          server-count: 1
-                          username: ""
-                          chroot: ""
-                          zonesdir: "\(directory.path)"
-                          pidfile: "\(directory.file("nsd\(zone.host).pid"))"
-                          zonelistfile: "\(directory.file("zone\(zone.host).list"))"
-                          xfrdfile: "\(directory.file("xfrd\(zone.host).state"))"
-                          xfrdir: "\(directory.path)"
-                          database: ""
-                          logfile: "\(directory.file("nsd\(zone.host).log"))"
-                          rrl-ratelimit: 0
-                        remote-control:
-                          control-enable: no
-                        zone:
-                          name: "\(zone.origin)"
-                          zonefile: zone\(zone.host)
-                        """)
-                    let server = try BackgroundProcess(nsd, ["-d", "-c", config])
-                    started.append(server)
-                    let log = directory.file("nsd\(zone.host).log")
-                    guard
-                        eventually(
-                            timeout: 20,
-                            {
-                                ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("nsd started")
-                            })
-                    else { throw PeerDidNotStart(name: "NSD on \(address)", output: server.output) }
+                    started.append(
+                        try startNSD(in: directory, address: address, origin: zone.origin, zoneFile: "zone\(zone.host)")
+                    )
                 } else {
                     started.append(try startAuthority(zoneFile: file, origin: zone.origin, address: "\(address):53"))
                 }
@@ -533,42 +592,7 @@ struct PrivateTree {
 
     /// Unbound, iterating (no validation) from the same root hints.
     func startUnbound(ipv6: Bool = false) throws -> RunningResolver {
-        let unbound = try Peer.command("unbound", debian: "unbound")
-        let address = "\(prefix).100"
-        let port = 53
-        let config = try directory.write(
-            "unbound.conf",
-            """
-            server:
-              interface: \(address)
-              port: \(port)
-              do-daemonize: no
-              username: ""
-              chroot: ""
-              directory: "\(directory.path)"
-              pidfile: "\(directory.file("unbound.pid"))"
-              use-syslog: no
-              logfile: ""
-              verbosity: 1
-              root-hints: "\(rootHints)"
-              module-config: "iterator"
-              do-not-query-localhost: no
-              do-ip6: \(ipv6 ? "yes" : "no")
-              qname-minimisation: yes
-              access-control: 127.0.0.0/8 allow
-              local-zone: "test." nodefault
-              local-zone: "invalid." nodefault
-            remote-control:
-              control-enable: no
-            """)
-        let process = try BackgroundProcess(unbound, ["-d", "-c", config])
-        do {
-            try process.waitForOutput(containing: "start of service")
-        } catch {
-            process.stop()
-            throw error
-        }
-        return RunningResolver(process: process, address: address, port: port)
+        try startUnboundPeer(in: directory, address: "\(prefix).100", rootHints: rootHints, ipv6: ipv6)
     }
 
     func stop() {
