@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # OpenPGP: quercus-sop against gpg (GnuPG 2.2) and sqop (Sequoia) on the same random file, each
 # with its own Curve25519 key (v4, SEIPD v1, so the three write the same kind of message):
-# public-key encrypt and decrypt, password encrypt and decrypt, detached sign and verify.
+# public-key encrypt and decrypt, password encrypt and decrypt, detached sign and verify, and
+# (ours and sqop) inline-sign and inline-verify.
 # Also ours with a v6 key and SEIPD v2 (AES-OCB), which the peers here do not write.
 # Reports MiB per CPU second (user + system from /usr/bin/time) and peak resident memory, and
 # ours/gpg. SMOKE=1: 8 MiB instead of 256 MiB. SCRATCH=.build-x builds with that scratch path.
@@ -76,12 +77,17 @@ for tool in gpg sqop ours ours-v6; do
       row "decrypt (password)" $tool "$(measure $tool-symdec $sop decrypt --with-password "$work/password" < "$work/$tool-sym.out")"
       row "sign (detached)" $tool "$(measure $tool-sign $sop sign --no-armor "$work/$tool.key" < "$work/data")"
       row "verify" $tool "$(measure $tool-verify $sop verify "$work/$tool-sign.out" "$work/$tool.cert" < "$work/data")"
+      row "inline-sign" $tool "$(measure $tool-isign $sop inline-sign --no-armor "$work/$tool.key" < "$work/data")"
+      row "inline-verify" $tool "$(measure $tool-iverify $sop inline-verify "$work/$tool.cert" < "$work/$tool-isign.out")"
       ;;
   esac
 done
 for tool in ours ours-v6 sqop; do
   cmp -s "$work/$tool-dec.out" "$work/data" && cmp -s "$work/$tool-symdec.out" "$work/data" \
     || { echo "openpgp: $tool did not decrypt to the original data"; exit 1; }
+done
+for tool in ours sqop; do
+  cmp -s "$work/$tool-iverify.out" "$work/data" || { echo "openpgp: $tool inline-verify did not give the data"; exit 1; }
 done
 echo "ours/gpg CPU time (below 1 is faster than gpg):"
 awk '$NF != "" { split($0, f, " "); n = NF; cpu = $n; tool = $(n - 1); $n = ""; $(n - 1) = ""; op = $0

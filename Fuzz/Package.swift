@@ -54,6 +54,12 @@ let package = Package(
         .executableTarget(
             name: "fuzz-openpgp-message", dependencies: ["FuzzSupport", .product(name: "OpenPGP", package: "Quercus")]),
         .executableTarget(
+            name: "fuzz-openpgp-stream",
+            dependencies: [
+                "FuzzSupport", .product(name: "OpenPGP", package: "Quercus"),
+                .product(name: "Wire", package: "Quercus"),
+            ]),
+        .executableTarget(
             name: "fuzz-openpgp-packets", dependencies: ["FuzzSupport", .product(name: "OpenPGP", package: "Quercus")]),
         .executableTarget(
             name: "fuzz-tls-engine", dependencies: ["FuzzSupport", .product(name: "TLS", package: "Quercus")]),

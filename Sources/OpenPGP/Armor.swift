@@ -269,6 +269,7 @@ public struct ArmorReader {
 
     private mutating func bodyLine(_ current: ArraySlice<UInt8>, _ output: inout [UInt8]) throws(OpenPGPError) {
         if current.elementsEqual(endLine) {
+            try decodeBase64(&output)
             guard base64.isEmpty else { throw .armor(line: lineNumber, reason: "the body is not valid base64") }
             if let checksum {
                 let expected = [
@@ -284,6 +285,7 @@ public struct ArmorReader {
             guard let value = Base64.decode(Array(current.dropFirst())) else {
                 throw .armor(line: lineNumber, reason: "the checksum line is not base64")
             }
+            try decodeBase64(&output)
             checksum = (lineNumber, value)
         } else if current.starts(with: "-----".utf8) {
             throw .armor(line: lineNumber, reason: "expected \"-----END PGP \(kind?.rawValue ?? "")-----\"")
@@ -296,15 +298,21 @@ public struct ArmorReader {
                 throw .armor(line: lineNumber, reason: "the body is not valid base64")
             }
             base64 += current
-            let whole = base64.count / 4 * 4
-            guard whole > 0 else { return }
-            guard let decoded = Base64.decode(Array(base64[..<whole])) else {
-                throw .armor(line: lineNumber, reason: "the body is not valid base64")
-            }
-            padded = base64[whole - 1] == UInt8(ascii: "=")
-            base64.removeFirst(whole)
-            crc = CRC24.update(crc, with: decoded)
-            output += decoded
+            // Decoded in batches of about 48 KiB rather than line by line.
+            if base64.count >= 1 << 16 { try decodeBase64(&output) }
         }
+    }
+
+    /// Decodes the whole base64 groups collected so far.
+    private mutating func decodeBase64(_ output: inout [UInt8]) throws(OpenPGPError) {
+        let whole = base64.count / 4 * 4
+        guard whole > 0 else { return }
+        guard let decoded = Base64.decode(Array(base64[..<whole])) else {
+            throw .armor(line: lineNumber, reason: "the body is not valid base64")
+        }
+        padded = base64[whole - 1] == UInt8(ascii: "=")
+        base64.removeFirst(whole)
+        crc = CRC24.update(crc, with: decoded)
+        output += decoded
     }
 }

@@ -48,7 +48,7 @@ struct Encrypt: ParsableCommand {
             var encryptor = try MessageEncryptor(
                 recipients: recipients, passwords: passwords, signers: signers, mode: literalMode, profile: chosen,
                 at: IO.now())
-            try IO.forEachPieceOfStandardInput { piece throws(OpenPGPError) in emit(try encryptor.update(piece)) }
+            try forEachPieceOfStandardInput { piece throws(OpenPGPError) in emit(try encryptor.update(piece)) }
             emit(try encryptor.finish())
             if let finished = armor?.finish() { IO.write(finished) }
         } catch let failure as SOPFailure {
@@ -112,24 +112,31 @@ struct Decrypt: ParsableCommand {
         let secretKeys = try IO.secretKeys(keys, passwords: withKeyPassword)
         var certificates: [Certificate] = []
         for file in verifyWith { certificates += try IO.certificates(try IO.read(file), from: file) }
-        let input = IO.standardInput()
-        let message: [UInt8]
-        do {
-            message = try Armor.binary(input)
-        } catch {
-            throw SOPFailure(error, reading: "standard input")
-        }
         let now = IO.now()
-        let result: DecryptedMessage
+        // Streamed: SEIPD v2 plaintext goes out chunk by chunk once each chunk's tag checks;
+        // SEIPD v1 plaintext waits in a temporary file until the MDC at the end has matched.
+        var armor = ArmorReader()
+        var decryptor = MessageDecryptor(
+            keys: secretKeys, passwords: passwords, sessionKeys: sessionKeys, verifyWith: certificates, now: now,
+            decompressionLimit: .max)
+        let output = try PlaintextOutput()
+        let result: DecryptionResult
         do {
-            result = try Messages.decrypt(
-                message, keys: secretKeys, passwords: passwords, sessionKeys: sessionKeys, verifyWith: certificates,
-                now: now)
-        } catch .malformed(let error) {
+            try forEachPieceOfStandardInput { piece in
+                try decryptor.update(try armor.update(piece)[...], output: output.take)
+                try output.check()
+            }
+            try decryptor.update(try armor.finish()[...], output: output.take)
+            result = try decryptor.finish(output: output.take)
+            try output.check()
+        } catch let failure as SOPFailure {
+            throw failure
+        } catch OpenPGPError.malformed(let error) {
             throw SOPFailure(.badData, "standard input: \(error)")
-        } catch .wrongKind(let reason) {
+        } catch OpenPGPError.wrongKind(let reason) {
             throw SOPFailure(.badData, "standard input: \(reason)")
-        } catch {
+        } catch let error as OpenPGPError {
+            if case .armor = error { throw SOPFailure(error, reading: "standard input") }
             throw SOPFailure(.cannotDecrypt, "cannot decrypt: \(error)")
         }
         let notBefore = try date(verifyNotBefore, ifDash: 0, now: now)
@@ -144,7 +151,7 @@ struct Decrypt: ParsableCommand {
             let text = verifications.map { describe($0) + "\n" }.joined()
             try Data(text.utf8).write(to: URL(fileURLWithPath: verificationsOut))
         }
-        IO.write(result.plaintext)
+        try output.release()
     }
 
     private func parseSessionKey(_ text: String, _ designator: String) throws -> SessionKey {
@@ -170,4 +177,88 @@ func trimmingTrailingWhitespace(_ bytes: [UInt8]) -> [UInt8] {
     var end = bytes.count
     while end > 0, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[end - 1]) { end -= 1 }
     return Array(bytes[..<end])
+}
+
+/// Plaintext on its way to standard output. Verified pieces go out at once; pending ones (SEIPD
+/// v1 before its MDC, inline-signed data before its signatures are checked) wait in a temporary
+/// file, created 0600 and unlinked at once so that nothing is left behind, until `release`.
+final class PlaintextOutput {
+    private var spill: Int32 = -1
+    private var failure: String?
+
+    init() throws {}
+
+    deinit {
+        if spill >= 0 { close(spill) }
+    }
+
+    func take(_ piece: ArraySlice<UInt8>, _ integrity: PlaintextIntegrity) {
+        guard failure == nil, !piece.isEmpty else { return }
+        guard integrity == .pending else {
+            IO.write(Array(piece))
+            return
+        }
+        if spill < 0 { openSpill() }
+        var written = 0
+        while spill >= 0, written < piece.count {
+            let result = piece.withUnsafeBytes { buffer in
+                Foundation.write(spill, buffer.baseAddress.map { $0 + written }, buffer.count - written)
+            }
+            if result < 0, errno == EINTR { continue }
+            guard result > 0 else {
+                failure = "cannot write the temporary file: \(String(cString: strerror(errno)))"
+                return
+            }
+            written += result
+        }
+    }
+
+    /// Throws if holding plaintext back failed.
+    func check() throws {
+        if let failure { throw SOPFailure(.generic, failure) }
+    }
+
+    /// Copies what was held back to standard output.
+    func release() throws {
+        try check()
+        guard spill >= 0 else { return }
+        guard lseek(spill, 0, SEEK_SET) == 0 else { throw SOPFailure(.generic, "cannot rewind the temporary file") }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Foundation.read(spill, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { throw SOPFailure(.generic, "cannot read the temporary file") }
+            guard count > 0 else { return }
+            IO.write(Array(buffer[..<count]))
+        }
+    }
+
+    private func openSpill() {
+        let directory = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array("\(directory)/quercus-sop-XXXXXX".utf8CString)
+        // mkstemp creates the file with mode 0600; unlinking it at once leaves only our descriptor.
+        let descriptor = template.withUnsafeMutableBufferPointer { buffer -> Int32 in
+            guard let base = buffer.baseAddress else { return -1 }
+            let descriptor = mkstemp(base)
+            if descriptor >= 0 { unlink(base) }
+            return descriptor
+        }
+        guard descriptor >= 0 else {
+            failure = "cannot create a temporary file in \(directory): \(String(cString: strerror(errno)))"
+            return
+        }
+        spill = descriptor
+    }
+}
+
+/// Standard input in pieces of 64 KiB, one buffer reused: the readers that stream hold a few
+/// pieces at a time, so smaller pieces mean a smaller peak.
+func forEachPieceOfStandardInput(_ body: (ArraySlice<UInt8>) throws -> Void) throws {
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let read = buffer.withUnsafeMutableBytes { Foundation.read(0, $0.baseAddress, $0.count) }
+        if read < 0, errno == EINTR { continue }
+        guard read > 0 else { return }
+        try body(buffer[..<read])
+    }
 }

@@ -19,21 +19,31 @@ struct InlineSign: ParsableCommand {
         }
         guard !keys.isEmpty else { throw SOPFailure(.missingArgument, "inline-sign needs at least one KEYS file") }
         let signers = try IO.secretKeys(keys, passwords: withKeyPassword)
-        let data = IO.standardInput()
         do {
             if mode == "clearsigned" {
-                IO.write(try Cleartext.sign(data, with: signers, at: IO.now()))
-            } else {
-                let signatureMode: SignatureMode = mode == "text" ? .text : .binary
-                IO.writePackets(
-                    try Messages.inlineSign(data, mode: signatureMode, signers: signers, at: IO.now()),
-                    armored: !noArmor)
+                IO.write(try Cleartext.sign(IO.standardInput(), with: signers, at: IO.now()))
+                return
             }
-        } catch .wrongKind(let reason) where mode != "binary" {
+            // Streamed: memory stays bounded whatever the size of standard input.
+            var signer = try InlineSigner(keys: signers, mode: mode == "text" ? .text : .binary, at: IO.now())
+            var armor = noArmor ? nil : ArmorWriter(kind: .message, checksum: true)
+            func emit(_ bytes: [UInt8]) {
+                if armor != nil {
+                    IO.write(armor?.update(bytes) ?? [])
+                } else {
+                    IO.write(bytes)
+                }
+            }
+            try forEachPieceOfStandardInput { piece in emit(try signer.update(piece)) }
+            emit(try signer.finish())
+            if let finished = armor?.finish() { IO.write(finished) }
+        } catch let failure as SOPFailure {
+            throw failure
+        } catch OpenPGPError.wrongKind(let reason) where mode != "binary" {
             throw SOPFailure(.expectedText, "standard input: \(reason)")
-        } catch .rejected(let reason) {
+        } catch OpenPGPError.rejected(let reason) {
             throw SOPFailure(.keyCannotSign, reason)
-        } catch {
+        } catch let error as OpenPGPError {
             throw SOPFailure(error, reading: "standard input")
         }
     }
@@ -54,12 +64,20 @@ struct InlineVerify: ParsableCommand {
         }
         var certificates: [Certificate] = []
         for file in certs { certificates += try IO.certificates(try IO.read(file), from: file) }
-        let (data, signed, signatures) = try readInlineSigned(IO.standardInput())
         let now = IO.now()
-        let verifications = DetachedSignatures.verify(
-            signed, signatures: signatures, certificates: certificates,
-            notBefore: try date(notBefore, ifDash: 0, now: now), notAfter: try date(notAfter, ifDash: .max, now: now),
-            now: now)
+        let notBefore = try date(notBefore, ifDash: 0, now: now)
+        let notAfter = try date(notAfter, ifDash: .max, now: now)
+        // The data is held in a temporary file until a signature has been verified.
+        let output = try PlaintextOutput()
+        let verifications = try readInlineSigned(output: output) { signatures, signed, verifier in
+            if let signed {
+                return DetachedSignatures.verify(
+                    signed, signatures: signatures, certificates: certificates, notBefore: notBefore,
+                    notAfter: notAfter, now: now)
+            }
+            return verifier?.verifications(
+                certificates: certificates, notBefore: notBefore, notAfter: notAfter, now: now) ?? []
+        }
         guard !verifications.isEmpty else {
             throw SOPFailure(.noSignature, "no valid signature by the given certificates")
         }
@@ -67,7 +85,7 @@ struct InlineVerify: ParsableCommand {
             try Data(verifications.map { describe($0) + "\n" }.joined().utf8).write(
                 to: URL(fileURLWithPath: verificationsOut))
         }
-        IO.write(data)
+        try output.release()
     }
 }
 
@@ -82,24 +100,62 @@ struct InlineDetach: ParsableCommand {
         guard !FileManager.default.fileExists(atPath: signaturesOut) else {
             throw SOPFailure(.outputExists, "\(signaturesOut) already exists")
         }
-        let (data, _, signatures) = try readInlineSigned(IO.standardInput())
+        let output = try PlaintextOutput()
+        var signatures: [Signature] = []
+        _ = try readInlineSigned(output: output, integrity: .verified) { found, _, _ in
+            signatures = found
+            return []
+        }
         let packets = PacketFraming.encode(signatures.map(\.packet))
-        let output = noArmor ? Data(packets) : Data(Armor.encode(packets).utf8)
-        try output.write(to: URL(fileURLWithPath: signaturesOut))
-        IO.write(data)
+        let armored = noArmor ? Data(packets) : Data(Armor.encode(packets).utf8)
+        try armored.write(to: URL(fileURLWithPath: signaturesOut))
+        try output.release()
     }
 }
 
-/// The data, what was signed, and the signatures of a cleartext-signed or inline-signed message.
-private func readInlineSigned(_ input: [UInt8]) throws -> (data: [UInt8], signed: [UInt8], signatures: [Signature]) {
+/// Reads a cleartext-signed or inline-signed message from standard input, hands its data to
+/// `output` as `integrity`, and calls `check` with the signatures and either the signed text
+/// (cleartext, which is read whole) or the reader that hashed the data as it passed (inline
+/// messages, which are streamed).
+private func readInlineSigned(
+    output: PlaintextOutput, integrity: PlaintextIntegrity = .pending,
+    check: ([Signature], [UInt8]?, SignedMessageReader?) throws -> [Verification]
+) throws -> [Verification] {
     do {
-        if Cleartext.isCleartext(input) {
-            let parsed = try Cleartext.parse(input)
-            return (parsed.text, parsed.signed, parsed.signatures)
+        let start = startOfStandardInput()
+        if Cleartext.isCleartext(start) {
+            let parsed = try Cleartext.parse(start + IO.standardInput())
+            output.take(parsed.text[...], integrity)
+            return try check(parsed.signatures, parsed.signed, nil)
         }
-        let detached = try Messages.inlineDetach(Armor.binary(input))
-        return (detached.data, detached.data, detached.signatures)
-    } catch {
+        var armor = ArmorReader()
+        var reader = SignedMessageReader(decompressionLimit: .max)
+        try reader.update(try armor.update(start[...])[...]) { output.take($0, integrity) }
+        try forEachPieceOfStandardInput { piece in
+            try reader.update(try armor.update(piece)[...]) { output.take($0, integrity) }
+            try output.check()
+        }
+        try reader.update(try armor.finish()[...]) { output.take($0, integrity) }
+        let signatures = try reader.finish { output.take($0, integrity) }
+        try output.check()
+        return try check(signatures, nil, reader)
+    } catch let failure as SOPFailure {
+        throw failure
+    } catch let error as OpenPGPError {
         throw SOPFailure(error, reading: "standard input")
     }
+}
+
+/// The first bytes of standard input: enough, after any leading whitespace, to tell the
+/// cleartext framework from other input.
+private func startOfStandardInput() -> [UInt8] {
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    while bytes.drop(while: { [0x20, 0x09, 0x0A, 0x0D].contains($0) }).count < 64, bytes.count < 1 << 20 {
+        let count = buffer.withUnsafeMutableBytes { Foundation.read(0, $0.baseAddress, $0.count) }
+        if count < 0, errno == EINTR { continue }
+        guard count > 0 else { break }
+        bytes += buffer[..<count]
+    }
+    return bytes
 }
