@@ -48,6 +48,21 @@ public struct CacheHit: Sendable {
     public var validation: ValidationData?
 }
 
+/// One entry a cache lookup used, and where it is while the cache's `generation` stays the same.
+struct CacheDependency: Sendable {
+    var key: ResolverCache.Key
+    var index: Dictionary<ResolverCache.Key, ResolverCache.Entry>.Index
+    var serial: UInt64
+    var expires: Double
+    var lifetime: Double
+    /// How many records it holds (the SOA of a negative answer), and how many RRSIGs and
+    /// NSEC/NSEC3 records it keeps for validation.
+    var records: Int
+    var negative: Bool
+    var signatures: Int
+    var proofs: Int
+}
+
 /// The resolver's cache: RRsets and negative answers with their expiry, a bound in bytes with
 /// least-recently-used eviction, and expired entries kept for `staleWindow` seconds so they can
 /// be served when every authority fails (RFC 8767).
@@ -67,6 +82,8 @@ public struct ResolverCache: Sendable {
         var size: Int
         var lastUse: UInt64
         var validation: ValidationData?
+        /// Which insert (or verdict) made it: a wire-form answer made from it checks it is still this one.
+        var serial: UInt64 = 0
     }
 
     /// An NXDOMAIN covers every type of a name, so it is kept once under this type (which no
@@ -88,6 +105,12 @@ public struct ResolverCache: Sendable {
     private var usage: [(key: Key, tick: UInt64)] = []
     private var usageStart = 0
     private var tick: UInt64 = 0
+    /// Bumped whenever an entry is added or removed (so positions in `entries` stay valid while it
+    /// stays the same); the entries lookups used are collected in `trace` while it is not nil.
+    private(set) var generation: UInt64 = 0
+    var trace: [CacheDependency]?
+    /// Answers as sent, for questions asked again (WireAnswers.swift).
+    var wireAnswers = WireAnswers()
 
     public init(capacity: Int, staleWindow: Double = 86_400) {
         self.capacity = max(capacity, 4096)
@@ -110,7 +133,8 @@ public struct ResolverCache: Sendable {
         tick += 1
         entries[key] = Entry(
             answer: answer, expires: now + Double(ttl), credibility: credibility, stored: now, lifetime: Double(ttl),
-            size: size, lastUse: tick, validation: validation)
+            size: size, lastUse: tick, validation: validation, serial: tick)
+        generation &+= 1
         bytes += size
         usage.append((key, tick))
         while bytes > capacity, evictOldest() {}
@@ -147,6 +171,34 @@ public struct ResolverCache: Sendable {
         return nil
     }
 
+    /// Whether the entry a lookup used for a wire-form answer is still what `hit` would return
+    /// now: the same insert, live, not near expiry (that lookup prefetches), and no live entry
+    /// under a key `hit` tries first. If so it counts as used, as `hit` would count it.
+    mutating func reuse(_ dependency: inout CacheDependency, asked type: RecordType, seen: UInt64, now: Double) -> Bool
+    {
+        guard now <= dependency.expires,
+            dependency.lifetime < 10 || dependency.expires - now >= dependency.lifetime / 10
+        else { return false }
+        if seen != generation {
+            // Entries came and went: find it again, and check nothing `hit` prefers appeared.
+            guard let index = entries.index(forKey: dependency.key) else { return false }
+            var first = [type, Self.wholeName]
+            if let position = first.firstIndex(of: dependency.key.type) { first.removeSubrange(position...) }
+            for earlier in first {
+                if let entry = entries[Key(name: dependency.key.name, type: earlier)], entry.expires >= now {
+                    return false
+                }
+            }
+            dependency.index = index
+        }
+        guard entries.values[dependency.index].serial == dependency.serial else { return false }
+        tick += 1
+        entries.values[dependency.index].lastUse = tick
+        usage.append((dependency.key, tick))
+        compactUsage()
+        return true
+    }
+
     /// The live entry stored under exactly this name and type (`wholeName` for NXDOMAIN), without
     /// counting it as used: validation reading keys and proofs.
     public func peek(_ name: DomainName, _ type: RecordType, now: Double) -> CacheHit? {
@@ -159,6 +211,8 @@ public struct ResolverCache: Sendable {
     public mutating func setSecurity(_ security: Security, name: DomainName, type: RecordType) {
         guard let index = entries.index(forKey: Key(name: name, type: type)) else { return }
         entries.values[index].validation?.security = security
+        tick += 1
+        entries.values[index].serial = tick
     }
 
     /// The cached RRset of exactly this type (no CNAME, no negative answer).
@@ -196,6 +250,21 @@ public struct ResolverCache: Sendable {
         entries.values[index].lastUse = tick
         usage.append((key, tick))
         compactUsage()
+        if trace != nil {
+            var negative = true
+            let listed: Int
+            switch entry.answer {
+            case .records(let list):
+                listed = list.count
+                negative = false
+            case .noData(let list), .nameError(let list): listed = list.count
+            }
+            trace?.append(
+                CacheDependency(
+                    key: key, index: index, serial: entry.serial, expires: entry.expires, lifetime: entry.lifetime,
+                    records: listed, negative: negative, signatures: entry.validation?.signatures.count ?? 0,
+                    proofs: entry.validation?.proofs.count ?? 0))
+        }
         var counted = entry
         if var validation = entry.validation {
             // RRSIGs and proofs count down with the records they go with (RFC 4035 §2.2).
@@ -213,6 +282,7 @@ public struct ResolverCache: Sendable {
 
     private mutating func remove(_ key: Key) {
         guard let old = entries.removeValue(forKey: key) else { return }
+        generation &+= 1
         bytes -= old.size
     }
 

@@ -130,6 +130,13 @@ public struct RecursiveResolver: Sendable {
         _ bytes: [UInt8], from client: ClientHandle, over transport: DNSClient.Transport, now: Double
     ) -> [ResolverAction] {
         statistics.clientQueries += 1
+        // A question the cache answered before, from entries still current: that answer's bytes,
+        // patched for this query (WireAnswers.swift), without decoding or encoding anything.
+        let view = QueryView(bytes)
+        if let view, let answer = wireAnswer(bytes, view, over: transport, now: now) {
+            statistics.answeredFromCache += 1
+            return [.reply(client, answer)]
+        }
         let query: Message
         do {
             query = try Message.decode(bytes)
@@ -170,10 +177,22 @@ public struct RecursiveResolver: Sendable {
             return reply(client, local, maximumSize: limit)
         }
         // The common case first: the whole answer is in the cache.
-        if let answer = cachedAnswer(question, checkingDisabled: query.checkingDisabled, now: now, allowStale: false) {
+        cache.trace = view == nil ? nil : []
+        let generation = cache.generation
+        let cached = cachedAnswer(question, checkingDisabled: query.checkingDisabled, now: now, allowStale: false)
+        let trace = cache.trace
+        cache.trace = nil
+        if let answer = cached {
             statistics.answeredFromCache += 1
             var actions = reply(client, Self.respond(to: query, answer), maximumSize: limit)
-            if lastAnswerNearExpiry { actions += prefetch(question, query: query, now: now) }
+            if lastAnswerNearExpiry {
+                actions += prefetch(question, query: query, now: now)
+            } else if let view, let trace, case .reply(_, let encoded)? = actions.first {
+                cache.keepWireAnswer(
+                    encoded, view: view, shape: view.shape(over: transport), trace: trace, generation: generation,
+                    records: answer.records.count, authority: answer.authority.count,
+                    signatures: answer.signatures.count, proofs: answer.proofs.count, validates: validates, now: now)
+            }
             return actions
         }
         guard requests.count < settings.maximumOutstandingRequests else {
@@ -192,6 +211,20 @@ public struct RecursiveResolver: Sendable {
             goals: [Goal(name: question.name, type: question.type)])
         inFlight[question] = client
         return advance(client, now: now)
+    }
+
+    /// The cache's wire-form answer to this query, unless the name is blocked or in a local zone.
+    private mutating func wireAnswer(
+        _ bytes: [UInt8], _ view: QueryView, over transport: DNSClient.Transport, now: Double
+    )
+        -> [UInt8]?
+    {
+        if !blockList.names.isEmpty || !localOrigins.isEmpty {
+            guard let name = view.name(in: bytes), !blockList.blocks(name),
+                !localOrigins.contains(where: { name.isSubdomain(of: $0) })
+            else { return nil }
+        }
+        return cache.wireAnswer(to: bytes, view, shape: view.shape(over: transport), now: now)
     }
 
     /// Resolves `question` again in the background, passing over the cached entries it refreshes;
