@@ -21,7 +21,9 @@ struct InlineSign: ParsableCommand {
         let signers = try IO.secretKeys(keys, passwords: withKeyPassword)
         do {
             if mode == "clearsigned" {
-                IO.write(try Cleartext.sign(IO.standardInput(), with: signers, at: IO.now()))
+                var signer = try CleartextSigner(keys: signers, at: IO.now())
+                try forEachPieceOfStandardInput { piece in IO.write(try signer.update(piece)) }
+                IO.write(try signer.finish())
                 return
             }
             // Streamed: memory stays bounded whatever the size of standard input.

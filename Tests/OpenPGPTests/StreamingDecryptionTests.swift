@@ -226,6 +226,33 @@ import Wire
         #expect(data == text)
     }
 
+    @Test(arguments: [KeyProfile.rfc9580, .rfc4880])
+    func cleartextSignsLineByLine(profile: KeyProfile) throws {
+        let alice = try Certificate.generate(profile: profile, userIDs: ["Alice"], created: Self.now)
+        let text = Array("- dashes\r\ntrailing spaces  \t\n\nFrom the start\r\nlast line without a break".utf8)
+        var signer = try CleartextSigner(keys: [alice], at: Self.now)
+        var message: [UInt8] = []
+        for piece in Self.randomPieces(text, largest: 5, seed: 31) { message += try signer.update(piece) }
+        message += try signer.finish()
+        let parsed = try Cleartext.parse(message)
+        #expect(
+            String(decoding: parsed.text, as: UTF8.self)
+                == "- dashes\ntrailing spaces  \t\n\nFrom the start\nlast line without a break")
+        #expect(
+            DetachedSignatures.verify(
+                parsed.signed, signatures: parsed.signatures, certificates: [alice.publicCertificate], now: Self.now
+            ).count == 1)
+        #expect(String(decoding: message, as: UTF8.self).contains("\n- - dashes\n"))
+        #expect(String(decoding: message, as: UTF8.self).contains("Hash: SHA512") == (profile == .rfc4880))
+        var broken = try CleartextSigner(keys: [alice], at: Self.now)
+        // A byte that is not UTF-8 may start a sequence the next piece completes, so it fails
+        // at the latest when the text ends.
+        #expect(throws: OpenPGPError.wrongKind("cleartext signatures need UTF-8 input")) {
+            _ = try broken.update([0x61, 0xFF, 0x0A][...])
+            _ = try broken.finish()
+        }
+    }
+
     @Test func streamedArmorEqualsWholeArmor() throws {
         let data = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 131) }
         let armored = Array(("Text before\r\n" + Armor.encode(data, kind: .message) + "trailing text").utf8)
