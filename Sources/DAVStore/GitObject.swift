@@ -87,8 +87,8 @@ public struct GitObject: Sendable, Equatable {
         return ObjectID(bytes: Array(hasher.finalize())) ?? ObjectID.zero
     }
 
-    /// A loose object file's contents: the canonical bytes as a zlib stream.
-    public var looseFile: [UInt8] { Zlib.storedStream(canonicalBytes) }
+    /// A loose object file's contents: the canonical bytes as a zlib stream, compressed.
+    public var looseFile: [UInt8] { Deflater.compress(canonicalBytes, format: .zlib) }
 
     /// Reads a loose object file (any zlib compression), checking its header's size.
     public static func parseLoose(_ file: [UInt8], path: String = "object") throws(StoreError) -> GitObject {

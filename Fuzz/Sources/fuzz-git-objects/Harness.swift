@@ -5,7 +5,8 @@ import Wire
 // The git object reader of DAVStore's GitStore reads repositories anyone with push access wrote,
 // so it must never trap. The first byte picks what the rest of the input is: a loose object file
 // (zlib stream), a tree or commit payload, a delta with its base, or a pack with its index. What
-// parses must survive a round trip through the writer: the same object, the same entries.
+// parses must survive a round trip through the writer: the same object, the same entries; any
+// bytes compressed by the DEFLATE writer inflate back to themselves.
 @_cdecl("fuzz_git_objects_main")
 func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
     runFuzzer(argc, argv, fuzzGitObjects)
@@ -52,6 +53,17 @@ private func fuzzGitObjects(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CIn
         guard let inflated = try? Zlib.inflate(stream, limit: body.count), inflated.output == body,
             inflated.end == stream.count
         else { fatalError("a stored zlib stream does not inflate to its input") }
+        // So do the compressor's, whole and fed in two pieces, zlib and raw.
+        let compressed = Deflater.compress(body, format: .zlib)
+        guard let decompressed = try? Zlib.inflate(compressed, limit: body.count), decompressed.output == body,
+            decompressed.end == compressed.count
+        else { fatalError("a compressed zlib stream does not inflate to its input") }
+        var deflater = Deflater(format: .raw)
+        let split = body.count / 3
+        let raw = deflater.update(body[..<split]) + deflater.update(body[split...]) + deflater.finish()
+        guard (try? Zlib.inflateRaw(raw, limit: body.count)) == body else {
+            fatalError("a compressed raw stream does not inflate to its input")
+        }
         _ = try? Zlib.inflate(body, limit: 1 << 20)
     }
     return 0
