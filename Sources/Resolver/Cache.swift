@@ -84,6 +84,12 @@ public struct ResolverCache: Sendable {
         var validation: ValidationData?
         /// Which insert (or verdict) made it: a wire-form answer made from it checks it is still this one.
         var serial: UInt64 = 0
+
+        mutating func touch(_ expected: UInt64, at tick: UInt64) -> Bool {
+            guard serial == expected else { return false }
+            lastUse = tick
+            return true
+        }
     }
 
     /// An NXDOMAIN covers every type of a name, so it is kept once under this type (which no
@@ -191,9 +197,9 @@ public struct ResolverCache: Sendable {
             }
             dependency.index = index
         }
-        guard entries.values[dependency.index].serial == dependency.serial else { return false }
+        // Checked and touched in place: reading the entry out would copy its records.
+        guard entries.values[dependency.index].touch(dependency.serial, at: tick + 1) else { return false }
         tick += 1
-        entries.values[dependency.index].lastUse = tick
         usage.append((dependency.key, tick))
         compactUsage()
         return true

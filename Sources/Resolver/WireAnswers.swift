@@ -222,21 +222,23 @@ extension ResolverCache {
             return nil
         }
         let seen = answer.generation
-        var dependencies = answer.dependencies
-        for index in dependencies.indices {
-            guard reuse(&dependencies[index], asked: view.type, seen: seen, now: now) else {
+        var moved: [CacheDependency] = []
+        for var dependency in answer.dependencies {
+            // A copy each: changing the stored array in place would copy it whole.
+            guard reuse(&dependency, asked: view.type, seen: seen, now: now) else {
                 wireAnswers.remove(key)
                 return nil
             }
+            if seen != generation { moved.append(dependency) }
         }
-        if seen != generation { wireAnswers.update(key, dependencies: dependencies, generation: generation) }
+        if seen != generation { wireAnswers.update(key, dependencies: moved, generation: generation) }
         var reply = answer.bytes
         reply[0] = UInt8(truncatingIfNeeded: view.id >> 8)
         reply[1] = UInt8(truncatingIfNeeded: view.id)
         if view.recursionDesired { reply[2] |= 0x01 }
         for index in Message.headerSize..<view.nameEnd { reply[index] = query[index] }
         for field in answer.ttls {
-            let remaining = UInt32(min(dependencies[field.source].expires - now, Double(UInt32.max)))
+            let remaining = UInt32(min(answer.dependencies[field.source].expires - now, Double(UInt32.max)))
             let ttl = min(field.ttl, remaining)
             reply[field.offset] = UInt8(truncatingIfNeeded: ttl >> 24)
             reply[field.offset + 1] = UInt8(truncatingIfNeeded: ttl >> 16)
@@ -303,5 +305,27 @@ extension ResolverCache {
                 name: name, type: view.type, shape: shape, bytes: bytes, ttls: ttls, dependencies: trace,
                 generation: seen, made: now),
             key: WireAnswers.key(view, shape: shape))
+    }
+}
+
+extension RecursiveResolver {
+    /// For the fuzzer: whether the query view of `bytes`, when it has one, reads what the full
+    /// decoder reads (every query with a view decodes, to the same ID, flags, question and EDNS).
+    public static func queryViewAgreesWithDecoder(_ bytes: [UInt8]) -> Bool {
+        guard let view = QueryView(bytes) else { return true }
+        guard let message = try? Message.decode(bytes), let question = message.questions.first else { return false }
+        let name = Array(bytes[Message.headerSize..<view.nameEnd])
+        let udpLimit = view.shape(over: .udp) >> 4
+        return !message.isResponse && message.opcode == .query && message.id == view.id
+            && message.recursionDesired == view.recursionDesired && message.authenticData == view.authenticData
+            && message.checkingDisabled == view.checkingDisabled && message.questions.count == 1
+            && question.name.wire == name && view.name(in: bytes) == question.name && question.type == view.type
+            && question.recordClass == .internet && message.answers.isEmpty && message.authority.isEmpty
+            && message.additional.isEmpty && message.tsig == nil && (message.edns != nil) == view.hasEDNS
+            && (message.edns?.dnssecOK ?? false) == view.dnssecOK
+            && (message.edns?.udpPayloadSize ?? 0) == view.payloadSize
+            && Int(udpLimit) == message.maximumResponseSize
+            && QueryView(bytes.enumerated().map { $0 < view.nameEnd ? QueryView.lowercase($1) : $1 })?.nameHash
+                == view.nameHash
     }
 }

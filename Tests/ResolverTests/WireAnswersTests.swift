@@ -165,4 +165,36 @@ import Testing
         response[2] |= 0x80
         #expect(QueryView(response) == nil)
     }
+
+    @Test func theQueryViewAgreesWithTheDecoderOnMutatedQueries() throws {
+        var seeds: [[UInt8]] = []
+        for shape in Self.shapes {
+            seeds.append(try Self.query("www.Example.test.", .a, shape, id: 3, seed: 5))
+        }
+        var cookie = Message(id: 1, questions: [Question(name: try DomainName("a.b."), type: .txt)])
+        cookie.edns = EDNS(
+            udpPayloadSize: 700,
+            options: [.cookie(client: Array(repeating: 1, count: 8), server: Array(repeating: 2, count: 8))])
+        seeds.append(try cookie.encode())
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(truncatingIfNeeded: state >> 33)
+        }
+        var viewed = 0
+        for _ in 0..<20_000 {
+            var bytes = seeds[next() % seeds.count]
+            for _ in 0...(next() % 3) {
+                switch next() % 4 {
+                case 0: bytes[next() % bytes.count] = UInt8(truncatingIfNeeded: next())
+                case 1: bytes[next() % bytes.count] ^= 1 << (next() % 8)
+                case 2: if bytes.count > 12 { bytes.removeLast(next() % 4) }
+                default: bytes.append(UInt8(truncatingIfNeeded: next()))
+                }
+            }
+            if QueryView(bytes) != nil { viewed += 1 }
+            #expect(RecursiveResolver.queryViewAgreesWithDecoder(bytes), "\(bytes)")
+        }
+        #expect(viewed > 1000)
+    }
 }

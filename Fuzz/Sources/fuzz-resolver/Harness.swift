@@ -25,6 +25,7 @@ private let question: Question? = (try? DomainName("www.example.test.")).map { Q
 private func fuzzResolver(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let input = start.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? []
     parseFiles(input)
+    checkQueryView(input)
     guard let question else { fatalError("the fuzz question does not parse") }
     guard let anchors else { fatalError("the fuzz trust anchors do not parse") }
     var settings = ResolverSettings(rootServers: [root], maximumQueriesPerRequest: 32)
@@ -112,5 +113,18 @@ private func parseFiles(_ input: [UInt8]) {
     } catch {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
         guard (0...lines).contains(error.line) else { fatalError("anchor error line \(error.line) outside the input") }
+    }
+}
+
+/// A client query read by the cache's fast path (header, question, OPT) must read as the full
+/// decoder reads it: the bytes as they are, and with a header that asks one question.
+private func checkQueryView(_ input: [UInt8]) {
+    var patched = input
+    if patched.count >= 12 {
+        patched[2] &= 0x07
+        patched.replaceSubrange(4..<12, with: [0, 1, 0, 0, 0, 0, 0, input[11] & 1])
+    }
+    for bytes in [input, patched] where !RecursiveResolver.queryViewAgreesWithDecoder(bytes) {
+        fatalError("the query view disagrees with the decoder on \(bytes)")
     }
 }
