@@ -234,7 +234,7 @@ let package = Package(
         .testTarget(
             name: "InteropTests",
             dependencies: [
-                "TestSupport", "DNS", "DNSSecurity", "DNSClient", "DNSClientNIO", "ICalendar", "TLS", "OpenPGP",
+                "TestSupport", "DNS", "DNSSecurity", "DNSClient", "DNSClientNIO", "ICalendar", "TLS", "OpenPGP", "Wire",
             ]),
     ]
 )

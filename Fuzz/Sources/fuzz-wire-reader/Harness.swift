@@ -5,6 +5,7 @@ import Wire
 // check properties that must hold for every input, so the fuzzer finds wrong answers, not only
 // traps. Here the input is both program and data: each opcode byte asks the reader for one kind
 // of field, and whatever was read successfully must re-encode to exactly the bytes consumed.
+// The input is also decoded as bzip2 (seeds in Fuzz/Seeds/fuzz-wire-reader are real streams).
 @_cdecl("fuzz_wire_reader_main")
 func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
     runFuzzer(argc, argv, fuzzWireReader)
@@ -12,6 +13,13 @@ func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>
 
 private func fuzzWireReader(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let input = start.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? []
+    // The same bytes as a bzip2 stream: decoded within the limit, or an error inside the input.
+    do {
+        let output = try BZip2.decompress(input, limit: 1 << 16)
+        guard output.count <= 1 << 16 else { fatalError("bzip2 output over its limit") }
+    } catch {
+        guard error.offset >= 0, error.offset <= input.count else { fatalError("bzip2 error offset out of range") }
+    }
     var reader = WireReader(input)
     var writer = WireWriter()
     interpret(&reader, into: &writer, depth: 0)
