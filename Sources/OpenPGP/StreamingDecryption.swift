@@ -250,7 +250,7 @@ struct ContentReader {
     /// The reader of the compressed packet's contents (at most one; an array so that the type
     /// can contain itself).
     private var nested: [ContentReader] = []
-    private var inflater: Zlib.Inflater?
+    private var decompressor: Decompressor?
 
     init(depth: Int = 0) {
         self.depth = depth
@@ -323,9 +323,10 @@ struct ContentReader {
         case .compressedStart:
             guard let algorithm = bytes.first else { return }
             switch algorithm {
-            case 0: inflater = nil
-            case 1: inflater = Zlib.Inflater(format: .raw, limit: content.decompressionLimit)
-            case 2: inflater = Zlib.Inflater(format: .zlib, limit: content.decompressionLimit)
+            case 0: decompressor = nil
+            case 1: decompressor = .inflate(Zlib.Inflater(format: .raw, limit: content.decompressionLimit))
+            case 2: decompressor = .inflate(Zlib.Inflater(format: .zlib, limit: content.decompressionLimit))
+            case 3: decompressor = .bzip2(BZip2.Decoder(limit: content.decompressionLimit))
             default: throw .unsupported("compression algorithm \(algorithm)")
             }
             nested = [ContentReader(depth: depth + 1)]
@@ -333,32 +334,24 @@ struct ContentReader {
             try take(bytes.dropFirst(), &content, output)
         case .compressed:
             guard !nested.isEmpty else { return }
-            guard var inflater else {
+            guard var decompressor else {
                 try nested[0].update(bytes, &content, output)
                 return
             }
-            inflater.append(bytes)
-            try drain(&inflater, &content, output)
-            self.inflater = inflater
+            decompressor.append(bytes)
+            try drain(&decompressor, &content, output)
+            self.decompressor = decompressor
         }
     }
 
     private mutating func drain(
-        _ inflater: inout Zlib.Inflater, _ content: inout SignedContent, _ output: (ArraySlice<UInt8>) -> Void
+        _ decompressor: inout Decompressor, _ content: inout SignedContent, _ output: (ArraySlice<UInt8>) -> Void
     ) throws(OpenPGPError) {
         guard !nested.isEmpty else { return }
-        do {
-            while true {
-                let piece = try inflater.read()
-                guard !piece.isEmpty else { return }
-                try nested[0].update(piece[...], &content, output)
-            }
-        } catch let failure as Zlib.Failure {
-            throw .rejected("bad compressed data: \(failure.reason)")
-        } catch let error as OpenPGPError {
-            throw error
-        } catch {
-            throw .rejected("bad compressed data")
+        while true {
+            let piece = try decompressor.read()
+            guard !piece.isEmpty else { return }
+            try nested[0].update(piece[...], &content, output)
         }
     }
 
@@ -385,13 +378,10 @@ struct ContentReader {
             throw .wrongKind("empty compressed data packet")
         case .compressed:
             guard !nested.isEmpty else { return }
-            if var inflater {
-                try drain(&inflater, &content, output)
-                do {
-                    try inflater.finish()
-                } catch {
-                    throw .rejected("bad compressed data: \(error.reason)")
-                }
+            if var decompressor {
+                try drain(&decompressor, &content, output)
+                let rest = try decompressor.finish()
+                if !rest.isEmpty { try nested[0].update(rest[...], &content, output) }
             }
             try nested[0].finish(&content, output)
             nested = []
@@ -816,5 +806,63 @@ func cfbDecrypt(_ ciphertext: ArraySlice<UInt8>, key: [UInt8], iv: [UInt8]) thro
         return Array(try AES._CFB.decrypt(ciphertext, using: SymmetricKey(data: key), iv: AES._CFB.IV(ivBytes: iv)))
     } catch {
         throw .rejected("AES-CFB failed: \(error)")
+    }
+}
+
+/// The reader of a compressed data packet's contents: ZIP and ZLIB inflated in bounded pieces,
+/// BZip2 a block at a time (at most 900 kB).
+enum Decompressor {
+    case inflate(Zlib.Inflater)
+    case bzip2(BZip2.Decoder)
+
+    mutating func append(_ bytes: ArraySlice<UInt8>) {
+        switch self {
+        case .inflate(var inflater):
+            inflater.append(bytes)
+            self = .inflate(inflater)
+        case .bzip2(var decoder):
+            decoder.append(bytes)
+            self = .bzip2(decoder)
+        }
+    }
+
+    /// Output decoded so far (empty when more input is needed).
+    mutating func read() throws(OpenPGPError) -> [UInt8] {
+        do {
+            switch self {
+            case .inflate(var inflater):
+                defer { self = .inflate(inflater) }
+                return try inflater.read()
+            case .bzip2(var decoder):
+                defer { self = .bzip2(decoder) }
+                return try decoder.read()
+            }
+        } catch let failure as Zlib.Failure {
+            throw .rejected("bad compressed data: \(failure.reason)")
+        } catch let failure as BZip2.Failure {
+            throw .rejected("bad compressed data: \(failure.reason)")
+        } catch {
+            throw .rejected("bad compressed data")
+        }
+    }
+
+    /// Checks the data ended where it should; returns what was still held back.
+    mutating func finish() throws(OpenPGPError) -> [UInt8] {
+        do {
+            switch self {
+            case .inflate(let inflater):
+                try inflater.finish()
+                return []
+            case .bzip2(var decoder):
+                defer { self = .bzip2(decoder) }
+                return try decoder.finish()
+            }
+        } catch let failure as Zlib.Failure {
+            throw .rejected("bad compressed data: \(failure.reason)")
+        } catch let failure as BZip2.Failure {
+            throw .rejected("bad compressed data: \(failure.reason)")
+        } catch {
+            throw .rejected("bad compressed data")
+        }
     }
 }

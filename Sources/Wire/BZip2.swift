@@ -14,40 +14,114 @@ public enum BZip2 {
 
     static let blockMagic: UInt64 = 0x3141_5926_5359
     static let endMagic: UInt64 = 0x1772_4538_5090
+    /// The reason of the failure that means "more input needed", which `Decoder` waits out.
+    static let truncatedReason = "the data ends too soon"
 
     /// Decodes one or more concatenated bzip2 streams, at most `limit` bytes of output.
     public static func decompress(_ input: [UInt8], limit: Int) throws(Failure) -> [UInt8] {
-        var reader = MSBBitReader(input)
-        var output: [UInt8] = []
-        repeat {
-            guard try reader.read(8) == 0x42, try reader.read(8) == 0x5A, try reader.read(8) == 0x68 else {
-                throw reader.failure("not a bzip2 stream (no \"BZh\")")
-            }
-            let level = try reader.read(8)
-            guard (0x31...0x39).contains(level) else { throw reader.failure("block size \(level) is not 1 to 9") }
-            let maximumBlock = Int(level - 0x30) * 100_000
-            var combined: UInt32 = 0
+        var decoder = Decoder(limit: limit)
+        decoder.append(input[...])
+        return try decoder.read() + decoder.finish()
+    }
+
+    /// Decodes bzip2 fed in pieces, a whole block at a time: memory is bounded by one block
+    /// (at most 900 kB of output, and its compressed bytes), not by the stream.
+    public struct Decoder: Sendable {
+        private enum Expecting: Sendable {
+            case streamHeader
+            case block(maximum: Int, combined: UInt32)
+        }
+
+        private var buffer: [UInt8] = []
+        /// Bits of `buffer` already decoded.
+        private var consumedBits = 0
+        /// Bytes dropped from the front of `buffer`, for error offsets.
+        private var dropped = 0
+        private var expecting = Expecting.streamHeader
+        private var produced = 0
+        /// After a block ran out of input, the buffer size worth trying it again at: the input
+        /// pending doubles between tries, so a block costs a few decodes, whatever the piece size.
+        private var retryAt = 0
+        private let limit: Int
+
+        public init(limit: Int) { self.limit = limit }
+
+        public mutating func append(_ bytes: ArraySlice<UInt8>) { buffer.append(contentsOf: bytes) }
+
+        /// Decodes every block the input so far holds whole; returns their output.
+        public mutating func read() throws(Failure) -> [UInt8] {
+            guard buffer.count >= retryAt else { return [] }
+            var output: [UInt8] = []
             while true {
+                var reader = MSBBitReader(buffer, bitOffset: consumedBits, base: dropped)
+                do {
+                    guard try step(&reader, into: &output) else { break }
+                    consumedBits = reader.bitOffset
+                } catch  where error.reason == BZip2.truncatedReason {
+                    retryAt = buffer.count + max(1 << 12, buffer.count - consumedBits / 8)
+                    break
+                }
+            }
+            let whole = consumedBits / 8
+            if whole > 1 << 16 {
+                buffer.removeFirst(whole)
+                dropped += whole
+                consumedBits -= whole * 8
+            }
+            return output
+        }
+
+        /// Decodes what is left; fails unless the input ended after a whole stream.
+        public mutating func finish() throws(Failure) -> [UInt8] {
+            retryAt = 0
+            let output = try read()
+            let reader = MSBBitReader(buffer, bitOffset: consumedBits, base: dropped)
+            switch expecting {
+            case .streamHeader where produced > 0 || consumedBits > 0:
+                // Up to 7 bits of padding may follow the last stream; more must be another stream.
+                guard reader.remainingBits < 8 else { throw reader.failure("trailing data after the stream") }
+            case .streamHeader: throw reader.failure("not a bzip2 stream (no data)")
+            case .block: throw reader.failure(BZip2.truncatedReason)
+            }
+            return output
+        }
+
+        /// Decodes one stream header, block or stream end; false when there is nothing to decode.
+        private mutating func step(_ reader: inout MSBBitReader, into output: inout [UInt8]) throws(Failure) -> Bool {
+            switch expecting {
+            case .streamHeader:
+                guard reader.remainingBits >= 32 else { return false }
+                guard try reader.read(8) == 0x42, try reader.read(8) == 0x5A, try reader.read(8) == 0x68 else {
+                    throw reader.failure("not a bzip2 stream (no \"BZh\")")
+                }
+                let level = try reader.read(8)
+                guard (0x31...0x39).contains(level) else { throw reader.failure("block size \(level) is not 1 to 9") }
+                expecting = .block(maximum: Int(level - 0x30) * 100_000, combined: 0)
+                return true
+            case .block(let maximum, let combined):
                 let magic = try reader.read(48)
                 if magic == endMagic {
                     let expected = UInt32(try reader.read(32))
                     guard expected == combined else { throw reader.failure("stream CRC mismatch") }
                     reader.alignToByte()
-                    break
+                    expecting = .streamHeader
+                    return true
                 }
                 guard magic == blockMagic else { throw reader.failure("not a block header") }
                 let expected = UInt32(try reader.read(32))
-                let start = output.count
-                try decodeBlock(&reader, maximumBlock: maximumBlock, into: &output, limit: limit)
-                let crc = CRC32BigEndian.checksum(output[start...])
+                var block: [UInt8] = []
+                try decodeBlock(&reader, maximumBlock: maximum, into: &block, limit: limit - produced)
+                let crc = CRC32BigEndian.checksum(block[...])
                 guard crc == expected else { throw reader.failure("block CRC mismatch") }
-                combined = (combined << 1 | combined >> 31) ^ crc
+                expecting = .block(maximum: maximum, combined: (combined << 1 | combined >> 31) ^ crc)
+                produced += block.count
+                output += block
+                return true
             }
-        } while reader.remainingBits >= 32
-        return output
+        }
     }
 
-    private static func decodeBlock(
+    fileprivate static func decodeBlock(
         _ reader: inout MSBBitReader, maximumBlock: Int, into output: inout [UInt8], limit: Int
     ) throws(Failure) {
         guard try reader.read(1) == 0 else { throw reader.failure("randomised blocks are not supported") }
@@ -171,14 +245,20 @@ public enum BZip2 {
 /// Bits most significant first, as bzip2 writes them; reading past the end is an error.
 struct MSBBitReader {
     let bytes: [UInt8]
-    private(set) var bitOffset = 0
+    private(set) var bitOffset: Int
+    /// Where `bytes` starts in the whole input, for error offsets.
+    let base: Int
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    init(_ bytes: [UInt8], bitOffset: Int = 0, base: Int = 0) {
+        self.bytes = bytes
+        self.bitOffset = bitOffset
+        self.base = base
+    }
 
     var remainingBits: Int { bytes.count * 8 - bitOffset }
 
     mutating func read(_ count: Int) throws(BZip2.Failure) -> UInt64 {
-        guard count <= remainingBits else { throw failure("the data ends too soon") }
+        guard count <= remainingBits else { throw failure(BZip2.truncatedReason) }
         var value: UInt64 = 0
         for _ in 0..<count {
             let byte = bytes[bitOffset >> 3]
@@ -190,7 +270,7 @@ struct MSBBitReader {
 
     mutating func alignToByte() { bitOffset = (bitOffset + 7) & ~7 }
 
-    func failure(_ reason: String) -> BZip2.Failure { BZip2.Failure(offset: bitOffset / 8, reason: reason) }
+    func failure(_ reason: String) -> BZip2.Failure { BZip2.Failure(offset: base + bitOffset / 8, reason: reason) }
 }
 
 /// A canonical Huffman code read one bit at a time (bzip2 assigns codes in symbol order by length).

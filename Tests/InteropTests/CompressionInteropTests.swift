@@ -42,6 +42,15 @@ import Wire
                 #expect(result.status == 0, "\(result.stderr)")
                 let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: compressed)))
                 #expect(try BZip2.decompress(bytes, limit: input.count) == input, "\(name) \(level)")
+                // Fed in 64 KiB pieces (how OpenPGP's reader feeds it), block by block.
+                var decoder = BZip2.Decoder(limit: input.count)
+                var streamed: [UInt8] = []
+                for start in stride(from: 0, to: bytes.count, by: 1 << 16) {
+                    decoder.append(bytes[start..<min(bytes.count, start + (1 << 16))])
+                    streamed += try decoder.read()
+                }
+                streamed += try decoder.finish()
+                #expect(streamed == input, "\(name) \(level) in pieces")
             }
         }
     }
@@ -64,5 +73,59 @@ import Wire
                 #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: output))) == input, "\(name) \(format)")
             }
         }
+    }
+
+    /// GnuPG compresses what it encrypts and signs; quercus-sop reads all three algorithms it
+    /// can choose, password-encrypted and inline-signed.
+    @Test func quercusSopReadsWhatGnuPGCompressed() throws {
+        let gpg = try Peer.command("gpg", debian: "gnupg")
+        let sop = try Product.path("quercus-sop")
+        let directory = try TemporaryDirectory("pgp-compression")
+        defer {
+            if let gpgconf = try? Peer.command("gpgconf", debian: "gnupg") {
+                _ = try? run(gpgconf, ["--homedir", directory.file("home"), "--kill", "all"])
+            }
+            directory.remove()
+        }
+        try FileManager.default.createDirectory(
+            atPath: directory.file("home"), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let base = ["--homedir", directory.file("home"), "--batch", "--no-tty", "--pinentry-mode", "loopback"]
+        let text = Data(Self.inputs()[3].1.prefix(200_000))
+        let passwordFile = try directory.write("password", "correct horse")
+        let plain = try directory.write("plain", "")
+        try text.write(to: URL(fileURLWithPath: plain))
+        var compressedSizes: [String] = []
+        for algorithm in ["zip", "zlib", "bzip2"] {
+            let encrypted = directory.file("message-\(algorithm).gpg")
+            let result = try run(
+                gpg,
+                base + [
+                    "--passphrase", "correct horse", "--symmetric", "--compress-algo", algorithm, "--output", encrypted,
+                    plain,
+                ])
+            #expect(result.status == 0, "\(result.stderr)")
+            let size = (try? FileManager.default.attributesOfItem(atPath: encrypted)[.size] as? Int) ?? 0
+            compressedSizes.append("\(algorithm) \(size)")
+            let decrypted = try run(
+                "/bin/sh",
+                ["-c", "'\(sop)' decrypt --with-password '\(passwordFile)' < '\(encrypted)' > '\(plain).out'"])
+            #expect(decrypted.status == 0, "\(algorithm): \(decrypted.stderr)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: plain + ".out")) == text, "\(algorithm)")
+            #expect(size < text.count / 2, "\(algorithm) compressed \(size) of \(text.count)")
+        }
+        // Inline-signed with BZip2: the signature verifies over the decompressed text.
+        _ = try run(
+            gpg, base + ["--passphrase", "", "--quick-gen-key", "Signer <signer@test>", "ed25519", "sign", "never"])
+        let cert = directory.file("cert")
+        _ = try run(gpg, base + ["--armor", "--output", cert, "--export"])
+        let signed = directory.file("signed.gpg")
+        let signing = try run(
+            gpg, base + ["--passphrase", "", "--sign", "--compress-algo", "bzip2", "--output", signed, plain])
+        #expect(signing.status == 0, "\(signing.stderr)")
+        let verified = try run(
+            "/bin/sh", ["-c", "'\(sop)' inline-verify '\(cert)' < '\(signed)' > '\(plain).verified'"])
+        #expect(verified.status == 0, "\(verified.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: plain + ".verified")) == text)
+        print("GnuPG compressed 200,000 bytes of text to: \(compressedSizes.joined(separator: ", "))")
     }
 }

@@ -20,6 +20,26 @@ import Testing
         #expect(try BZip2.decompress(Self.hello + Self.hello, limit: 100).count == 48)
     }
 
+    @Test func fedInPiecesItDecodesTheSame() throws {
+        for size in 1...5 {
+            var decoder = BZip2.Decoder(limit: 1000)
+            var output: [UInt8] = []
+            var offset = 0
+            let input = Self.hello + Self.hello
+            while offset < input.count {
+                decoder.append(input[offset..<min(input.count, offset + size)])
+                output += try decoder.read()
+                offset += size
+            }
+            output += try decoder.finish()
+            #expect(output == Array("hello hello hello hello\n".utf8) + Array("hello hello hello hello\n".utf8))
+        }
+        var truncated = BZip2.Decoder(limit: 1000)
+        truncated.append(Self.hello.dropLast(3))
+        _ = try truncated.read()
+        #expect(throws: BZip2.Failure.self) { try truncated.finish() }
+    }
+
     @Test func damageTruncationAndTheLimitAreErrors() {
         #expect(throws: BZip2.Failure.self) { try BZip2.decompress(Self.hello, limit: 10) }
         for cut in [0, 3, 10, 20, Self.hello.count - 1] {
