@@ -85,6 +85,9 @@ public struct ResolverCache: Sendable {
         /// Which insert (or verdict) made it: a wire-form answer made from it checks it is still this one.
         var serial: UInt64 = 0
 
+        /// Mutating only so it is reached in place: reading an entry out copies its records.
+        mutating func isLastUse(_ tick: UInt64) -> Bool { lastUse == tick }
+
         mutating func touch(_ expected: UInt64, at tick: UInt64) -> Bool {
             guard serial == expected else { return false }
             lastUse = tick
@@ -309,7 +312,13 @@ public struct ResolverCache: Sendable {
     /// to the number of entries.
     private mutating func compactUsage() {
         guard usage.count > 64, usage.count > 4 * (entries.count + 16) || usageStart > usage.count / 2 else { return }
-        usage = usage[usageStart...].filter { entries[$0.key]?.lastUse == $0.tick }
+        var kept: [(key: Key, tick: UInt64)] = []
+        kept.reserveCapacity(entries.count)
+        for (key, tick) in usage[usageStart...] {
+            guard let index = entries.index(forKey: key), entries.values[index].isLastUse(tick) else { continue }
+            kept.append((key, tick))
+        }
+        usage = kept
         usageStart = 0
     }
 
