@@ -1,5 +1,10 @@
-import Foundation
 import Settings
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// `--config FILE`: a JSON object of settings (see `Setting`) whose keys are the long flag names,
 /// so a file and the command line say the same things in the same words. The flags are put where `--config FILE` stood, so flags written
@@ -44,7 +49,7 @@ public enum ConfigFile {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw Error(path: path, reason: "cannot read the file (\(error.localizedDescription))")
+            throw Error(path: path, reason: "cannot read the file (\(error))")
         }
         return try flags(fromJSON: data, path: path)
     }

@@ -1,6 +1,12 @@
 import ArgumentParser
-import Foundation
 import Logging
+import Synchronization
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// What every Quercus executable has in common: `--version` with the commit it was built from,
 /// `--config FILE` taking the same settings as the flags, logging to standard error, and errors
@@ -71,14 +77,13 @@ public struct LoggingOptions: ParsableArguments, Sendable {
 }
 
 private enum LoggingBootstrap {
-    nonisolated(unsafe) private static var done = false
-    private static let lock = NSLock()
+    private static let done = Mutex(false)
 
     static func once(_ body: () -> Void) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !done else { return }
-        done = true
-        body()
+        done.withLock { done in
+            guard !done else { return }
+            done = true
+            body()
+        }
     }
 }

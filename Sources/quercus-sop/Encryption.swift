@@ -1,6 +1,14 @@
 import ArgumentParser
-import Foundation
 import OpenPGP
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 struct Encrypt: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Encrypt standard input to certificates and passwords.")
@@ -144,7 +152,7 @@ struct Decrypt: ParsableCommand {
         let verifications = result.verifications.filter { $0.created >= notBefore && $0.created <= notAfter }
         if let sessionKeyOut {
             let text =
-                "\(result.sessionKey.algorithm.rawValue):\(result.sessionKey.key.map { String(format: "%02X", $0) }.joined())\n"
+                "\(result.sessionKey.algorithm.rawValue):\(hexString(result.sessionKey.key))\n"
             try Data(text.utf8).write(to: URL(fileURLWithPath: sessionKeyOut))
         }
         if let verificationsOut {
@@ -155,7 +163,8 @@ struct Decrypt: ParsableCommand {
     }
 
     private func parseSessionKey(_ text: String, _ designator: String) throws -> SessionKey {
-        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ":", maxSplits: 1)
+        let trimmed = text.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed()
+        let parts = String(trimmed).split(separator: ":", maxSplits: 1)
         guard parts.count == 2, let value = UInt8(parts[0]), let algorithm = SymmetricAlgorithm(rawValue: value),
             parts[1].count == algorithm.keySize * 2
         else { throw SOPFailure(.badData, "\(designator): not a session key (ALGORITHM:HEX)") }
@@ -202,7 +211,7 @@ final class PlaintextOutput {
         var written = 0
         while spill >= 0, written < piece.count {
             let result = piece.withUnsafeBytes { buffer in
-                Foundation.write(spill, buffer.baseAddress.map { $0 + written }, buffer.count - written)
+                Glibc.write(spill, buffer.baseAddress.map { $0 + written }, buffer.count - written)
             }
             if result < 0, errno == EINTR { continue }
             guard result > 0 else {
@@ -225,7 +234,7 @@ final class PlaintextOutput {
         guard lseek(spill, 0, SEEK_SET) == 0 else { throw SOPFailure(.generic, "cannot rewind the temporary file") }
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
-            let count = buffer.withUnsafeMutableBytes { Foundation.read(spill, $0.baseAddress, $0.count) }
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(spill, $0.baseAddress, $0.count) }
             if count < 0, errno == EINTR { continue }
             guard count >= 0 else { throw SOPFailure(.generic, "cannot read the temporary file") }
             guard count > 0 else { return }
@@ -256,7 +265,7 @@ final class PlaintextOutput {
 func forEachPieceOfStandardInput(_ body: (ArraySlice<UInt8>) throws -> Void) throws {
     var buffer = [UInt8](repeating: 0, count: 1 << 16)
     while true {
-        let read = buffer.withUnsafeMutableBytes { Foundation.read(0, $0.baseAddress, $0.count) }
+        let read = buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
         if read < 0, errno == EINTR { continue }
         guard read > 0 else { return }
         try body(buffer[..<read])

@@ -1,6 +1,14 @@
 import ArgumentParser
-import Foundation
 import OpenPGP
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 struct InlineSign: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Sign standard input into an inline-signed message.")
@@ -154,7 +162,7 @@ private func startOfStandardInput() -> [UInt8] {
     var bytes: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 1 << 16)
     while bytes.drop(while: { [0x20, 0x09, 0x0A, 0x0D].contains($0) }).count < 64, bytes.count < 1 << 20 {
-        let count = buffer.withUnsafeMutableBytes { Foundation.read(0, $0.baseAddress, $0.count) }
+        let count = buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
         if count < 0, errno == EINTR { continue }
         guard count > 0 else { break }
         bytes += buffer[..<count]

@@ -1,7 +1,15 @@
 import ArgumentParser
-import Foundation
 import OpenPGP
 import QuercusCLI
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The Stateless OpenPGP command line (draft-dkg-openpgp-stateless-cli) over the OpenPGP library.
 @main
@@ -74,8 +82,8 @@ enum SOPError: Int32 {
     case unsupportedProfile = 89
 
     func exit(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("quercus-sop: \(message)\n".utf8))
-        Foundation.exit(rawValue)
+        IO.write(Array("quercus-sop: \(message)\n".utf8), to: 2)
+        Glibc.exit(rawValue)
     }
 }
 
@@ -102,16 +110,19 @@ struct SOPFailure: Error {
 enum IO {
     /// All of standard input, read straight into one buffer (sized from the file when it is one),
     /// since messages are held whole and every extra copy of a large one costs page faults.
-    static func standardInput() -> [UInt8] {
+    static func standardInput() -> [UInt8] { readAll(0) }
+
+    /// Everything a file descriptor gives until its end.
+    static func readAll(_ descriptor: Int32) -> [UInt8] {
         var status = stat()
         var capacity = 1 << 16
-        if fstat(0, &status) == 0, status.st_size > 0 { capacity = Int(status.st_size) + 1 }
+        if fstat(descriptor, &status) == 0, status.st_size > 0 { capacity = Int(status.st_size) + 1 }
         var bytes = [UInt8](repeating: 0, count: capacity)
         var count = 0
         while true {
             if count == bytes.count { bytes.append(contentsOf: repeatElement(0, count: bytes.count)) }
             let read = bytes.withUnsafeMutableBytes { buffer in
-                Foundation.read(0, buffer.baseAddress.map { $0 + count }, buffer.count - count)
+                Glibc.read(descriptor, buffer.baseAddress.map { $0 + count }, buffer.count - count)
             }
             if read < 0, errno == EINTR { continue }
             guard read > 0 else { break }
@@ -125,18 +136,18 @@ enum IO {
     static func forEachPieceOfStandardInput(_ body: (ArraySlice<UInt8>) throws -> Void) throws {
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
-            let read = buffer.withUnsafeMutableBytes { Foundation.read(0, $0.baseAddress, $0.count) }
+            let read = buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
             if read < 0, errno == EINTR { continue }
             guard read > 0 else { return }
             try body(buffer[..<read])
         }
     }
 
-    static func write(_ bytes: [UInt8]) {
+    static func write(_ bytes: [UInt8], to descriptor: Int32 = 1) {
         var written = 0
         while written < bytes.count {
             let result = bytes.withUnsafeBytes { buffer in
-                Foundation.write(1, buffer.baseAddress.map { $0 + written }, buffer.count - written)
+                Glibc.write(descriptor, buffer.baseAddress.map { $0 + written }, buffer.count - written)
             }
             if result < 0, errno == EINTR { continue }
             guard result > 0 else { return }
@@ -166,7 +177,7 @@ enum IO {
             guard let descriptor = Int32(designator.dropFirst(4)), descriptor >= 0 else {
                 throw SOPFailure(.unsupportedSpecialPrefix, "\(designator) does not name a file descriptor")
             }
-            return Array(FileHandle(fileDescriptor: descriptor, closeOnDealloc: false).readDataToEndOfFile())
+            return IO.readAll(descriptor)
         }
         if designator.hasPrefix("@") {
             throw SOPFailure(.unsupportedSpecialPrefix, "unsupported special designator \(designator)")

@@ -1,7 +1,15 @@
 import ArgumentParser
-import Foundation
 import OpenPGP
 import QuercusCLI
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 struct Version: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print the version of this implementation.")
@@ -166,27 +174,27 @@ struct Verify: ParsableCommand {
 
 /// A VERIFICATIONS line: time, signing key fingerprint, primary key fingerprint, mode.
 func describe(_ verification: Verification) -> String {
-    let formatter = ISO8601DateFormatter()
-    formatter.timeZone = TimeZone(identifier: "UTC")
-    let time = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(verification.created)))
+    let time = Date(timeIntervalSince1970: TimeInterval(verification.created)).formatted(.iso8601)
     return "\(time) \(hexString(verification.signingKeyFingerprint)) \(hexString(verification.primaryKeyFingerprint)) "
         + "mode:\(verification.mode.rawValue)"
 }
 
-private func hexString(_ bytes: [UInt8]) -> String {
-    bytes.map { String(format: "%02X", $0) }.joined()
+/// Upper-case hexadecimal, as SOP prints fingerprints and session keys.
+func hexString(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789ABCDEF")
+    return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] })
 }
 
 /// A SOP DATE: ISO 8601, "now", or "-" meaning the open end.
 func date(_ text: String, ifDash: UInt32, now: UInt32) throws -> UInt32 {
     if text == "-" { return ifDash }
     if text == "now" { return now }
-    let formatter = ISO8601DateFormatter()
-    for options: ISO8601DateFormatter.Options in [
-        [.withInternetDateTime], [.withInternetDateTime, .withFractionalSeconds], [.withFullDate],
-    ] {
-        formatter.formatOptions = options
-        if let date = formatter.date(from: text) { return UInt32(clamping: Int(date.timeIntervalSince1970)) }
+    let styles = [
+        Date.ISO8601FormatStyle(), Date.ISO8601FormatStyle(includingFractionalSeconds: true),
+        Date.ISO8601FormatStyle().year().month().day(),
+    ]
+    for style in styles {
+        if let date = try? style.parse(text) { return UInt32(clamping: Int(date.timeIntervalSince1970)) }
     }
     throw SOPFailure(.unsupportedOption, "\"\(text)\" is not an ISO 8601 date")
 }
