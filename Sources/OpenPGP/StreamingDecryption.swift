@@ -837,12 +837,16 @@ enum Decompressor {
                 defer { self = .bzip2(decoder) }
                 return try decoder.read()
             }
-        } catch let failure as Zlib.Failure {
-            throw .rejected("bad compressed data: \(failure.reason)")
-        } catch let failure as BZip2.Failure {
-            throw .rejected("bad compressed data: \(failure.reason)")
         } catch {
-            throw .rejected("bad compressed data")
+            throw Self.rejection(error)
+        }
+    }
+
+    private static func rejection(_ error: any Error) -> OpenPGPError {
+        switch error {
+        case let failure as Zlib.Failure: return .rejected("bad compressed data: \(failure.reason)")
+        case let failure as BZip2.Failure: return .rejected("bad compressed data: \(failure.reason)")
+        default: return .rejected("bad compressed data")
         }
     }
 
@@ -857,12 +861,8 @@ enum Decompressor {
                 defer { self = .bzip2(decoder) }
                 return try decoder.finish()
             }
-        } catch let failure as Zlib.Failure {
-            throw .rejected("bad compressed data: \(failure.reason)")
-        } catch let failure as BZip2.Failure {
-            throw .rejected("bad compressed data: \(failure.reason)")
         } catch {
-            throw .rejected("bad compressed data")
+            throw Self.rejection(error)
         }
     }
 }
