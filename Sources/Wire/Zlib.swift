@@ -164,20 +164,11 @@ public enum Zlib {
         }
     }
 
-    private static let lengthBase = [
-        3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227,
-        258,
-    ]
-    private static let lengthExtra = [
-        0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
-    ]
-    private static let distanceBase = [
-        1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097,
-        6145, 8193, 12289, 16385, 24577,
-    ]
-    private static let distanceExtra = [
-        0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13,
-    ]
+    // RFC 1951's length and distance tables, shared with the compressor.
+    static let lengthBase = DeflateTables.lengthBase
+    static let lengthExtra = DeflateTables.lengthExtraBits
+    static let distanceBase = DeflateTables.distanceBase
+    static let distanceExtra = DeflateTables.distanceExtraBits
 
     private static func inflateBlocks(_ reader: inout BitReader, limit: Int) throws(Failure) -> [UInt8] {
         var output: [UInt8] = []
