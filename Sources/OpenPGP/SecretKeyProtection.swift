@@ -192,8 +192,13 @@ extension SecretKey {
 
 extension Certificate {
     /// Whether any secret of this key is password-protected.
+    /// Keys of algorithms this library does not use (DSA, ElGamal …) are left out: they cannot
+    /// be unlocked, nor would they be used, so they must not keep the rest of the key locked.
     public var hasProtectedSecrets: Bool {
-        allSecretKeyPackets.contains { $0.key.isProtected }
+        allSecretKeyPackets.contains { packet in
+            if case .other = packet.key.publicKey.material { return false }
+            return packet.key.isProtected
+        }
     }
 
     private var allSecretKeyPackets: [(key: SecretKey, subkey: Bool)] {
