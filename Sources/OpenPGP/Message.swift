@@ -27,16 +27,18 @@ public enum Messages {
     /// Decompressed data beyond this is refused, so a small message cannot expand without bound.
     public static let decompressionLimit = 1 << 30
 
-    /// Encrypts to certificates and passwords, optionally signed inside the encryption.
+    /// Encrypts to certificates and passwords, optionally signed inside the encryption and
+    /// optionally compressed (the signed packets inside the compressed one).
     public static func encrypt(
         _ plaintext: [UInt8], mode: SignatureMode = .binary, recipients: [Certificate], passwords: [[UInt8]] = [],
-        signers: [Certificate] = [], profile: EncryptionProfile = .rfc9580, at time: UInt32
+        signers: [Certificate] = [], profile: EncryptionProfile = .rfc9580, compression: MessageCompression = .none,
+        at time: UInt32
     ) throws(OpenPGPError) -> [UInt8] {
         let plan = try plan(recipients: recipients, passwords: passwords, profile: profile, at: time)
         var packets = plan.sessionKeyPackets
         let sessionKey = plan.sessionKey
         let useV2 = plan.useV2
-        var signer = try InlineSigner(keys: signers, mode: mode, at: time)
+        var signer = try InlineSigner(keys: signers, mode: mode, compression: compression, at: time)
         let inner = try signer.update(plaintext[...]) + signer.finish()
         let body =
             useV2
@@ -123,9 +125,10 @@ public enum Messages {
 
     /// An inline-signed message: one-pass signatures, the literal data, the signatures.
     public static func inlineSign(
-        _ data: [UInt8], mode: SignatureMode, signers: [Certificate], at time: UInt32
+        _ data: [UInt8], mode: SignatureMode, signers: [Certificate], compression: MessageCompression = .none,
+        at time: UInt32
     ) throws(OpenPGPError) -> [UInt8] {
-        var signer = try InlineSigner(keys: signers, mode: mode, at: time)
+        var signer = try InlineSigner(keys: signers, mode: mode, compression: compression, at: time)
         return try signer.update(data[...]) + signer.finish()
     }
 
@@ -142,17 +145,22 @@ public enum Messages {
 }
 
 /// An inline-signed message written while its data is still arriving: one-pass signatures, the
-/// literal data in partial body lengths, then the signatures.
+/// literal data in partial body lengths, then the signatures. With `compression`, all of them go
+/// inside one compressed data packet, as GnuPG writes it; with no signers, only the literal data.
 public struct InlineSigner {
     private var signer: DetachedSigner?
     private var literal = PartialPacketWriter(.literalData)
+    private var compressor: CompressedPacketWriter?
     private var crlf: CRLFConverter?
     private var started = false
     private let mode: SignatureMode
 
-    public init(keys: [Certificate], mode: SignatureMode, at time: UInt32) throws(OpenPGPError) {
+    public init(
+        keys: [Certificate], mode: SignatureMode, compression: MessageCompression = .none, at time: UInt32
+    ) throws(OpenPGPError) {
         signer = keys.isEmpty ? nil : try DetachedSigner(keys: keys, mode: mode, at: time)
         self.mode = mode
+        compressor = CompressedPacketWriter(compression)
         // Text is stored with CRLF line endings, as RFC 9580 says text is: GnuPG 2.2 hashes the
         // stored bytes of a text signature as they are and reports LF-only text as a bad signature.
         if mode == .text { crlf = CRLFConverter() }
@@ -160,6 +168,25 @@ public struct InlineSigner {
 
     /// Takes data; returns the message bytes that are ready.
     public mutating func update(_ data: ArraySlice<UInt8>) throws(OpenPGPError) -> [UInt8] {
+        compress(try packets(data))
+    }
+
+    /// Ends the literal data and writes the signatures.
+    public mutating func finish() throws(OpenPGPError) -> [UInt8] {
+        var output = try packets([][...])
+        output += literal.finish()
+        if let signer { output += PacketFraming.encode(try signer.finish().reversed().map(\.packet)) }
+        // Optional chaining mutates the compressor in place; a copy would copy its window.
+        guard let compressed = compressor?.update(output[...]) else { return output }
+        return compressed + (compressor?.finish() ?? [])
+    }
+
+    private mutating func compress(_ packets: [UInt8]) -> [UInt8] {
+        compressor?.update(packets[...]) ?? packets
+    }
+
+    /// The packets (uncompressed) that `data` completes.
+    private mutating func packets(_ data: ArraySlice<UInt8>) throws(OpenPGPError) -> [UInt8] {
         var output: [UInt8] = []
         if !started {
             started = true
@@ -176,14 +203,6 @@ public struct InlineSigner {
         let bytes = stored.map { $0[...] } ?? data
         try signer?.update(bytes)
         output += literal.update(bytes)
-        return output
-    }
-
-    /// Ends the literal data and writes the signatures.
-    public mutating func finish() throws(OpenPGPError) -> [UInt8] {
-        var output = try update([][...])
-        output += literal.finish()
-        if let signer { output += PacketFraming.encode(try signer.finish().reversed().map(\.packet)) }
         return output
     }
 }

@@ -45,6 +45,57 @@ struct PartialPacketWriter {
     }
 }
 
+/// Whether the data inside a message is compressed, and how (RFC 9580 section 5.6). Writers
+/// default to `.none`: RFC 9580 advises against compressing by default, since what compresses
+/// well can leak through the length of the message.
+public enum MessageCompression: String, Sendable, CaseIterable {
+    /// No compressed data packet.
+    case none
+    /// Algorithm 1, ZIP: raw DEFLATE (RFC 1951), what GnuPG writes by default.
+    case zip
+    /// Algorithm 2, ZLIB: DEFLATE in the zlib wrapper with its Adler-32 (RFC 1950).
+    case zlib
+
+    /// The algorithm octet of the compressed data packet, nil for `.none`.
+    public var algorithm: UInt8? {
+        switch self {
+        case .none: return nil
+        case .zip: return 1
+        case .zlib: return 2
+        }
+    }
+}
+
+/// A compressed data packet written while its contents are still arriving: the algorithm octet,
+/// then DEFLATE output in partial body lengths. Memory stays bounded by the compressor's window
+/// and the 64 KiB pieces.
+struct CompressedPacketWriter {
+    private var deflater: Deflater
+    private var packet = PartialPacketWriter(.compressedData)
+
+    /// Nil for `.none`.
+    init?(_ compression: MessageCompression) {
+        switch compression {
+        case .none: return nil
+        case .zip: deflater = Deflater(format: .raw)
+        case .zlib: deflater = Deflater(format: .zlib)
+        }
+        // One byte stays below the piece size, so this writes nothing yet.
+        _ = packet.update([compression.algorithm ?? 0][...])
+    }
+
+    /// Takes packets to compress; returns the framed bytes that are ready.
+    mutating func update(_ packets: ArraySlice<UInt8>) -> [UInt8] {
+        let compressed = deflater.update(packets)
+        return compressed.isEmpty ? [] : packet.update(compressed[...])
+    }
+
+    /// Ends the DEFLATE stream and the packet.
+    mutating func finish() -> [UInt8] {
+        packet.update(deflater.finish()[...]) + packet.finish()
+    }
+}
+
 /// Text with every line ending as CRLF, for data that arrives in pieces.
 struct CRLFConverter {
     private var previous: UInt8 = 0
@@ -70,7 +121,9 @@ private enum SealingState {
 
 /// Encrypts a message whose plaintext arrives in pieces: memory stays bounded by the piece and
 /// chunk sizes, whatever the length of the message. The output is the same kind of message
-/// `Messages.encrypt` writes, with partial body lengths.
+/// `Messages.encrypt` writes, with partial body lengths. With `compression`, what is encrypted
+/// is one compressed data packet holding the one-pass signatures, literal data and signatures,
+/// as GnuPG writes it.
 public struct MessageEncryptor {
     private var state: SealingState
     private var outer = PartialPacketWriter(.symmetricallyEncryptedIntegrityProtectedData)
@@ -79,10 +132,11 @@ public struct MessageEncryptor {
 
     public init(
         recipients: [Certificate], passwords: [[UInt8]] = [], signers: [Certificate] = [],
-        mode: SignatureMode = .binary, profile: EncryptionProfile = .rfc9580, at time: UInt32
+        mode: SignatureMode = .binary, profile: EncryptionProfile = .rfc9580, compression: MessageCompression = .none,
+        at time: UInt32
     ) throws(OpenPGPError) {
         let plan = try Messages.plan(recipients: recipients, passwords: passwords, profile: profile, at: time)
-        inner = try InlineSigner(keys: signers, mode: mode, at: time)
+        inner = try InlineSigner(keys: signers, mode: mode, compression: compression, at: time)
         header = PacketFraming.encode(plan.sessionKeyPackets)
         let sessionKey = plan.sessionKey
         if plan.useV2 {

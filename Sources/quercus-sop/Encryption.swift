@@ -19,6 +19,11 @@ struct Encrypt: ParsableCommand {
     @Option(help: "Sign with this secret key.") var signWith: [String] = []
     @Option(help: "Password of a protected key (a file, @ENV:NAME or @FD:N).") var withKeyPassword: [String] = []
     @Option(help: "rfc9580 (default) or rfc4880.") var profile: String = "default"
+    @Option(
+        help:
+            "Not in the SOP specification: none (default), zip or zlib compresses the data inside the encryption."
+    )
+    var compress: String = "none"
     @Argument(help: "Certificates to encrypt to.") var certs: [String] = []
 
     func run() throws {
@@ -28,6 +33,9 @@ struct Encrypt: ParsableCommand {
         guard let chosen = profile == "default" ? EncryptionProfile.rfc9580 : EncryptionProfile(rawValue: profile)
         else {
             throw SOPFailure(.unsupportedProfile, "unknown profile \"\(profile)\"")
+        }
+        guard let compression = MessageCompression(rawValue: compress) else {
+            throw SOPFailure(.unsupportedOption, "--compress takes none, zip or zlib, not \"\(compress)\"")
         }
         guard !certs.isEmpty || !withPassword.isEmpty else {
             throw SOPFailure(.missingArgument, "encrypt needs CERTS or --with-password")
@@ -55,7 +63,7 @@ struct Encrypt: ParsableCommand {
         do {
             var encryptor = try MessageEncryptor(
                 recipients: recipients, passwords: passwords, signers: signers, mode: literalMode, profile: chosen,
-                at: IO.now())
+                compression: compression, at: IO.now())
             try forEachPieceOfStandardInput { piece throws(OpenPGPError) in emit(try encryptor.update(piece)) }
             emit(try encryptor.finish())
             if let finished = armor?.finish() { IO.write(finished) }
