@@ -370,23 +370,11 @@ public struct SecretKey: Sendable, Equatable {
             writer.write(bytes: bytes)
             return writer.bytes
         }
+        let fields = secretFields ?? []
         writer.write(UInt8(0))
-        let start = writer.count
-        switch (secret, publicKey.material) {
-        case (.ed25519Seed(let seed), .ed25519Legacy):
-            writer.writeMPI(seed)
-        case (.x25519Scalar(let scalar), .curve25519Legacy):
-            writer.writeMPI(Array(scalar.reversed()))
-        case (.rsa(let d, let p, let q, let u), _):
-            for value in [d, p, q, u] { writer.writeMPI(value) }
-        case (.nistScalar(let scalar), _):
-            writer.writeMPI(scalar)
-        case (.ed25519Seed(let bytes), _), (.x25519Scalar(let bytes), _), (.opaque(let bytes), _):
-            writer.write(bytes: bytes)
-        }
+        writer.write(bytes: fields)
         if publicKey.version == 4 {
-            let checksum = writer.bytes[start...].reduce(UInt16(0)) { $0 &+ UInt16($1) }
-            writer.write(checksum)
+            writer.write(fields.reduce(UInt16(0)) { $0 &+ UInt16($1) })
         }
         return writer.bytes
     }

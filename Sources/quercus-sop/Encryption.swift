@@ -52,21 +52,16 @@ struct Encrypt: ParsableCommand {
         for file in certs { recipients += try IO.certificates(try IO.read(file), from: file) }
         let signers = try IO.secretKeys(signWith, passwords: withKeyPassword)
         // Streamed: memory stays bounded whatever the size of standard input.
-        var armor = noArmor ? nil : ArmorWriter(kind: .message, checksum: true)
-        func emit(_ bytes: [UInt8]) {
-            if armor != nil {
-                IO.write(armor?.update(bytes) ?? [])
-            } else {
-                IO.write(bytes)
-            }
-        }
+        var output = MessageOutput(armored: !noArmor)
         do {
             var encryptor = try MessageEncryptor(
                 recipients: recipients, passwords: passwords, signers: signers, mode: literalMode, profile: chosen,
                 compression: compression, at: IO.now())
-            try forEachPieceOfStandardInput { piece throws(OpenPGPError) in emit(try encryptor.update(piece)) }
-            emit(try encryptor.finish())
-            if let finished = armor?.finish() { IO.write(finished) }
+            try IO.forEachPieceOfStandardInput { piece throws(OpenPGPError) in
+                output.write(try encryptor.update(piece))
+            }
+            output.write(try encryptor.finish())
+            output.finish()
         } catch let failure as SOPFailure {
             throw failure
         } catch OpenPGPError.rejected(let reason) where reason.contains("encryption-capable") {
@@ -138,7 +133,7 @@ struct Decrypt: ParsableCommand {
         let output = try PlaintextOutput()
         let result: DecryptionResult
         do {
-            try forEachPieceOfStandardInput { piece in
+            try IO.forEachPieceOfStandardInput { piece in
                 try decryptor.update(try armor.update(piece)[...], output: output.take)
                 try output.check()
             }
@@ -265,17 +260,5 @@ final class PlaintextOutput {
             return
         }
         spill = descriptor
-    }
-}
-
-/// Standard input in pieces of 64 KiB, one buffer reused: the readers that stream hold a few
-/// pieces at a time, so smaller pieces mean a smaller peak.
-func forEachPieceOfStandardInput(_ body: (ArraySlice<UInt8>) throws -> Void) throws {
-    var buffer = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let read = buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
-        if read < 0, errno == EINTR { continue }
-        guard read > 0 else { return }
-        try body(buffer[..<read])
     }
 }

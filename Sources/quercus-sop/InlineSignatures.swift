@@ -30,23 +30,16 @@ struct InlineSign: ParsableCommand {
         do {
             if mode == "clearsigned" {
                 var signer = try CleartextSigner(keys: signers, at: IO.now())
-                try forEachPieceOfStandardInput { piece in IO.write(try signer.update(piece)) }
+                try IO.forEachPieceOfStandardInput { piece in IO.write(try signer.update(piece)) }
                 IO.write(try signer.finish())
                 return
             }
             // Streamed: memory stays bounded whatever the size of standard input.
             var signer = try InlineSigner(keys: signers, mode: mode == "text" ? .text : .binary, at: IO.now())
-            var armor = noArmor ? nil : ArmorWriter(kind: .message, checksum: true)
-            func emit(_ bytes: [UInt8]) {
-                if armor != nil {
-                    IO.write(armor?.update(bytes) ?? [])
-                } else {
-                    IO.write(bytes)
-                }
-            }
-            try forEachPieceOfStandardInput { piece in emit(try signer.update(piece)) }
-            emit(try signer.finish())
-            if let finished = armor?.finish() { IO.write(finished) }
+            var output = MessageOutput(armored: !noArmor)
+            try IO.forEachPieceOfStandardInput { piece in output.write(try signer.update(piece)) }
+            output.write(try signer.finish())
+            output.finish()
         } catch let failure as SOPFailure {
             throw failure
         } catch OpenPGPError.wrongKind(let reason) where mode != "binary" {
@@ -141,7 +134,7 @@ private func readInlineSigned(
         var armor = ArmorReader()
         var reader = SignedMessageReader(decompressionLimit: .max)
         try reader.update(try armor.update(start[...])[...]) { output.take($0, integrity) }
-        try forEachPieceOfStandardInput { piece in
+        try IO.forEachPieceOfStandardInput { piece in
             try reader.update(try armor.update(piece)[...]) { output.take($0, integrity) }
             try output.check()
         }

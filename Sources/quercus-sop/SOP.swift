@@ -107,6 +107,28 @@ struct SOPFailure: Error {
 }
 
 /// Reading inputs and writing outputs the way SOP asks: standard input, files, `@ENV:` and `@FD:`.
+/// An OpenPGP message written to standard output as it is made, through streaming armor unless
+/// `--no-armor` was given.
+struct MessageOutput {
+    private var armor: ArmorWriter?
+
+    init(armored: Bool) {
+        armor = armored ? ArmorWriter(kind: .message, checksum: true) : nil
+    }
+
+    mutating func write(_ bytes: [UInt8]) {
+        if armor != nil {
+            IO.write(armor?.update(bytes) ?? [])
+        } else {
+            IO.write(bytes)
+        }
+    }
+
+    mutating func finish() {
+        if let finished = armor?.finish() { IO.write(finished) }
+    }
+}
+
 enum IO {
     /// All of standard input, read straight into one buffer (sized from the file when it is one),
     /// since messages are held whole and every extra copy of a large one costs page faults.
@@ -132,9 +154,10 @@ enum IO {
         return bytes
     }
 
-    /// Standard input in pieces of 1 MiB, one buffer reused, for the verbs that can stream.
+    /// Standard input in pieces of 64 KiB, one buffer reused, for the verbs that stream: they
+    /// hold a few pieces at a time, so smaller pieces mean a smaller peak.
     static func forEachPieceOfStandardInput(_ body: (ArraySlice<UInt8>) throws -> Void) throws {
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let read = buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
             if read < 0, errno == EINTR { continue }
