@@ -38,21 +38,12 @@ public final class ResolverService: Sendable {
         core.withLockedValue { ($0.statistics, $0.cache.count, $0.cache.bytes, $0.cache.evictions) }
     }
 
-    /// Binds UDP and TCP on `address` for clients.
-    public func bind(_ address: SocketAddress) async throws -> [any Channel] {
-        let udp = try await DatagramBootstrap(group: group)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(.maxMessagesPerRead, value: 64)
-            // recvmmsg: up to 32 datagrams per system call, 4 KiB each (as quercus-dns reads them).
-            .channelOption(.datagramVectorReadMessageCount, value: 32)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 4096))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ClientDatagramHandler(service: self))
-                }
-            }
-            .bind(to: address)
-            .get()
+    /// Binds UDP (a thread of its own, `DatagramListener`) and TCP (SwiftNIO) on `address` for
+    /// clients.
+    public func bind(_ address: SocketAddress) async throws -> ResolverListener {
+        let udp = try DatagramListener.bind(to: address, completingOn: group.next()) { [self] batch in
+            answer(&batch)
+        }
         let tcp = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 256)
@@ -68,10 +59,48 @@ public final class ResolverService: Sendable {
             }
             .bind(to: address)
             .get()
-        return [udp, tcp]
+        return ResolverListener(udp: udp, tcp: tcp)
     }
 
-    /// A client's query. An answer the core has at once (from the cache, a local zone, an error)
+    /// A batch of UDP queries, under one lock: the answers the core has at once (the cache, a
+    /// local zone, an error) go out in the batch's one `sendmmsg`; the others are sent with
+    /// `sendto` when the core has them.
+    private func answer(_ batch: inout DatagramBatch) {
+        let now = clock()
+        var waiting: [(index: Int, handle: ClientHandle, actions: [ResolverAction], resolving: Bool)] = []
+        core.withLockedValue { core in
+            for index in 0..<batch.count {
+                nextClient &+= 1
+                let handle = ClientHandle(nextClient)
+                let actions = core.receiveQuery(batch.bytes(index), from: handle, over: .udp, now: now)
+                let resolving = core.isResolving(handle)
+                if !resolving, actions.count == 1, case .reply(let client, let reply) = actions[0], client == handle {
+                    batch.reply(index, with: reply)
+                } else if resolving || !actions.isEmpty {
+                    waiting.append((index, handle, actions, resolving))
+                }
+            }
+        }
+        for (index, handle, actions, resolving) in waiting {
+            var later: [ResolverAction] = []
+            for action in actions {
+                if case .reply(let client, let reply) = action, client == handle {
+                    batch.reply(index, with: reply)
+                } else {
+                    later.append(action)
+                }
+            }
+            // Registered before any query goes out, so an answer cannot arrive before its client.
+            if resolving {
+                let listener = batch.listener
+                let peer = batch.peer(index)
+                clients.withLockedValue { $0[handle] = { reply in listener.send(reply, to: peer) } }
+            }
+            perform(later)
+        }
+    }
+
+    /// A client's query over TCP. An answer the core has at once (from the cache, a local zone, an error)
     /// is returned for the caller to write in its read burst; otherwise the function `respond`
     /// makes is called once with the answer later (or never, for garbage). `respond` is called
     /// only then, so a cache hit allocates no closure.
@@ -211,38 +240,6 @@ public final class ResolverService: Sendable {
     }
 }
 
-/// Clients over UDP: each datagram is a query, answered to where it came from.
-private final class ClientDatagramHandler: ChannelInboundHandler, Sendable {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
-    private let service: ResolverService
-
-    init(service: ResolverService) { self.service = service }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let envelope = unwrapInboundIn(data)
-        let channel = context.channel
-        let remote = envelope.remoteAddress
-        let immediate = service.query(Array(envelope.data.readableBytesView), over: .udp) {
-            { reply in
-                channel.writeAndFlush(
-                    AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: reply)), promise: nil)
-            }
-        }
-        if let immediate {
-            let buffer = context.channel.allocator.buffer(bytes: immediate)
-            context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: remote, data: buffer)), promise: nil)
-        }
-    }
-
-    /// Answers from the cache are flushed once per read burst (one sendmmsg for many).
-    func channelReadComplete(context: ChannelHandlerContext) {
-        context.flush()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {}
-}
-
 /// Clients over TCP: several queries per connection (RFC 7766), answered in any order.
 private final class ClientStreamHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
@@ -336,5 +333,22 @@ private final class UpstreamStreamHandler: ChannelInboundHandler, Sendable {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
+    }
+}
+
+/// Where a `ResolverService` listens on one address: UDP on its own thread, TCP on SwiftNIO.
+public struct ResolverListener: Sendable {
+    public let udp: DatagramListener
+    public let tcp: any Channel
+
+    /// Completes when both are closed.
+    public func closed() async throws {
+        try await udp.closeFuture.get()
+        try await tcp.closeFuture.get()
+    }
+
+    public func close() {
+        udp.close()
+        tcp.close(promise: nil)
     }
 }

@@ -96,10 +96,11 @@ struct QuercusResolver: QuercusCommand {
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let service = ResolverService(resolver: resolver, group: group, logger: logger)
-        var channels: [any Channel] = []
+        var listeners: [ResolverListener] = []
         for address in addresses {
-            channels += try await service.bind(address)
+            listeners.append(try await service.bind(address))
         }
+        var channels: [any Channel] = []
         let mode =
             settings.forwarders.isEmpty
             ? "from \(settings.rootServers.count) root server address(es)"
@@ -118,6 +119,9 @@ struct QuercusResolver: QuercusCommand {
             logger.info("metrics on http://\(metrics)/metrics")
         }
         try await withThrowingDiscardingTaskGroup { tasks in
+            for listener in listeners {
+                tasks.addTask { try await listener.closed() }
+            }
             for channel in channels {
                 tasks.addTask { try await channel.closeFuture.get() }
             }
