@@ -67,7 +67,8 @@ public struct DetachedSigner {
                     throw .rejected("the signing key \(signer.key.fingerprintHex) is locked or unusable")
                 }
                 let builder = try SignatureBuilder(
-                    mode.signatureType, by: SecretKey(publicKey: signer.key, secret: secret), created: time)
+                    mode.signatureType, by: SecretKey(publicKey: signer.key, secret: secret),
+                    hash: signer.key.material.dataSignatureHash, created: time)
                 builders.append(builder)
                 hashers.append(CanonicalHasher(builder.digest, mode: mode))
             }

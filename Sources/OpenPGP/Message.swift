@@ -168,12 +168,23 @@ public struct InlineSigner {
 
     /// Takes data; returns the message bytes that are ready.
     public mutating func update(_ data: ArraySlice<UInt8>) throws(OpenPGPError) -> [UInt8] {
-        compress(try packets(data))
+        var output: [UInt8] = []
+        try update(data, into: &output)
+        return output
+    }
+
+    /// Takes data; appends the message bytes that are ready to `output`.
+    mutating func update(_ data: ArraySlice<UInt8>, into output: inout [UInt8]) throws(OpenPGPError) {
+        guard compressor != nil else { return try packets(data, into: &output) }
+        var uncompressed: [UInt8] = []
+        try packets(data, into: &uncompressed)
+        output += compress(uncompressed)
     }
 
     /// Ends the literal data and writes the signatures.
     public mutating func finish() throws(OpenPGPError) -> [UInt8] {
-        var output = try packets([][...])
+        var output: [UInt8] = []
+        try packets([][...], into: &output)
         output += literal.finish()
         if let signer { output += PacketFraming.encode(try signer.finish().reversed().map(\.packet)) }
         // Optional chaining mutates the compressor in place; a copy would copy its window.
@@ -185,15 +196,14 @@ public struct InlineSigner {
         compressor?.update(packets[...]) ?? packets
     }
 
-    /// The packets (uncompressed) that `data` completes.
-    private mutating func packets(_ data: ArraySlice<UInt8>) throws(OpenPGPError) -> [UInt8] {
-        var output: [UInt8] = []
+    /// Appends the packets (uncompressed) that `data` completes.
+    private mutating func packets(_ data: ArraySlice<UInt8>, into output: inout [UInt8]) throws(OpenPGPError) {
         if !started {
             started = true
             // One-pass signature packets need the signatures' salts, which are fixed when the
             // signer is made, so a throwaway signature over nothing gives them.
             if let signer { output += PacketFraming.encode(Messages.onePassSignatures(for: try signer.finish())) }
-            output += literal.update([mode == .text ? 0x75 : 0x62, 0, 0, 0, 0, 0][...])
+            literal.update([mode == .text ? 0x75 : 0x62, 0, 0, 0, 0, 0][...], into: &output)
         }
         let stored = crlf.map { converter in
             var converter = converter
@@ -202,8 +212,7 @@ public struct InlineSigner {
         }
         let bytes = stored.map { $0[...] } ?? data
         try signer?.update(bytes)
-        output += literal.update(bytes)
-        return output
+        literal.update(bytes, into: &output)
     }
 }
 

@@ -456,8 +456,9 @@ public struct MessageDecryptor {
     /// (where the MDC may be) held back, the MDC hashed as the plaintext passes.
     private struct V1 {
         let sessionKey: SessionKey
-        var iv: [UInt8]
-        var carry: [UInt8]
+        var cfb: CFBStream
+        /// The plaintext of the latest piece, one buffer reused from piece to piece.
+        var plaintext: [UInt8] = []
         var prefixLeft = 18
         var tail: [UInt8] = []
         var mdc = Digest(.sha1)
@@ -649,7 +650,7 @@ public struct MessageDecryptor {
                     })
                 else { throw .rejected("no key, password or session key given opens this message") }
                 sessionKey = chosen
-                phase = .v1(V1(sessionKey: chosen, iv: Self.zeroIV, carry: []))
+                phase = .v1(V1(sessionKey: chosen, cfb: CFBStream(key: chosen.key, decrypting: true)))
                 try decrypt(ciphertext, output)
             case 2:
                 guard header.count >= 4 + 32 else {
@@ -679,14 +680,13 @@ public struct MessageDecryptor {
             }
         case .v1(var state):
             phase = .after
-            state.carry += bytes
-            let whole = state.carry.count / 16 * 16
-            if whole > 0 {
-                let plaintext = try cfbDecrypt(state.carry[..<whole], key: state.sessionKey.key, iv: state.iv)
-                state.iv = Array(state.carry[(whole - 16)..<whole])
-                state.carry.removeFirst(whole)
-                release(plaintext, &state, output)
-            }
+            var plaintext = state.plaintext
+            state.plaintext = []
+            plaintext.removeAll(keepingCapacity: true)
+            plaintext += state.tail
+            try state.cfb.update(bytes, into: &plaintext)
+            release(plaintext[...], &state, output)
+            state.plaintext = plaintext
             phase = .v1(state)
         case .v2(var state):
             phase = .after
@@ -704,24 +704,25 @@ public struct MessageDecryptor {
     }
 
     /// SEIPD v1 plaintext: all but the last 22 bytes is hashed for the MDC and, past the 18-byte
-    /// prefix, read as the message's contents.
+    /// prefix, read as the message's contents. `plaintext` starts with the 22 bytes held back
+    /// last time.
     private mutating func release(
-        _ plaintext: [UInt8], _ state: inout V1, _ output: (ArraySlice<UInt8>, PlaintextIntegrity) -> Void
+        _ plaintext: ArraySlice<UInt8>, _ state: inout V1, _ output: (ArraySlice<UInt8>, PlaintextIntegrity) -> Void
     ) {
-        state.tail += plaintext
-        guard state.tail.count > 22 else { return }
-        let ready = state.tail[..<(state.tail.count - 22)]
+        let readyCount = max(0, plaintext.count - 22)
+        let ready = plaintext.prefix(readyCount)
         state.mdc.update(ready)
         let skip = min(state.prefixLeft, ready.count)
         state.prefixLeft -= skip
-        if deferred == nil {
+        if deferred == nil, skip < ready.count {
             do {
                 try reader.update(ready.dropFirst(skip), &content) { output($0, .pending) }
             } catch {
                 deferred = error
             }
         }
-        state.tail.removeFirst(ready.count)
+        state.tail.removeAll(keepingCapacity: true)
+        state.tail += plaintext.dropFirst(readyCount)
     }
 
     private mutating func finishEncrypted(
@@ -734,8 +735,9 @@ public struct MessageDecryptor {
             throw .rejected("the encrypted data is truncated")
         case .v1(var state):
             phase = .after
-            let plaintext = try cfbDecrypt(state.carry[...], key: state.sessionKey.key, iv: state.iv)
-            release(plaintext, &state, output)
+            var plaintext = state.tail
+            try state.cfb.update([][...], final: true, into: &plaintext)
+            release(plaintext[...], &state, output)
             guard state.prefixLeft == 0, state.tail.count == 22 else {
                 throw .rejected("the encrypted data is truncated")
             }

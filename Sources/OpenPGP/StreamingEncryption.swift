@@ -10,29 +10,44 @@ struct PartialPacketWriter {
 
     init(_ tag: PacketTag) {
         self.tag = tag
-        pending.reserveCapacity(2 << Self.pieceExponent)
+        pending.reserveCapacity(1 << Self.pieceExponent)
     }
 
     /// Takes body bytes; returns the framed bytes that are ready.
     mutating func update(_ body: ArraySlice<UInt8>) -> [UInt8] {
-        pending += body
-        let pieceSize = 1 << Self.pieceExponent
-        guard pending.count > pieceSize else { return [] }
         var output: [UInt8] = []
-        output.reserveCapacity(pending.count + 8)
+        update(body, into: &output)
+        return output
+    }
+
+    /// Takes body bytes; appends the framed bytes that are ready to `output`. Each byte is
+    /// copied once, straight from `body`, except those held back for the next piece.
+    mutating func update(_ body: ArraySlice<UInt8>, into output: inout [UInt8]) {
+        let pieceSize = 1 << Self.pieceExponent
+        // Keep at least one byte back, so the packet always ends with a definite length.
+        guard pending.count + body.count > pieceSize else {
+            pending += body
+            return
+        }
         if !startedOutput {
             output.append(0xC0 | tag.rawValue)
             startedOutput = true
         }
-        var start = 0
-        // Keep at least one byte back, so the packet always ends with a definite length.
-        while pending.count - start > pieceSize {
+        var rest = body
+        if !pending.isEmpty {
+            let fill = pieceSize - pending.count
             output.append(0xE0 | UInt8(Self.pieceExponent))
-            output += pending[start..<(start + pieceSize)]
-            start += pieceSize
+            output += pending
+            output += rest.prefix(fill)
+            rest = rest.dropFirst(fill)
+            pending.removeAll(keepingCapacity: true)
         }
-        pending.removeFirst(start)
-        return output
+        while rest.count > pieceSize {
+            output.append(0xE0 | UInt8(Self.pieceExponent))
+            output += rest.prefix(pieceSize)
+            rest = rest.dropFirst(pieceSize)
+        }
+        pending += rest
     }
 
     mutating func finish() -> [UInt8] {
@@ -115,7 +130,7 @@ struct CRLFConverter {
 /// The encryption layer of a message being written: SEIPD v1 (CFB with a running MDC) or v2
 /// (AEAD chunks), taking plaintext in pieces and handing back the packet body in pieces.
 private enum SealingState {
-    case v1(key: [UInt8], iv: [UInt8], carry: [UInt8], mdc: Digest)
+    case v1(cfb: CFBStream, mdc: Digest)
     case v2(key: [UInt8], iv: [UInt8], mode: AEADMode, header: [UInt8], chunk: [UInt8], index: UInt64, total: UInt64)
 }
 
@@ -129,6 +144,8 @@ public struct MessageEncryptor {
     private var outer = PartialPacketWriter(.symmetricallyEncryptedIntegrityProtectedData)
     private var inner: InlineSigner
     private var header: [UInt8]
+    private var plaintextPackets: [UInt8] = []
+    private var ciphertextBuffer: [UInt8] = []
 
     public init(
         recipients: [Certificate], passwords: [[UInt8]] = [], signers: [Certificate] = [],
@@ -150,48 +167,65 @@ public struct MessageEncryptor {
         } else {
             var prefix = randomBytes(16)
             prefix += prefix.suffix(2)
-            state = .v1(key: sessionKey.key, iv: [UInt8](repeating: 0, count: 16), carry: prefix, mdc: Digest(.sha1))
+            var cfb = CFBStream(key: sessionKey.key, decrypting: false)
+            var mdc = Digest(.sha1)
+            mdc.update(prefix)
+            var encryptedPrefix: [UInt8] = []
+            try cfb.update(prefix[...], into: &encryptedPrefix)
+            state = .v1(cfb: cfb, mdc: mdc)
             header += outer.update([1][...])
+            outer.update(encryptedPrefix[...], into: &header)
         }
     }
 
     /// Takes plaintext; returns the message bytes that are ready.
     public mutating func update(_ data: ArraySlice<UInt8>) throws(OpenPGPError) -> [UInt8] {
-        var output = header
-        header = []
-        output += try seal(try inner.update(data)[...], final: false)
+        var output: [UInt8] = []
+        try update(data, into: &output)
         return output
+    }
+
+    /// Takes plaintext; appends the message bytes that are ready to `output`, so that a caller
+    /// can reuse one buffer for the whole message.
+    public mutating func update(_ data: ArraySlice<UInt8>, into output: inout [UInt8]) throws(OpenPGPError) {
+        output += header
+        header = []
+        // The literal packets go through one buffer, reused from piece to piece.
+        var packets = plaintextPackets
+        plaintextPackets = []
+        packets.removeAll(keepingCapacity: true)
+        try inner.update(data, into: &packets)
+        try seal(packets[...], final: false, into: &output)
+        plaintextPackets = packets
     }
 
     /// Ends the message: the rest of the literal data, the signatures, the integrity check.
     public mutating func finish() throws(OpenPGPError) -> [UInt8] {
         var output = header
         header = []
-        output += try seal(try inner.finish()[...], final: true)
+        try seal(try inner.finish()[...], final: true, into: &output)
         output += outer.finish()
         return output
     }
 
-    private mutating func seal(_ plaintext: ArraySlice<UInt8>, final: Bool) throws(OpenPGPError) -> [UInt8] {
+    private mutating func seal(_ plaintext: ArraySlice<UInt8>, final: Bool, into output: inout [UInt8])
+        throws(OpenPGPError)
+    {
         switch state {
-        case .v1(let key, var iv, var carry, var mdc):
-            carry += plaintext
+        case .v1(var cfb, var mdc):
+            mdc.update(plaintext)
+            var ciphertext = ciphertextBuffer
+            ciphertextBuffer = []
+            ciphertext.removeAll(keepingCapacity: true)
+            try cfb.update(plaintext, into: &ciphertext)
             if final {
-                mdc.update(carry)
                 mdc.update([0xD3, 0x14])
-                carry += [0xD3, 0x14] + mdc.finalize()
+                try cfb.update(([0xD3, 0x14] + mdc.finalize())[...], final: true, into: &ciphertext)
             }
-            // CFB continues across calls from the last ciphertext block, so only whole blocks
-            // are encrypted until the end.
-            let whole = final ? carry.count : carry.count / 16 * 16
-            let ciphertext = try OpenPGPCFB.encrypt(carry[..<whole], key: key, iv: iv)
-            if !final { mdc.update(carry[..<whole]) }
-            if ciphertext.count >= 16 { iv = Array(ciphertext.suffix(16)) }
-            carry.removeFirst(whole)
-            state = .v1(key: key, iv: iv, carry: carry, mdc: mdc)
-            return outer.update(ciphertext[...])
+            state = .v1(cfb: cfb, mdc: mdc)
+            outer.update(ciphertext[...], into: &output)
+            ciphertextBuffer = ciphertext
         case .v2(let key, let iv, let mode, let header, var chunk, var index, var total):
-            var output: [UInt8] = []
             let chunkSize = 1 << (Int(EncryptedData.chunkSizeOctet) + 6)
             var rest = plaintext
             while !rest.isEmpty {
@@ -199,10 +233,10 @@ public struct MessageEncryptor {
                 chunk += rest.prefix(take)
                 rest = rest.dropFirst(take)
                 if chunk.count == chunkSize {
-                    output += outer.update(
+                    outer.update(
                         try AEAD.seal(
                             mode, key: key, nonce: iv + bigEndian64(index), associatedData: header, plaintext: chunk)[
-                                ...])
+                                ...], into: &output)
                     total += UInt64(chunk.count)
                     index += 1
                     chunk.removeAll(keepingCapacity: true)
@@ -210,21 +244,20 @@ public struct MessageEncryptor {
             }
             if final {
                 if !chunk.isEmpty {
-                    output += outer.update(
+                    outer.update(
                         try AEAD.seal(
                             mode, key: key, nonce: iv + bigEndian64(index), associatedData: header, plaintext: chunk)[
-                                ...])
+                                ...], into: &output)
                     total += UInt64(chunk.count)
                     index += 1
                     chunk = []
                 }
-                output += outer.update(
+                outer.update(
                     try AEAD.seal(
                         mode, key: key, nonce: iv + bigEndian64(index), associatedData: header + bigEndian64(total),
-                        plaintext: [])[...])
+                        plaintext: [])[...], into: &output)
             }
             state = .v2(key: key, iv: iv, mode: mode, header: header, chunk: chunk, index: index, total: total)
-            return output
         }
     }
 }

@@ -34,6 +34,63 @@ public enum AEADMode: UInt8, Sendable {
 /// Authentication failed or the key was wrong; deliberately without detail.
 struct AuthenticationFailure: Error {}
 
+/// CFB over a stream that arrives in pieces of any size, as SEIPD v1 uses it: one call to
+/// swift-crypto's `AES._CFB` per piece for its whole blocks (the key schedule is made once per
+/// call, so large pieces are cheap), continued from the last ciphertext block; up to 15 bytes
+/// wait for the next piece.
+struct CFBStream {
+    private let key: SymmetricKey
+    private let decrypting: Bool
+    private var iv = [UInt8](repeating: 0, count: 16)
+    private var carry: [UInt8] = []
+
+    init(key: [UInt8], decrypting: Bool) {
+        self.key = SymmetricKey(data: key)
+        self.decrypting = decrypting
+        carry.reserveCapacity(16)
+    }
+
+    /// Appends the output for `input` to `output`: whole blocks only, unless `final`.
+    mutating func update(_ input: ArraySlice<UInt8>, final: Bool = false, into output: inout [UInt8])
+        throws(OpenPGPError)
+    {
+        var rest = input
+        if !carry.isEmpty {
+            let take = min(16 - carry.count, rest.count)
+            carry += rest.prefix(take)
+            rest = rest.dropFirst(take)
+            guard carry.count == 16 || final else { return }
+            try run(carry[...], into: &output)
+            carry.removeAll(keepingCapacity: true)
+        }
+        let whole = final ? rest.count : rest.count / 16 * 16
+        try run(rest.prefix(whole), into: &output)
+        carry += rest.dropFirst(whole)
+    }
+
+    private mutating func run(_ input: ArraySlice<UInt8>, into output: inout [UInt8]) throws(OpenPGPError) {
+        guard !input.isEmpty else { return }
+        let start = output.count
+        do {
+            let cfbIV = try AES._CFB.IV(ivBytes: iv)
+            if decrypting {
+                output += try AES._CFB.decrypt(input, using: key, iv: cfbIV)
+            } else {
+                output += try AES._CFB.encrypt(input, using: key, iv: cfbIV)
+            }
+        } catch {
+            throw .rejected("AES-CFB failed: \(error)")
+        }
+        // The next IV is the last ciphertext block (only a final piece can be shorter).
+        guard input.count >= 16 else { return }
+        if decrypting {
+            iv.withUnsafeMutableBytes { $0.copyBytes(from: input.suffix(16)) }
+        } else {
+            iv.withUnsafeMutableBytes { $0.copyBytes(from: output[(start + input.count - 16)...]) }
+        }
+    }
+}
+
 /// OpenPGP's CFB mode with a zero IV, as SEIPD v1 uses it (no resynchronisation).
 enum OpenPGPCFB {
     static func encrypt(_ plaintext: [UInt8], key: [UInt8]) throws(OpenPGPError) -> [UInt8] {

@@ -57,8 +57,12 @@ struct Encrypt: ParsableCommand {
             var encryptor = try MessageEncryptor(
                 recipients: recipients, passwords: passwords, signers: signers, mode: literalMode, profile: chosen,
                 compression: compression, at: IO.now())
+            // One output buffer for the whole message.
+            var buffer: [UInt8] = []
             try IO.forEachPieceOfStandardInput { piece throws(OpenPGPError) in
-                output.write(try encryptor.update(piece))
+                buffer.removeAll(keepingCapacity: true)
+                try encryptor.update(piece, into: &buffer)
+                output.write(buffer)
             }
             output.write(try encryptor.finish())
             output.finish()
@@ -192,10 +196,15 @@ func trimmingTrailingWhitespace(_ bytes: [UInt8]) -> [UInt8] {
 }
 
 /// Plaintext on its way to standard output. Verified pieces go out at once; pending ones (SEIPD
-/// v1 before its MDC, inline-signed data before its signatures are checked) wait in a temporary
-/// file, created 0600 and unlinked at once so that nothing is left behind, until `release`.
+/// v1 before its MDC, inline-signed data before its signatures are checked) are held back until
+/// `release`: the first MiB in memory, the rest in a temporary file, created 0600 and unlinked at
+/// once so that nothing is left behind, written a MiB at a time and copied to standard output by
+/// the kernel (`sendfile`).
 final class PlaintextOutput {
+    private static let held = 1 << 20
+    private var buffer: [UInt8] = []
     private var spill: Int32 = -1
+    private var spilled = 0
     private var failure: String?
 
     init() throws {}
@@ -207,21 +216,17 @@ final class PlaintextOutput {
     func take(_ piece: ArraySlice<UInt8>, _ integrity: PlaintextIntegrity) {
         guard failure == nil, !piece.isEmpty else { return }
         guard integrity == .pending else {
-            IO.write(Array(piece))
+            IO.write(piece)
             return
         }
-        if spill < 0 { openSpill() }
-        var written = 0
-        while spill >= 0, written < piece.count {
-            let result = piece.withUnsafeBytes { buffer in
-                Glibc.write(spill, buffer.baseAddress.map { $0 + written }, buffer.count - written)
-            }
-            if result < 0, errno == EINTR { continue }
-            guard result > 0 else {
-                failure = "cannot write the temporary file: \(String(cString: strerror(errno)))"
-                return
-            }
-            written += result
+        if buffer.count + piece.count > Self.held, !buffer.isEmpty {
+            spillBuffer()
+        }
+        if piece.count >= Self.held {
+            spillBytes(piece)
+        } else {
+            if buffer.capacity < Self.held { buffer.reserveCapacity(Self.held) }
+            buffer += piece
         }
     }
 
@@ -233,16 +238,57 @@ final class PlaintextOutput {
     /// Copies what was held back to standard output.
     func release() throws {
         try check()
-        guard spill >= 0 else { return }
-        guard lseek(spill, 0, SEEK_SET) == 0 else { throw SOPFailure(.generic, "cannot rewind the temporary file") }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        if spill >= 0 {
+            guard lseek(spill, 0, SEEK_SET) == 0 else {
+                throw SOPFailure(.generic, "cannot rewind the temporary file")
+            }
+            try copySpill()
+        }
+        IO.write(buffer[...])
+        buffer = []
+    }
+
+    /// The temporary file to standard output: in the kernel, or through a buffer where
+    /// `sendfile` cannot write to standard output.
+    private func copySpill() throws {
+        var left = spilled
+        while left > 0 {
+            let sent = sendfile(1, spill, nil, left)
+            if sent < 0, errno == EINTR { continue }
+            guard sent > 0 else { break }
+            left -= sent
+        }
+        guard left > 0 else { return }
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(spill, $0.baseAddress, $0.count) }
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(spill, $0.baseAddress, $0.count) }
             if count < 0, errno == EINTR { continue }
             guard count >= 0 else { throw SOPFailure(.generic, "cannot read the temporary file") }
             guard count > 0 else { return }
-            IO.write(Array(buffer[..<count]))
+            IO.write(chunk[..<count])
         }
+    }
+
+    private func spillBuffer() {
+        spillBytes(buffer[...])
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func spillBytes(_ bytes: ArraySlice<UInt8>) {
+        if spill < 0 { openSpill() }
+        var written = 0
+        while spill >= 0, written < bytes.count {
+            let result = bytes.withUnsafeBytes { buffer in
+                Glibc.write(spill, buffer.baseAddress.map { $0 + written }, buffer.count - written)
+            }
+            if result < 0, errno == EINTR { continue }
+            guard result > 0 else {
+                failure = "cannot write the temporary file: \(String(cString: strerror(errno)))"
+                return
+            }
+            written += result
+        }
+        spilled += written
     }
 
     private func openSpill() {

@@ -167,6 +167,10 @@ enum IO {
     }
 
     static func write(_ bytes: [UInt8], to descriptor: Int32 = 1) {
+        write(bytes[...], to: descriptor)
+    }
+
+    static func write(_ bytes: ArraySlice<UInt8>, to descriptor: Int32 = 1) {
         var written = 0
         while written < bytes.count {
             let result = bytes.withUnsafeBytes { buffer in

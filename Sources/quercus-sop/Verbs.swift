@@ -128,7 +128,11 @@ struct Sign: ParsableCommand {
             throw SOPFailure(error, reading: "standard input")
         }
         if let micalgOut {
-            try Data("pgp-sha512".utf8).write(to: URL(fileURLWithPath: micalgOut))
+            // RFC 3156's name of the one digest algorithm used; empty if the signatures differ.
+            let names: [UInt8: String] = [2: "pgp-sha1", 8: "pgp-sha256", 9: "pgp-sha384", 10: "pgp-sha512"]
+            let used = Set(signatures.map(\.hashAlgorithmValue))
+            let micalg = used.count == 1 ? used.first.flatMap { names[$0] } ?? "" : ""
+            try Data(micalg.utf8).write(to: URL(fileURLWithPath: micalgOut))
         }
         IO.writePackets(PacketFraming.encode(signatures.map(\.packet)), armored: !noArmor)
     }

@@ -67,7 +67,7 @@ import Wire
         let text = Array("- dash\nFrom here\ntrailing  \nend\n".utf8)
         let armored = try Cleartext.sign(text, with: [key], at: Self.now)
         #expect(armored.contains("\n- - dash\n"))
-        #expect(armored.contains("Hash: SHA512\n"))
+        #expect(armored.contains("Hash: SHA256\n"))
         let parsed = try Cleartext.parse(Array(armored.utf8))
         #expect(parsed.text == text)
         #expect(parsed.signed == Array("- dash\nFrom here\ntrailing\nend\n".utf8))
