@@ -1,5 +1,5 @@
-import NIOConcurrencyHelpers
 import NIOCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -25,8 +25,8 @@ public final class DatagramListener: Sendable {
     public let localAddress: SocketAddress
     public let closeFuture: EventLoopFuture<Void>
     /// The descriptor, -1 once closed; the lock keeps a late `send` from writing to a reused one.
-    private let descriptor: NIOLockedValueBox<Int32>
-    private let stopping = NIOLockedValueBox(false)
+    private let descriptor: Mutex<Int32>
+    private let stopping = Atomic(false)
 
     /// Binds `address` and starts the thread; `eventLoop` completes `closeFuture`.
     public static func bind(
@@ -64,7 +64,7 @@ public final class DatagramListener: Sendable {
         }
         let fd = socket(family, Self.datagramType, 0)
         guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
-        descriptor = NIOLockedValueBox(fd)
+        descriptor = Mutex(fd)
         do {
             var on: Int32 = 1
             try Self.check(
@@ -95,7 +95,7 @@ public final class DatagramListener: Sendable {
     /// Sends one datagram from any thread (a reply that was not ready in its batch); dropped when
     /// the listener is closed or the kernel refuses it, as a lost datagram would be.
     public func send(_ bytes: [UInt8], to peer: DatagramPeer) {
-        descriptor.withLockedValue { fd in
+        descriptor.withLock { fd in
             guard fd >= 0 else { return }
             var address = peer.storage
             _ = bytes.withUnsafeBytes { body in
@@ -108,28 +108,24 @@ public final class DatagramListener: Sendable {
 
     /// Stops the thread (it wakes at once, or within a second) and closes the socket.
     public func close() {
-        let first = stopping.withLockedValue { stopping in
-            defer { stopping = true }
-            return !stopping
-        }
-        guard first else { return }
-        descriptor.withLockedValue { fd in
+        guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        descriptor.withLock { fd in
             // Wakes a read blocked on the socket; the thread closes it.
             if fd >= 0 { _ = shutdown(fd, Int32(SHUT_RDWR)) }
         }
     }
 
-    fileprivate var isStopping: Bool { stopping.withLockedValue { $0 } }
+    fileprivate var isStopping: Bool { stopping.load(ordering: .acquiring) }
 
     fileprivate func closeDescriptor() {
-        descriptor.withLockedValue { fd in
+        descriptor.withLock { fd in
             if fd >= 0 { closeSocket(fd) }
             fd = -1
         }
     }
 
     /// The descriptor for the listener's own thread, which alone closes it.
-    fileprivate var fd: Int32 { descriptor.withLockedValue { $0 } }
+    fileprivate var fd: Int32 { descriptor.withLock { $0 } }
 
     private static let datagramType: Int32 = {
         #if os(Linux)
@@ -224,8 +220,7 @@ public struct DatagramBatch: ~Copyable {
             guard let source = body.baseAddress else { return }
             (buffers.send + index * DatagramListener.slotSize).copyMemory(from: source, byteCount: body.count)
         }
-        buffers.replies[buffers.replyCount] = (index, bytes.count)
-        buffers.replyCount += 1
+        buffers.replyLengths[index] = bytes.count
     }
 }
 
@@ -240,9 +235,8 @@ private final class BatchBuffers {
     /// Swift's Glibc module does not import the type.
     let receiveHeaders: UnsafeMutableRawPointer
     let sendHeaders: UnsafeMutableRawPointer
-    /// The datagrams replied to in the batch: index and length.
-    let replies: UnsafeMutablePointer<(Int, Int)>
-    var replyCount = 0
+    /// The length of each datagram's reply in its slot, -1 for none.
+    let replyLengths: UnsafeMutablePointer<Int>
     var scratch: [UInt8] = []
 
     static let capacity = DatagramListener.batchSize
@@ -268,8 +262,8 @@ private final class BatchBuffers {
         sendHeaders = .allocate(byteCount: capacity * Self.headerStride, alignment: MemoryLayout<msghdr>.alignment)
         receiveHeaders.initializeMemory(as: UInt8.self, repeating: 0, count: capacity * Self.headerStride)
         sendHeaders.initializeMemory(as: UInt8.self, repeating: 0, count: capacity * Self.headerStride)
-        replies = .allocate(capacity: capacity)
-        replies.initialize(repeating: (0, 0), count: capacity)
+        replyLengths = .allocate(capacity: capacity)
+        replyLengths.initialize(repeating: -1, count: capacity)
     }
 
     deinit {
@@ -280,7 +274,7 @@ private final class BatchBuffers {
         sendIO.deallocate()
         receiveHeaders.deallocate()
         sendHeaders.deallocate()
-        replies.deallocate()
+        replyLengths.deallocate()
     }
 
     func header(_ base: UnsafeMutableRawPointer, _ index: Int) -> UnsafeMutablePointer<msghdr> {
@@ -307,7 +301,7 @@ private final class BatchBuffers {
             header.pointee.msg_controllen = 0
             header.pointee.msg_flags = 0
         }
-        replyCount = 0
+        replyLengths.update(repeating: -1, count: Self.capacity)
     }
 
     /// Whether datagram `index` arrived whole.
@@ -317,9 +311,9 @@ private final class BatchBuffers {
 
     /// The send headers for the replies given, in order; returns how many.
     func prepareSend() -> Int {
-        for position in 0..<replyCount {
-            let (index, length) = replies[position]
-            sendIO[index].iov_len = length
+        var position = 0
+        for index in 0..<Self.capacity where replyLengths[index] >= 0 {
+            sendIO[index].iov_len = replyLengths[index]
             let header = header(sendHeaders, position)
             header.pointee.msg_name = UnsafeMutableRawPointer(addresses + index)
             header.pointee.msg_namelen = addressLength(index)
@@ -328,8 +322,9 @@ private final class BatchBuffers {
             header.pointee.msg_control = nil
             header.pointee.msg_controllen = 0
             header.pointee.msg_flags = 0
+            position += 1
         }
-        return replyCount
+        return position
     }
 }
 

@@ -85,9 +85,6 @@ public struct ResolverCache: Sendable {
         /// Which insert (or verdict) made it: a wire-form answer made from it checks it is still this one.
         var serial: UInt64 = 0
 
-        /// Mutating only so it is reached in place: reading an entry out copies its records.
-        mutating func isLastUse(_ tick: UInt64) -> Bool { lastUse == tick }
-
         mutating func touch(_ expected: UInt64, at tick: UInt64) -> Bool {
             guard serial == expected else { return false }
             lastUse = tick
@@ -110,7 +107,7 @@ public struct ResolverCache: Sendable {
 
     private var entries: [Key: Entry] = [:]
     /// Keys in the order they were used, oldest first; a key appears again each time it is used,
-    /// and an occurrence older than the entry's `lastUse` is skipped (amortised O(1) LRU).
+    /// and an occurrence older than the entry's `lastUse` is skipped (LRU without a linked list).
     private var usage: [(key: Key, tick: UInt64)] = []
     private var usageStart = 0
     private var tick: UInt64 = 0
@@ -308,16 +305,19 @@ public struct ResolverCache: Sendable {
         return false
     }
 
-    /// Drops the skipped front of the usage list once it is most of it, so it stays proportional
-    /// to the number of entries.
+    /// Drops the skipped occurrences from the usage list once they are most of it, so it stays
+    /// proportional to the number of entries. Every entry has exactly one occurrence that is not
+    /// skipped (its `lastUse`), so the list kept is the entries in order of last use: made from
+    /// them and sorted, without hashing a key (looking every occurrence up was a hash of a name
+    /// per cache hit, amortised).
     private mutating func compactUsage() {
         guard usage.count > 64, usage.count > 4 * (entries.count + 16) || usageStart > usage.count / 2 else { return }
         var kept: [(key: Key, tick: UInt64)] = []
         kept.reserveCapacity(entries.count)
-        for (key, tick) in usage[usageStart...] {
-            guard let index = entries.index(forKey: key), entries.values[index].isLastUse(tick) else { continue }
-            kept.append((key, tick))
+        for index in entries.indices {
+            kept.append((entries.keys[index], entries.values[index].lastUse))
         }
+        kept.sort { $0.tick < $1.tick }
         usage = kept
         usageStart = 0
     }

@@ -119,9 +119,10 @@ import Testing
         // The forwarder is a port nothing listens on: any question that reached it would fail.
         let deadPort = try freeLocalPort()
         let metricsPort = try freeLocalPort()
+        let v6Port = try freeLocalPort()
         let ours = try startResolver([
             "--forward", "127.0.0.1:\(deadPort)", "--local-zone", "home.arpa=\(zoneFile)", "--block", blockFile,
-            "--metrics", "127.0.0.1:\(metricsPort)", "--query-timeout", "0.3",
+            "--metrics", "127.0.0.1:\(metricsPort)", "--query-timeout", "0.3", "--listen", "[::1]:\(v6Port)",
         ])
         defer { ours.process.stop() }
         #expect(
@@ -132,11 +133,19 @@ import Testing
         #expect(try digAnswer(at: "127.0.0.1", port: ours.port, "ads.example.net", "A").status == "NXDOMAIN")
         #expect(try digAnswer(at: "127.0.0.1", port: ours.port, "x.y.tracker.example.org", "AAAA").status == "NXDOMAIN")
         #expect(try digAnswer(at: "127.0.0.1", port: ours.port, "elsewhere.example.org", "A").status == "SERVFAIL")
+        // A second listen address, over IPv6: UDP and TCP.
+        for tcp in [false, true] {
+            #expect(
+                try digAnswer(at: "::1", port: v6Port, "printer.home.arpa", "A", tcp: tcp).records == [
+                    "printer.home.arpa. A 192.168.1.20"
+                ])
+        }
         // /metrics counts what happened.
         let curl = try Peer.command("curl", debian: "curl")
         let page = try run(curl, ["-s", "http://127.0.0.1:\(metricsPort)/metrics"]).stdout
+        #expect(page.contains("quercus_resolver_client_queries_total 7"), "\(page)")
         #expect(page.contains("quercus_resolver_blocked_total 2"), "\(page)")
-        #expect(page.contains("quercus_resolver_local_answers_total 2"), "\(page)")
+        #expect(page.contains("quercus_resolver_local_answers_total 4"), "\(page)")
     }
 
     /// Over real sockets, a forwarder written with dnspython answers every query first with three

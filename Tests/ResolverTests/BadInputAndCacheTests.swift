@@ -161,6 +161,36 @@ import Testing
         #expect(cache.records(try DomainName("n199.example."), .a, now: 1) != nil)
     }
 
+    /// Many uses in a shuffled order (the usage list is compacted several times on the way), then
+    /// new entries: what is evicted is always the entries least recently used, in that order.
+    @Test func evictionFollowsTheOrderOfLastUseAcrossCompactions() throws {
+        var cache = ResolverCache(capacity: 8192)
+        var names: [DomainName] = []
+        for index in 0..<100 {
+            let name = try DomainName("n\(index + 100).example.")
+            cache.insert(
+                .records(try records("n\(index + 100).example.", 2)), name: name, type: .a, ttl: 300,
+                credibility: .answer, now: 0)
+            names.append(name)
+        }
+        let survivors = names.filter { cache.peek($0, .a, now: 1) != nil }
+        #expect(cache.evictions > 0 && survivors.count > 10)
+        var generator = SystemRandomNumberGenerator()
+        var order = survivors
+        for _ in 0..<40 {
+            order.shuffle(using: &generator)
+            for name in order { #expect(cache.records(name, .a, now: 1) != nil) }
+        }
+        for index in 0..<(survivors.count / 2) {
+            cache.insert(
+                .records(try records("m\(index + 100).example.", 2)), name: try DomainName("m\(index + 100).example."),
+                type: .a, ttl: 300, credibility: .answer, now: 2)
+            let gone = order.prefix { cache.peek($0, .a, now: 2) == nil }.count
+            #expect(gone > 0)
+            #expect(order[gone...].allSatisfy { cache.peek($0, .a, now: 2) != nil })
+        }
+    }
+
     @Test func lowerCredibilityDoesNotReplaceLiveData() throws {
         var cache = ResolverCache(capacity: 1 << 20)
         let name = try DomainName("ns.example.")
