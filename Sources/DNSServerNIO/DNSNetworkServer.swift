@@ -72,31 +72,21 @@ public final class DNSNetworkServer: Sendable {
         current.withLockedValue { $0 = state }
     }
 
-    public func bind(_ address: SocketAddress) async throws -> [any Channel] {
+    public func bind(_ address: SocketAddress) async throws -> DNSListener {
         let responder = self.current
         let logger = self.logger
         let metrics = self.metrics
         let notifyListener = self.notifyListener
         let updates = self.updates
         let rateLimiter = self.rateLimiter
-        let udp = try await DatagramBootstrap(group: group)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            // One epoll wake-up drains up to 64 queries, and one flush answers them together.
-            .channelOption(.maxMessagesPerRead, value: 64)
-            // recvmmsg: up to 32 datagrams per system call, as NSD reads them; the buffer is shared
-            // out among them, 4 KiB each (a larger query is not DNS over UDP in practice).
-            .channelOption(.datagramVectorReadMessageCount, value: 32)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 4096))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        UDPQueryHandler(
-                            responder: responder, metrics: metrics, notifyListener: notifyListener, updates: updates,
-                            rateLimiter: rateLimiter, logger: logger))
-                }
-            }
-            .bind(to: address)
-            .get()
+        // A thread of its own reads up to 32 queries per system call and answers them with one
+        // `sendmmsg` (NIOShell's DatagramListener).
+        let answerer = UDPAnswerer(
+            responder: responder, metrics: metrics, notifyListener: notifyListener, updates: updates,
+            rateLimiter: rateLimiter, logger: logger)
+        let udp = try DatagramListener.bind(to: address, completingOn: group.next()) { batch in
+            answerer.answer(&batch)
+        }
 
         let limits = self.limits
         let openConnections = self.openConnections
@@ -118,21 +108,20 @@ public final class DNSNetworkServer: Sendable {
             }
             .bind(to: address)
             .get()
-        return [udp, tcp]
+        return DNSListener(udp: udp, tcp: tcp)
     }
 }
 
-final class UDPQueryHandler: ChannelInboundHandler {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
-
+/// Answers the queries of one UDP batch. Used only on its listener's thread (the writer is reused
+/// for every fast answer), hence unchecked.
+final class UDPAnswerer: @unchecked Sendable {
     private let responder: NIOLockedValueBox<ServingState>
     private let metrics: ServerMetrics
     private let notifyListener: NIOLockedValueBox<(@Sendable (DomainName) -> Void)?>
     private let updates: NIOLockedValueBox<UpdateCoordinator?>
     private let rateLimiter: NIOLockedValueBox<ResponseRateLimiter?>
     private let logger: Logger
-    /// Reused for every fast answer on this socket: no allocation per answer but the buffer's.
+    /// Reused for every fast answer: no allocation per answer.
     private var writer = MessageWriter()
 
     init(
@@ -150,11 +139,10 @@ final class UDPQueryHandler: ChannelInboundHandler {
     }
 
     /// The reply as rate limiting lets it go: unchanged, truncated (slip), or nothing.
-    private func limited(_ reply: [UInt8], to address: SocketAddress) -> [UInt8]? {
+    private func limited(_ reply: [UInt8], to peer: DatagramPeer) -> [UInt8]? {
         let decision = rateLimiter.withLockedValue { limiter -> ResponseRateLimiter.Decision? in
             guard limiter != nil else { return nil }
-            return limiter?.decide(
-                response: reply, client: addressBytes(address), now: Int64(time(nil)))
+            return limiter?.decide(response: reply, client: peer.addressBytes, now: Int64(time(nil)))
         }
         switch decision {
         case nil, .send?: return reply
@@ -167,47 +155,35 @@ final class UDPQueryHandler: ChannelInboundHandler {
         }
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let envelope = unwrapInboundIn(data)
-        let query = Array(envelope.data.readableBytesView)
-        let state = self.responder.withLockedValue { $0 }
-        if state.fast.answer(query, into: &writer) {
-            metrics.record(.udp, reply: writer.bytes)
-            guard let reply = limited(writer.bytes, to: envelope.remoteAddress) else { return }
-            let buffer = context.channel.allocator.buffer(bytes: reply)
-            context.write(
-                wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: buffer)), promise: nil)
-            return
-        }
-        let responder = state.responder
-        let address = addressBytes(envelope.remoteAddress)
-        let now = UInt32(truncatingIfNeeded: time(nil))
-        if isUpdate(query), let coordinator = updates.withLockedValue({ $0 }) {
-            let channel = context.channel
-            let remote = envelope.remoteAddress
-            Task {
-                guard let reply = await coordinator.handle(query, over: .udp, from: address, at: now) else { return }
-                channel.writeAndFlush(
-                    AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: reply)), promise: nil)
+    func answer(_ batch: inout DatagramBatch) {
+        let state = responder.withLockedValue { $0 }
+        for index in 0..<batch.count {
+            let query = batch.bytes(index)
+            if state.fast.answer(query, into: &writer) {
+                metrics.record(.udp, reply: writer.bytes)
+                guard let reply = limited(writer.bytes, to: batch.peer(index)) else { continue }
+                batch.reply(index, with: reply)
+                continue
             }
-            return
+            let peer = batch.peer(index)
+            let address = peer.addressBytes
+            let now = UInt32(truncatingIfNeeded: time(nil))
+            if isUpdate(query), let coordinator = updates.withLockedValue({ $0 }) {
+                let listener = batch.listener
+                Task {
+                    guard let reply = await coordinator.handle(query, over: .udp, from: address, at: now) else {
+                        return
+                    }
+                    listener.send(reply, to: peer)
+                }
+                continue
+            }
+            let reply = state.responder.respond(to: query, over: .udp, from: address, at: now)
+            metrics.record(.udp, reply: reply)
+            guard let reply, let reply = limited(reply, to: peer) else { continue }
+            if let origin = Responder.notifiedZone(inResponse: reply) { notifyListener.withLockedValue { $0 }?(origin) }
+            batch.reply(index, with: reply)
         }
-        let reply = responder.respond(to: query, over: .udp, from: address, at: now)
-        metrics.record(.udp, reply: reply)
-        guard let reply, let reply = limited(reply, to: envelope.remoteAddress) else { return }
-        if let origin = Responder.notifiedZone(inResponse: reply) { notifyListener.withLockedValue { $0 }?(origin) }
-        let buffer = context.channel.allocator.buffer(bytes: reply)
-        context.write(
-            wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: buffer)), promise: nil)
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        context.flush()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // A UDP socket stays open whatever one peer did (an ICMP error, a datagram too large).
-        logger.debug("udp: \(error)")
     }
 }
 

@@ -161,6 +161,20 @@ public struct DatagramPeer: Sendable {
         self.length = length
     }
 
+    /// The IP address's bytes: 4 for IPv4, 16 for IPv6 (as cookies and address policies compare
+    /// them); empty for another family.
+    public var addressBytes: [UInt8] {
+        var storage = self.storage
+        let family = Int32(storage.ss_family)
+        return withUnsafeBytes(of: &storage) { raw in
+            switch family {
+            case AF_INET: return withUnsafeBytes(of: raw.load(as: sockaddr_in.self).sin_addr) { Array($0) }
+            case AF_INET6: return withUnsafeBytes(of: raw.load(as: sockaddr_in6.self).sin6_addr) { Array($0) }
+            default: return []
+            }
+        }
+    }
+
     public var socketAddress: SocketAddress {
         get throws {
             var storage = self.storage

@@ -40,7 +40,7 @@ public final class ResolverService: Sendable {
 
     /// Binds UDP (a thread of its own, `DatagramListener`) and TCP (SwiftNIO) on `address` for
     /// clients.
-    public func bind(_ address: SocketAddress) async throws -> ResolverListener {
+    public func bind(_ address: SocketAddress) async throws -> DNSListener {
         let udp = try DatagramListener.bind(to: address, completingOn: group.next()) { [self] batch in
             answer(&batch)
         }
@@ -59,7 +59,7 @@ public final class ResolverService: Sendable {
             }
             .bind(to: address)
             .get()
-        return ResolverListener(udp: udp, tcp: tcp)
+        return DNSListener(udp: udp, tcp: tcp)
     }
 
     /// A batch of UDP queries, under one lock: the answers the core has at once (the cache, a
@@ -333,22 +333,5 @@ private final class UpstreamStreamHandler: ChannelInboundHandler, Sendable {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
-    }
-}
-
-/// Where a `ResolverService` listens on one address: UDP on its own thread, TCP on SwiftNIO.
-public struct ResolverListener: Sendable {
-    public let udp: DatagramListener
-    public let tcp: any Channel
-
-    /// Completes when both are closed.
-    public func closed() async throws {
-        try await udp.closeFuture.get()
-        try await tcp.closeFuture.get()
-    }
-
-    public func close() {
-        udp.close()
-        tcp.close(promise: nil)
     }
 }

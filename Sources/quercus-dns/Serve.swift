@@ -204,12 +204,13 @@ struct Serve: AsyncParsableCommand {
             server.replaceResponder(responder)
         }
         if let rrl { server.limitResponses(ResponseRateLimiter(responsesPerSecond: rrl, slip: rrlSlip)) }
-        var channels: [any Channel] = []
+        var listeners: [DNSListener] = []
         for address in addresses {
-            channels += try await server.bind(address)
+            listeners.append(try await server.bind(address))
         }
+        var channels: [any Channel] = []
         let origins = zones.map { "\($0.origin)" }.joined(separator: " ")
-        let bound = Set(channels.compactMap { $0.localAddress.map(describe) }).sorted().joined(separator: " ")
+        let bound = Set(listeners.flatMap(\.localAddresses).map(describe)).sorted().joined(separator: " ")
         logger.info("serving \(origins) on \(bound) (UDP and TCP)")
         if let metrics {
             let address: SocketAddress
@@ -322,6 +323,9 @@ struct Serve: AsyncParsableCommand {
         defer { reloads.cancel() }
 
         try await withThrowingDiscardingTaskGroup { tasks in
+            for listener in listeners {
+                tasks.addTask { try await listener.closed() }
+            }
             for channel in channels {
                 tasks.addTask { try await channel.closeFuture.get() }
             }

@@ -96,7 +96,7 @@ struct QuercusResolver: QuercusCommand {
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let service = ResolverService(resolver: resolver, group: group, logger: logger)
-        var listeners: [ResolverListener] = []
+        var listeners: [DNSListener] = []
         for address in addresses {
             listeners.append(try await service.bind(address))
         }
