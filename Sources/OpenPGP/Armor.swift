@@ -12,25 +12,11 @@ public enum Armor {
     /// Armors binary data. RFC 9580 drops the checksum, but GnuPG 2.2 and older Sequoia
     /// expect it on v4 data, so callers ask for it unless the data is v6 only.
     public static func encode(_ bytes: [UInt8], kind: Kind, checksum: Bool = true) -> String {
-        var text = "-----BEGIN PGP \(kind.rawValue)-----\n\n"
-        let encoded = Base64.encode(bytes)
-        var start = 0
-        while start < encoded.count {
-            let end = min(start + 64, encoded.count)
-            text += String(decoding: encoded[start..<end], as: UTF8.self)
-            text += "\n"
-            start = end
-        }
-        if checksum {
-            let crc = CRC24.checksum(bytes)
-            let crcBytes = [
-                UInt8(truncatingIfNeeded: crc >> 16), UInt8(truncatingIfNeeded: crc >> 8),
-                UInt8(truncatingIfNeeded: crc),
-            ]
-            text += "=" + String(decoding: Base64.encode(crcBytes), as: UTF8.self) + "\n"
-        }
-        text += "-----END PGP \(kind.rawValue)-----\n"
-        return text
+        var writer = ArmorWriter(kind: kind, checksum: checksum)
+        var text: [UInt8] = []
+        writer.update(bytes[...], into: &text)
+        writer.finish(into: &text)
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// Whether data looks armored rather than binary: binary OpenPGP always starts with a byte
@@ -60,6 +46,31 @@ public enum Armor {
 
     static func isWhitespace(_ byte: UInt8) -> Bool {
         byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
+
+    /// The index of the first line feed in `bytes`, looked for eight bytes at a time (armor is
+    /// read line by line, so this scan touches every byte of the input).
+    static func firstLineFeed(in bytes: ArraySlice<UInt8>) -> Int? {
+        let found: Int? = bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return nil }
+            let raw = UnsafeRawPointer(base)
+            var offset = 0
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            while offset + 8 <= buffer.count {
+                // A zero byte in word ^ 0x0A… is a line feed; the lowest flagged byte is exact.
+                let word =
+                    UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) ^ (ones &* 0x0A)
+                let flags = (word &- ones) & ~word & (ones &* 0x80)
+                if flags != 0 { return offset + flags.trailingZeroBitCount / 8 }
+                offset += 8
+            }
+            while offset < buffer.count {
+                if buffer[offset] == 0x0A { return offset }
+                offset += 1
+            }
+            return nil
+        }
+        return found.map { bytes.startIndex + $0 }
     }
 
     static func trimmed(_ line: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
@@ -99,9 +110,11 @@ extension Armor {
 /// Armor written while the data is still arriving: whole 64-character lines as soon as there are
 /// 48 bytes for them, the rest, the checksum and the END line at the end.
 public struct ArmorWriter {
+    private static let lineBytes = 48
     private let kind: Armor.Kind
     private let checksum: Bool
     private var crc = CRC24.checksum([UInt8]())
+    /// Fewer than a line's bytes, waiting for the rest.
     private var pending: [UInt8] = []
     private var started = false
 
@@ -112,44 +125,64 @@ public struct ArmorWriter {
 
     public mutating func update(_ bytes: [UInt8]) -> [UInt8] {
         var output: [UInt8] = []
-        if !started {
-            started = true
-            output += Array("-----BEGIN PGP \(kind.rawValue)-----\n\n".utf8)
-        }
-        if checksum { crc = CRC24.update(crc, with: bytes) }
-        pending += bytes
-        let whole = pending.count / 48 * 48
-        var start = 0
-        while start < whole {
-            output += Base64.encode(pending[start..<(start + 48)])
-            output.append(0x0A)
-            start += 48
-        }
-        pending.removeFirst(whole)
+        update(bytes[...], into: &output)
         return output
     }
 
-    public mutating func finish() -> [UInt8] {
-        var output = update([])
+    /// Appends the armor for `bytes` that can be written yet to `output`.
+    public mutating func update(_ bytes: ArraySlice<UInt8>, into output: inout [UInt8]) {
+        if !started {
+            started = true
+            output += "-----BEGIN PGP \(kind.rawValue)-----\n\n".utf8
+        }
+        if checksum { crc = CRC24.update(crc, with: bytes) }
+        var rest = bytes
         if !pending.isEmpty {
-            output += Base64.encode(pending)
+            let take = min(Self.lineBytes - pending.count, rest.count)
+            pending += rest.prefix(take)
+            rest = rest.dropFirst(take)
+            guard pending.count == Self.lineBytes else { return }
+            Base64.encode(pending[...], into: &output)
             output.append(0x0A)
+            pending.removeAll(keepingCapacity: true)
+        }
+        rest = rest.dropFirst(Base64.encodeLines(rest, lineBytes: Self.lineBytes, into: &output))
+        pending += rest
+    }
+
+    public mutating func finish() -> [UInt8] {
+        var output: [UInt8] = []
+        finish(into: &output)
+        return output
+    }
+
+    /// Appends the last line, the checksum and the END line to `output`.
+    public mutating func finish(into output: inout [UInt8]) {
+        update([], into: &output)
+        if !pending.isEmpty {
+            Base64.encode(pending[...], into: &output)
+            output.append(0x0A)
+            pending = []
         }
         if checksum {
-            let crcBytes = [
-                UInt8(truncatingIfNeeded: crc >> 16), UInt8(truncatingIfNeeded: crc >> 8),
-                UInt8(truncatingIfNeeded: crc),
-            ]
-            output += Array("=".utf8) + Base64.encode(crcBytes) + [0x0A]
+            output.append(UInt8(ascii: "="))
+            Base64.encode(
+                [
+                    UInt8(truncatingIfNeeded: crc >> 16), UInt8(truncatingIfNeeded: crc >> 8),
+                    UInt8(truncatingIfNeeded: crc),
+                ],
+                into: &output)
+            output.append(0x0A)
         }
-        output += Array("-----END PGP \(kind.rawValue)-----\n".utf8)
-        return output
+        output += "-----END PGP \(kind.rawValue)-----\n".utf8
     }
 }
 
 /// Armor read while it is still arriving: the first armored block of the input, decoded line by
-/// line (any text before it skipped, headers, CRLF and trailing spaces accepted, the CRC24
-/// checked when present), or binary input passed through as it is when `acceptsBinary`.
+/// line (any text before it skipped, headers, CRLF and trailing spaces accepted, a CRC24 line
+/// read past unchecked: RFC 9580 section 6.1 forbids rejecting data for its checksum, and the
+/// packets carry their own integrity), or binary input passed through as it is when
+/// `acceptsBinary`.
 public struct ArmorReader {
     private enum State {
         case detect
@@ -170,8 +203,7 @@ public struct ArmorReader {
     private var held: [UInt8] = []
     private var base64: [UInt8] = []
     private var padded = false
-    private var crc = CRC24.checksum([UInt8]())
-    private var checksum: (line: Int, value: [UInt8])?
+    private var sawChecksum = false
     private var endLine: [UInt8] = []
     /// The kind named by the BEGIN line, once it has been read.
     public private(set) var kind: Armor.Kind?
@@ -205,10 +237,15 @@ public struct ArmorReader {
         default: break
         }
         var output: [UInt8] = []
-        while let newline = rest.firstIndex(of: 0x0A) {
-            line += rest[..<newline]
+        while let newline = Armor.firstLineFeed(in: rest) {
+            if line.isEmpty {
+                try endOfLine(rest[..<newline], &output)
+            } else {
+                line += rest[..<newline]
+                try endOfLine(line[...], &output)
+                line.removeAll(keepingCapacity: true)
+            }
             rest = rest[(newline + 1)...]
-            try endOfLine(&output)
             if case .done = state { return output }
         }
         line += rest
@@ -228,7 +265,7 @@ public struct ArmorReader {
         case .binary, .done:
             break
         case .preamble, .headers, .body:
-            if !line.isEmpty { try endOfLine(&output) }
+            if !line.isEmpty { try endOfLine(line[...], &output) }
         }
         switch state {
         case .preamble:
@@ -240,10 +277,9 @@ public struct ArmorReader {
         }
     }
 
-    private mutating func endOfLine(_ output: inout [UInt8]) throws(OpenPGPError) {
+    private mutating func endOfLine(_ line: ArraySlice<UInt8>, _ output: inout [UInt8]) throws(OpenPGPError) {
         lineNumber += 1
-        let current = Armor.trimmed(line[...])
-        defer { line.removeAll(keepingCapacity: true) }
+        let current = Armor.trimmed(line)
         switch state {
         case .detect, .binary, .done:
             return
@@ -268,37 +304,30 @@ public struct ArmorReader {
     }
 
     private mutating func bodyLine(_ current: ArraySlice<UInt8>, _ output: inout [UInt8]) throws(OpenPGPError) {
-        if current.elementsEqual(endLine) {
+        if current.first == UInt8(ascii: "-") && current.elementsEqual(endLine) {
             try decodeBase64(&output)
             guard base64.isEmpty else { throw .armor(line: lineNumber, reason: "the body is not valid base64") }
-            if let checksum {
-                let expected = [
-                    UInt8(truncatingIfNeeded: crc >> 16), UInt8(truncatingIfNeeded: crc >> 8),
-                    UInt8(truncatingIfNeeded: crc),
-                ]
-                guard checksum.value == expected else {
-                    throw .armor(line: checksum.line, reason: "the CRC24 checksum does not match the data")
-                }
-            }
             state = .done
         } else if current.first == UInt8(ascii: "="), current.count == 5 {
-            guard let value = Base64.decode(Array(current.dropFirst())) else {
-                throw .armor(line: lineNumber, reason: "the checksum line is not base64")
-            }
             try decodeBase64(&output)
-            checksum = (lineNumber, value)
+            sawChecksum = true
         } else if current.starts(with: "-----".utf8) {
             throw .armor(line: lineNumber, reason: "expected \"-----END PGP \(kind?.rawValue ?? "")-----\"")
         } else {
-            guard checksum == nil else { throw .armor(line: lineNumber, reason: "data after the checksum") }
-            guard current.allSatisfy(Base64.isAlphabetOrPadding) else {
-                throw .armor(line: lineNumber, reason: "not a base64 line")
-            }
+            guard !sawChecksum else { throw .armor(line: lineNumber, reason: "data after the checksum") }
             guard !padded || current.isEmpty else {
                 throw .armor(line: lineNumber, reason: "the body is not valid base64")
             }
+            // The common case: whole groups on the line and none carried over, decoded straight
+            // into the output (which checks them); otherwise the line waits for the rest.
+            if base64.isEmpty, current.count % 4 == 0, Base64.decode(current, into: &output) {
+                padded = current.last == UInt8(ascii: "=")
+                return
+            }
+            guard Base64.isAlphabetOrPadding(current) else {
+                throw .armor(line: lineNumber, reason: "not a base64 line")
+            }
             base64 += current
-            // Decoded in batches of about 48 KiB rather than line by line.
             if base64.count >= 1 << 16 { try decodeBase64(&output) }
         }
     }
@@ -307,12 +336,10 @@ public struct ArmorReader {
     private mutating func decodeBase64(_ output: inout [UInt8]) throws(OpenPGPError) {
         let whole = base64.count / 4 * 4
         guard whole > 0 else { return }
-        guard let decoded = Base64.decode(Array(base64[..<whole])) else {
+        guard Base64.decode(base64[..<whole], into: &output) else {
             throw .armor(line: lineNumber, reason: "the body is not valid base64")
         }
         padded = base64[whole - 1] == UInt8(ascii: "=")
         base64.removeFirst(whole)
-        crc = CRC24.update(crc, with: decoded)
-        output += decoded
     }
 }

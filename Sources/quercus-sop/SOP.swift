@@ -111,21 +111,25 @@ struct SOPFailure: Error {
 /// `--no-armor` was given.
 struct MessageOutput {
     private var armor: ArmorWriter?
+    /// The armored text of one write, reused from write to write.
+    private var armored: [UInt8] = []
 
     init(armored: Bool) {
         armor = armored ? ArmorWriter(kind: .message, checksum: true) : nil
     }
 
     mutating func write(_ bytes: [UInt8]) {
-        if armor != nil {
-            IO.write(armor?.update(bytes) ?? [])
-        } else {
-            IO.write(bytes)
-        }
+        guard armor != nil else { return IO.write(bytes) }
+        armored.removeAll(keepingCapacity: true)
+        armor?.update(bytes[...], into: &armored)
+        IO.write(armored)
     }
 
     mutating func finish() {
-        if let finished = armor?.finish() { IO.write(finished) }
+        guard armor != nil else { return }
+        armored.removeAll(keepingCapacity: true)
+        armor?.finish(into: &armored)
+        IO.write(armored)
     }
 }
 
