@@ -357,13 +357,19 @@ private final class ListenerThread {
     func run() {
         let buffers = BatchBuffers()
         let fd = listener.fd
+        var failure: IOError?
         while !listener.isStopping {
             buffers.prepareReceive()
             let count = Syscalls.receive(fd, buffers)
             if count < 0 {
+                // A timeout (the close backstop), a signal, an error a peer caused: read on. One
+                // that says the socket itself is unusable ends the listener with that error.
                 let error = errno
-                if error == EINTR || error == EAGAIN || error == EWOULDBLOCK || error == ECONNREFUSED { continue }
-                break
+                if error == EBADF || error == ENOTSOCK || error == EINVAL || error == EFAULT {
+                    failure = IOError(errnoCode: error, reason: "recvmmsg")
+                    break
+                }
+                continue
             }
             if listener.isStopping { break }
             var batch = DatagramBatch(count: count, listener: listener, buffers: buffers)
@@ -371,7 +377,7 @@ private final class ListenerThread {
             Syscalls.send(fd, buffers, count: buffers.prepareSend())
         }
         listener.closeDescriptor()
-        promise.succeed(())
+        if let failure { promise.fail(failure) } else { promise.succeed(()) }
     }
 }
 
