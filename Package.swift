@@ -228,6 +228,12 @@ let package = Package(
         // Tests.
         .target(name: "TestSupport", path: "Tests/Support"),
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
+        .testTarget(
+            name: "NIOShellTests",
+            dependencies: [
+                "NIOShell", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
         .testTarget(name: "FleetTests", dependencies: ["Fleet"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings", "QuercusCLI"]),
         .testTarget(name: "DNSTests", dependencies: ["DNS", "DNSSecurity"]),
