@@ -90,24 +90,30 @@ public final class DNSNetworkServer: Sendable {
 
         let limits = self.limits
         let openConnections = self.openConnections
-        let tcp = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.backlog, value: 256)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        IdleStateHandler(readTimeout: limits.tcpIdleTimeout),
-                        ByteToMessageHandler(DNSStreamFrameDecoder()),
-                        TCPQueryHandler(
-                            responder: responder, maximumConnections: limits.maximumTCPConnections,
-                            openConnections: openConnections, metrics: metrics, notifyListener: notifyListener,
-                            updates: updates, logger: logger),
-                    ])
+        let tcp: any Channel
+        do {
+            tcp = try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelOption(.backlog, value: 256)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers([
+                            IdleStateHandler(readTimeout: limits.tcpIdleTimeout),
+                            ByteToMessageHandler(DNSStreamFrameDecoder()),
+                            TCPQueryHandler(
+                                responder: responder, maximumConnections: limits.maximumTCPConnections,
+                                openConnections: openConnections, metrics: metrics, notifyListener: notifyListener,
+                                updates: updates, logger: logger),
+                        ])
+                    }
                 }
-            }
-            .bind(to: address)
-            .get()
+                .bind(to: address)
+                .get()
+        } catch {
+            udp.close()
+            throw error
+        }
         return DNSListener(udp: udp, tcp: tcp)
     }
 }

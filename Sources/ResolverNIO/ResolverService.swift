@@ -44,21 +44,27 @@ public final class ResolverService: Sendable {
         let udp = try DatagramListener.bind(to: address, completingOn: group.next()) { [self] batch in
             answer(&batch)
         }
-        let tcp = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.backlog, value: 256)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        IdleStateHandler(readTimeout: .seconds(10)),
-                        ByteToMessageHandler(DNSStreamFrameDecoder()),
-                        ClientStreamHandler(service: self),
-                    ])
+        let tcp: any Channel
+        do {
+            tcp = try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelOption(.backlog, value: 256)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers([
+                            IdleStateHandler(readTimeout: .seconds(10)),
+                            ByteToMessageHandler(DNSStreamFrameDecoder()),
+                            ClientStreamHandler(service: self),
+                        ])
+                    }
                 }
-            }
-            .bind(to: address)
-            .get()
+                .bind(to: address)
+                .get()
+        } catch {
+            udp.close()
+            throw error
+        }
         return DNSListener(udp: udp, tcp: tcp)
     }
 
@@ -67,21 +73,26 @@ public final class ResolverService: Sendable {
     /// `sendto` when the core has them.
     private func answer(_ batch: inout DatagramBatch) {
         let now = clock()
-        var waiting: [(index: Int, handle: ClientHandle, actions: [ResolverAction], resolving: Bool)] = []
+        var waiting: [(index: Int, handle: ClientHandle, actions: [ResolverAction])] = []
         core.withLockedValue { core in
             for index in 0..<batch.count {
                 nextClient &+= 1
                 let handle = ClientHandle(nextClient)
                 let actions = core.receiveQuery(batch.bytes(index), from: handle, over: .udp, now: now)
-                let resolving = core.isResolving(handle)
-                if !resolving, actions.count == 1, case .reply(let client, let reply) = actions[0], client == handle {
+                if core.isResolving(handle) {
+                    // Registered under the core's lock: upstream answers arrive on the event loop,
+                    // another thread, and one for a question already asked may come at once.
+                    let listener = batch.listener
+                    let peer = batch.peer(index)
+                    clients.withLockedValue { $0[handle] = { reply in listener.send(reply, to: peer) } }
+                } else if actions.count == 1, case .reply(let client, let reply) = actions[0], client == handle {
                     batch.reply(index, with: reply)
-                } else if resolving || !actions.isEmpty {
-                    waiting.append((index, handle, actions, resolving))
+                    continue
                 }
+                if !actions.isEmpty { waiting.append((index, handle, actions)) }
             }
         }
-        for (index, handle, actions, resolving) in waiting {
+        for (index, handle, actions) in waiting {
             var later: [ResolverAction] = []
             for action in actions {
                 if case .reply(let client, let reply) = action, client == handle {
@@ -89,12 +100,6 @@ public final class ResolverService: Sendable {
                 } else {
                     later.append(action)
                 }
-            }
-            // Registered before any query goes out, so an answer cannot arrive before its client.
-            if resolving {
-                let listener = batch.listener
-                let peer = batch.peer(index)
-                clients.withLockedValue { $0[handle] = { reply in listener.send(reply, to: peer) } }
             }
             perform(later)
         }

