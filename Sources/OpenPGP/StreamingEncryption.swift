@@ -226,6 +226,8 @@ public struct MessageEncryptor {
             outer.update(ciphertext[...], into: &output)
             ciphertextBuffer = ciphertext
         case .v2(let key, let iv, let mode, let header, var chunk, var index, var total):
+            // The state lets go of the chunk first, or appending to it would copy it each time.
+            state = .v2(key: key, iv: iv, mode: mode, header: header, chunk: [], index: index, total: total)
             let chunkSize = 1 << (Int(EncryptedData.chunkSizeOctet) + 6)
             var rest = plaintext
             while !rest.isEmpty {

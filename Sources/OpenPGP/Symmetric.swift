@@ -142,7 +142,8 @@ struct OCB {
     private let key: SymmetricKey
     private let lStar: [UInt8]
     private let lDollar: [UInt8]
-    private var lTable: [[UInt8]]
+    /// L₀, L₁, … L₃₉ (RFC 7253), 16 bytes each, one after another.
+    private let lTable: [UInt8]
 
     init(key: [UInt8]) throws {
         self.key = SymmetricKey(data: key)
@@ -150,8 +151,8 @@ struct OCB {
         try AES.permute(&zero, key: self.key)
         lStar = zero
         lDollar = OCB.double(lStar)
-        var table = [OCB.double(lDollar)]
-        for _ in 1..<40 { table.append(OCB.double(table[table.count - 1])) }
+        var table = OCB.double(lDollar)
+        for _ in 1..<40 { table += OCB.double(Array(table.suffix(16))) }
         lTable = table
     }
 
@@ -202,7 +203,8 @@ struct OCB {
         var offset = [UInt8](repeating: 0, count: 16)
         let fullBlocks = associated.count / 16
         for block in 0..<fullBlocks {
-            offset = OCB.xor(offset, lTable[(block + 1).trailingZeroBitCount])
+            let l = (block + 1).trailingZeroBitCount * 16
+            offset = OCB.xor(offset, Array(lTable[l..<(l + 16)]))
             sum = OCB.xor(sum, try encipher(OCB.xor(Array(associated[(block * 16)..<(block * 16 + 16)]), offset)))
         }
         let rest = associated[(fullBlocks * 16)...]
@@ -228,6 +230,10 @@ struct OCB {
         return result.output
     }
 
+    /// Blocks per call into swift-crypto: 16 KiB, so the buffers are reused from the heap
+    /// rather than mapped and faulted in for every chunk.
+    private static let batchBlocks = 1024
+
     private func crypt(
         _ input: ArraySlice<UInt8>, nonce: [UInt8], associatedData: [UInt8], decrypting: Bool
     ) throws -> (output: [UInt8], tag: [UInt8]) {
@@ -236,28 +242,64 @@ struct OCB {
         let fullBlocks = input.count / 16
         var output: [UInt8] = []
         output.reserveCapacity(input.count + 16)
-        if fullBlocks > 0 {
-            // Every offset first, then all blocks through the block function in one call.
-            var offsets = [UInt8](repeating: 0, count: fullBlocks * 16)
-            for block in 0..<fullBlocks {
-                let l = lTable[(block + 1).trailingZeroBitCount]
-                for index in 0..<16 { offset[index] ^= l[index] }
-                offsets.withUnsafeMutableBufferPointer { buffer in
-                    for index in 0..<16 { buffer[block * 16 + index] = offset[index] }
+        let batch = min(fullBlocks, Self.batchBlocks)
+        // Each batch's masked blocks Xᵢ = Pᵢ ⊕ Offsetᵢ (or Cᵢ ⊕ Offsetᵢ), a zero block after them,
+        // and the offsets; blocks are handled as two 64-bit lanes (XOR does not care about order).
+        var masked = [UInt8](repeating: 0, count: (batch + 1) * 16)
+        var offsets = [UInt8](repeating: 0, count: batch * 16)
+        var lanes = Lanes(offset)
+        var sum = Lanes(checksum)
+        var done = 0
+        while done < fullBlocks {
+            let count = min(Self.batchBlocks, fullBlocks - done)
+            let bytes = count * 16
+            let source = input.dropFirst(done * 16).prefix(bytes)
+            source.withUnsafeBytes { source in
+                masked.withUnsafeMutableBytes { masked in
+                    offsets.withUnsafeMutableBytes { offsets in
+                        lTable.withUnsafeBytes { lTable in
+                            for block in 0..<count {
+                                let at = block * 16
+                                lanes.formXor(Lanes(lTable, at: (done + block + 1).trailingZeroBitCount * 16))
+                                lanes.store(offsets, at: at)
+                                Lanes(source, at: at).xor(lanes).store(masked, at: at)
+                            }
+                            Lanes(0, 0).store(masked, at: bytes)
+                        }
+                    }
                 }
             }
-            var masked = Array(input.prefix(fullBlocks * 16))
-            xorInPlace(&masked, offsets)
-            var permuted = decrypting ? try decipherBlocks(masked) : try encipherBlocks(masked)
-            xorInPlace(&permuted, offsets)
-            let plain = decrypting ? permuted : Array(input.prefix(fullBlocks * 16))
-            plain.withUnsafeBufferPointer { buffer in
-                for block in 0..<fullBlocks {
-                    for index in 0..<16 { checksum[index] ^= buffer[block * 16 + index] }
+            let start = output.count
+            if decrypting {
+                // CBC decryption with a zero IV: block i is D(Xᵢ) ⊕ Xᵢ₋₁.
+                output += try AES._CBC.decrypt(
+                    masked[..<bytes], using: key, iv: AES._CBC.IV(ivBytes: Self.zeroBlock), noPadding: true)
+            } else {
+                // CFB decryption with X₁ as the IV over X₂…Xₙ, 0: block i is E(Xᵢ) ⊕ Xᵢ₊₁.
+                output += try AES._CFB.decrypt(
+                    masked[16..<(bytes + 16)], using: key, iv: AES._CFB.IV(ivBytes: masked[..<16]))
+            }
+            output.withUnsafeMutableBytes { output in
+                masked.withUnsafeBytes { masked in
+                    offsets.withUnsafeBytes { offsets in
+                        source.withUnsafeBytes { source in
+                            for block in 0..<count {
+                                let at = block * 16
+                                let chained =
+                                    decrypting
+                                    ? (at == 0 ? Lanes(0, 0) : Lanes(masked, at: at - 16)) : Lanes(masked, at: at + 16)
+                                let result = Lanes(output, at: start + at).xor(chained).xor(Lanes(offsets, at: at))
+                                result.store(output, at: start + at)
+                                sum.formXor(decrypting ? result : Lanes(source, at: at))
+                            }
+                        }
+                    }
                 }
             }
-            output += permuted
+            done += count
         }
+        offset = lanes.bytes
+        checksum = sum.bytes
         let rest = Array(input.dropFirst(fullBlocks * 16))
         if !rest.isEmpty {
             offset = OCB.xor(offset, lStar)
@@ -272,32 +314,7 @@ struct OCB {
         return (output, tag)
     }
 
-    private func xorInPlace(_ target: inout [UInt8], _ mask: [UInt8]) {
-        target.withUnsafeMutableBufferPointer { target in
-            mask.withUnsafeBufferPointer { mask in
-                for index in 0..<min(target.count, mask.count) { target[index] ^= mask[index] }
-            }
-        }
-    }
-
-    /// The AES permutation of many blocks in one call: CFB decryption computes the block
-    /// function of each preceding ciphertext block, so with X₁ as the IV and X₂…Xₙ, 0 as the
-    /// ciphertext, output block i XOR X₍ᵢ₊₁₎ is E(Xᵢ).
-    private func encipherBlocks(_ blocks: [UInt8]) throws -> [UInt8] {
-        let iv = Array(blocks.prefix(16))
-        let following = Array(blocks.dropFirst(16)) + [UInt8](repeating: 0, count: 16)
-        var result = Array(try AES._CFB.decrypt(following, using: key, iv: AES._CFB.IV(ivBytes: iv)))
-        xorInPlace(&result, following)
-        return result
-    }
-
-    /// The inverse permutation of many blocks: CBC decryption with a zero IV gives D(Yᵢ) XOR Yᵢ₋₁.
-    private func decipherBlocks(_ blocks: [UInt8]) throws -> [UInt8] {
-        let zero = [UInt8](repeating: 0, count: 16)
-        var result = Array(try AES._CBC.decrypt(blocks, using: key, iv: AES._CBC.IV(ivBytes: zero), noPadding: true))
-        xorInPlace(&result, zero + blocks.dropLast(16))
-        return result
-    }
+    private static let zeroBlock = [UInt8](repeating: 0, count: 16)
 }
 
 func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
@@ -384,4 +401,43 @@ enum KeyWrap {
 func randomBytes(_ count: Int) -> [UInt8] {
     var generator = SystemRandomNumberGenerator()
     return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+}
+
+/// A 16-byte block as two 64-bit words, for XOR-ing blocks without a byte loop.
+private struct Lanes {
+    var low: UInt64
+    var high: UInt64
+
+    init(_ low: UInt64, _ high: UInt64) {
+        self.low = low
+        self.high = high
+    }
+
+    init(_ bytes: [UInt8]) {
+        self = bytes.withUnsafeBytes { Lanes($0, at: 0) }
+    }
+
+    init(_ buffer: UnsafeRawBufferPointer, at offset: Int) {
+        low = buffer.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+        high = buffer.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self)
+    }
+
+    init(_ buffer: UnsafeMutableRawBufferPointer, at offset: Int) {
+        self.init(UnsafeRawBufferPointer(buffer), at: offset)
+    }
+
+    func xor(_ other: Lanes) -> Lanes { Lanes(low ^ other.low, high ^ other.high) }
+
+    mutating func formXor(_ other: Lanes) { self = xor(other) }
+
+    func store(_ buffer: UnsafeMutableRawBufferPointer, at offset: Int) {
+        buffer.storeBytes(of: low, toByteOffset: offset, as: UInt64.self)
+        buffer.storeBytes(of: high, toByteOffset: offset + 8, as: UInt64.self)
+    }
+
+    var bytes: [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        bytes.withUnsafeMutableBytes { store($0, at: 0) }
+        return bytes
+    }
 }
