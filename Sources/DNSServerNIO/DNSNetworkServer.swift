@@ -3,7 +3,6 @@ import DNSServer
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOPosix
 import NIOShell
 
 #if canImport(Glibc)
@@ -84,37 +83,16 @@ public final class DNSNetworkServer: Sendable {
         let answerer = UDPAnswerer(
             responder: responder, metrics: metrics, notifyListener: notifyListener, updates: updates,
             rateLimiter: rateLimiter, logger: logger)
-        let udp = try DatagramListener.bind(to: address, completingOn: group.next()) { batch in
-            answerer.answer(&batch)
-        }
-
         let limits = self.limits
         let openConnections = self.openConnections
-        let tcp: any Channel
-        do {
-            tcp = try await ServerBootstrap(group: group)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .serverChannelOption(.backlog, value: 256)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandlers([
-                            IdleStateHandler(readTimeout: limits.tcpIdleTimeout),
-                            ByteToMessageHandler(DNSStreamFrameDecoder()),
-                            TCPQueryHandler(
-                                responder: responder, maximumConnections: limits.maximumTCPConnections,
-                                openConnections: openConnections, metrics: metrics, notifyListener: notifyListener,
-                                updates: updates, logger: logger),
-                        ])
-                    }
-                }
-                .bind(to: address)
-                .get()
-        } catch {
-            udp.close()
-            throw error
-        }
-        return DNSListener(udp: udp, tcp: tcp)
+        return try await DNSListener.bind(
+            address, group: group, idleTimeout: limits.tcpIdleTimeout, answer: { answerer.answer(&$0) },
+            streamHandler: {
+                TCPQueryHandler(
+                    responder: responder, maximumConnections: limits.maximumTCPConnections,
+                    openConnections: openConnections, metrics: metrics, notifyListener: notifyListener,
+                    updates: updates, logger: logger)
+            })
     }
 }
 

@@ -41,31 +41,9 @@ public final class ResolverService: Sendable {
     /// Binds UDP (a thread of its own, `DatagramListener`) and TCP (SwiftNIO) on `address` for
     /// clients.
     public func bind(_ address: SocketAddress) async throws -> DNSListener {
-        let udp = try DatagramListener.bind(to: address, completingOn: group.next()) { [self] batch in
-            answer(&batch)
-        }
-        let tcp: any Channel
-        do {
-            tcp = try await ServerBootstrap(group: group)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .serverChannelOption(.backlog, value: 256)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandlers([
-                            IdleStateHandler(readTimeout: .seconds(10)),
-                            ByteToMessageHandler(DNSStreamFrameDecoder()),
-                            ClientStreamHandler(service: self),
-                        ])
-                    }
-                }
-                .bind(to: address)
-                .get()
-        } catch {
-            udp.close()
-            throw error
-        }
-        return DNSListener(udp: udp, tcp: tcp)
+        try await DNSListener.bind(
+            address, group: group, idleTimeout: .seconds(10), answer: { [self] in answer(&$0) },
+            streamHandler: { [self] in ClientStreamHandler(service: self) })
     }
 
     /// A batch of UDP queries, under one lock: the answers the core has at once (the cache, a
