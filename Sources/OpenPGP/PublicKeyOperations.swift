@@ -14,13 +14,14 @@ enum PublicKeyOperations {
                 return .ed25519(Array(try Curve25519.Signing.PrivateKey(rawRepresentation: seed).signature(for: hash)))
             case (.ed25519Legacy, .ed25519Seed(let seed)):
                 let raw = Array(try Curve25519.Signing.PrivateKey(rawRepresentation: seed).signature(for: hash))
-                return .ed25519Legacy(r: Array(raw.prefix(32)), s: Array(raw.suffix(32)))
+                return .ed25519Legacy(r: mpiValue(raw.prefix(32)), s: mpiValue(raw.suffix(32)))
             case (.rsa(let modulus, let exponent), .rsa(let d, let p, let q, _)):
                 let privateKey = try _RSA.Signing.PrivateKey(n: modulus, e: exponent, d: d, p: p, q: q)
-                return .rsa(Array(try privateKey.signature(for: digest, padding: .insecurePKCS1v1_5).rawRepresentation))
+                return .rsa(
+                    mpiValue(try privateKey.signature(for: digest, padding: .insecurePKCS1v1_5).rawRepresentation))
             case (.ecdsa(let curve, _), .nistScalar(let scalar)):
                 let raw = try ecdsaSign(digest, curve: curve, scalar: scalar)
-                return .ecdsa(r: Array(raw.prefix(curve.fieldSize)), s: Array(raw.suffix(curve.fieldSize)))
+                return .ecdsa(r: mpiValue(raw.prefix(curve.fieldSize)), s: mpiValue(raw.suffix(curve.fieldSize)))
             default:
                 throw OpenPGPError.rejected("the key \(key.publicKey.fingerprintHex) cannot make signatures")
             }
@@ -55,6 +56,12 @@ enum PublicKeyOperations {
         default:
             return false
         }
+    }
+
+    /// A number as an MPI carries it, without leading zero bytes, so that a signature made here
+    /// equals the same signature read back (one in 256 values starts with a zero byte).
+    private static func mpiValue<Bytes: Collection>(_ bytes: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
+        Array(bytes.drop { $0 == 0 })
     }
 
     private static func ed25519IsValid(_ signature: [UInt8], over hash: [UInt8], _ publicBytes: [UInt8]) -> Bool {

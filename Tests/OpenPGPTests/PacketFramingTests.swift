@@ -75,6 +75,28 @@ import Wire
 @Suite struct SigningTests {
     static let now: UInt32 = 1_750_000_000
 
+    /// A legacy EdDSA signature whose r or s starts with a zero byte (one in 128) is written as a
+    /// shorter MPI; the signature made in memory must equal it read back, and still verify.
+    @Test func legacySignaturesWithALeadingZeroEqualThemselvesReadBack() throws {
+        let key = try Certificate.generate(profile: .rfc4880, userIDs: ["Z <z@example.org>"], created: Self.now)
+        var found = 0
+        for index in 0..<2000 where found < 3 {
+            let data = Array("message \(index)".utf8)
+            let signature = try #require(
+                try DetachedSignatures.sign(data, with: [key], mode: .binary, at: Self.now).first)
+            guard case .ed25519Legacy(let r, let s) = signature.value, r.count < 32 || s.count < 32 else { continue }
+            found += 1
+            let reparsed = try DetachedSignatures.parseSignatures(PacketFraming.encode([signature.packet]))
+            #expect(reparsed == [signature])
+            #expect(
+                DetachedSignatures.verify(
+                    data, signatures: reparsed, certificates: [key.publicCertificate], now: Self.now
+                )
+                .count == 1)
+        }
+        #expect(found == 3)
+    }
+
     @Test(arguments: KeyProfile.allCases)
     func generatedKeysSignAndVerifyInBothModes(profile: KeyProfile) throws {
         let key = try Certificate.generate(profile: profile, userIDs: ["Alice <alice@example.org>"], created: Self.now)
